@@ -1,0 +1,60 @@
+"""anarepo: a self-hosted package repository (conda channels, PyPI indexes and more).
+
+``main`` builds the WSGI application: Pyramid over a ZODB object tree, with
+pyramid_tm (explicit manager, commit veto) and pyramid_retry, traversal for the
+tree, plugins for package types, and the ``/t/<token>/`` middleware outside.
+"""
+from __future__ import annotations
+
+import warnings
+
+# pyramid.asset still imports pkg_resources; the warning is about pyramid, not us
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+from pyramid.config import Configurator  # noqa: E402
+from pyramid.settings import aslist  # noqa: E402
+
+from .db import close_at_exit, ensure_root, get_db, prepare_file_storage_dirs
+from .middleware import TokenPrefixMiddleware
+from .settings import with_defaults
+
+
+def make_config(settings: dict) -> Configurator:
+    settings = with_defaults(settings)
+    config = Configurator(settings=settings, root_factory="anarepo.db.root_factory")
+    config.include("pyramid_retry")
+    config.include("pyramid_tm")
+    prepare_file_storage_dirs(settings.get("zodbconn.uri", ""))
+    config.include("pyramid_zodbconn")
+    db = get_db(config.registry)
+    close_at_exit(db)
+    secret, fresh = ensure_root(db)
+    if not config.registry.settings.get("anarepo.secret"):
+        config.registry.settings["anarepo.secret"] = secret
+    config.registry.anarepo_fresh_db = fresh
+    config.include("pyramid_jinja2")
+    config.include(".db")
+    config.include(".evolve")
+    config.include(".security")
+    config.include(".plugins")  # directives first, then every plugin's includeme
+    config.include(".views")
+    for dotted in aslist(settings.get("anarepo.includes", "")):
+        config.include(dotted)
+    return config
+
+
+def finish_startup(registry) -> None:
+    from .evolve import evolve, mark_all_finished
+
+    if registry.anarepo_fresh_db:
+        mark_all_finished(registry)
+    elif registry.settings["anarepo.autoevolve"]:
+        evolve(registry)
+
+
+def main(global_config=None, **settings):
+    """The paste ``app_factory``: ``pserve development.ini``."""
+    config = make_config(settings)
+    app = config.make_wsgi_app()
+    finish_startup(app.registry)
+    return TokenPrefixMiddleware(app, subdomains=app.registry.settings["anarepo.subdomains"])

@@ -1,0 +1,208 @@
+"""``anarepo``: the operator's command line.
+
+Server-side commands open the database named in an .ini file (``-c``, default
+``development.ini``) and work in their own transactions::
+
+    anarepo -c development.ini init
+    anarepo -c development.ini user add alice --email a@example.com --password-stdin [--admin]
+    anarepo -c development.ini user list
+    anarepo -c development.ini token create alice --name ci --scopes conda:download
+    anarepo -c development.ini evolve [--dry-run]
+    anarepo -c development.ini pack [--days N]
+
+Errors print one line on stderr and exit non-zero (2 for usage, 1 otherwise).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+from pyramid.paster import get_appsettings, setup_logging  # noqa: E402
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed without a traceback, exit status 1."""
+
+
+# -- registry: each server command is a function (args, registry) -------------
+COMMANDS = {}
+
+
+def command(name):
+    def register(func):
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def load_registry(ini: str):
+    """Build the application (opening the database) from an .ini file."""
+    if not os.path.exists(ini):
+        raise CommandError(f"configuration file {ini!r} not found (use -c INI)")
+    from ZODB.POSException import StorageError
+    from zc.lockfile import LockError
+
+    from . import finish_startup, make_config
+
+    settings = get_appsettings(ini, name="main")
+    try:
+        config = make_config(dict(settings))
+    except (LockError, StorageError) as exc:
+        raise CommandError(
+            f"can not open the database ({exc}); is a server using it? Stop it,"
+            " or run the server on ZEO (production.ini) to share the database"
+        ) from exc
+    config.commit()
+    finish_startup(config.registry)
+    return config.registry
+
+
+def read_secret_from_stdin(what: str) -> str:
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise CommandError(f"no {what} on standard input")
+    return value
+
+
+@command("init")
+def cmd_init(args, registry):
+    from .db import open_root
+
+    with open_root(registry) as root:
+        print(f"database ready: {len(root.owners)} owners, {len(root.tokens)} tokens")
+
+
+@command("user add")
+def cmd_user_add(args, registry):
+    from .accounts import create_user
+    from .db import open_root
+    from .names import InvalidName
+    from .publish import PublishError
+    from .security.passwords import WeakPassword
+
+    password = read_secret_from_stdin("password") if args.password_stdin else None
+    if password is None:
+        raise CommandError("give the password on standard input with --password-stdin")
+    try:
+        with open_root(registry, f"anarepo user add {args.name}") as root:
+            user = create_user(root, args.name, args.email, password, is_admin=args.admin)
+            login = user.login
+    except (InvalidName, WeakPassword, PublishError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"created user {login}{' (site admin)' if args.admin else ''}")
+
+
+@command("user list")
+def cmd_user_list(args, registry):
+    from .db import open_root
+
+    with open_root(registry) as root:
+        for user in root.users():
+            flags = " admin" if user.is_admin else ""
+            print(f"{user.login}\t{user.email}\t{user.created:%Y-%m-%d}{flags}")
+
+
+@command("token create")
+def cmd_token_create(args, registry):
+    from .db import open_root
+    from .security.permissions import InvalidScope
+    from .security.tokens import TokenError, create_token
+
+    max_age = args.expires_days * 86400 if args.expires_days else None
+    try:
+        with open_root(registry, f"anarepo token create {args.user}") as root:
+            user = root.get_owner(args.user)
+            if user is None or user.kind != "user":
+                raise CommandError(f"no user named {args.user!r}")
+            if args.org:
+                org = root.get_owner(args.org)
+                if org is None or org.kind != "org" or user.login not in org.owners:
+                    raise CommandError(f"{user.login} is not an owner of an organization {args.org!r}")
+            raw, _ = create_token(
+                root, user, args.name, args.scopes or None, max_age=max_age,
+                org=args.org.lower() if args.org else None, hostname="anarepo-cli",
+            )
+    except (TokenError, InvalidScope) as exc:
+        raise CommandError(str(exc)) from exc
+    print(raw)
+
+
+@command("evolve")
+def cmd_evolve(args, registry):
+    from .evolve import evolve
+
+    done = evolve(registry, dry_run=args.dry_run)
+    verb = "would run" if args.dry_run else "ran"
+    print(f"{verb} {len(done)} evolve step(s)" + "".join(f"\n  {n}" for n in done))
+
+
+@command("pack")
+def cmd_pack(args, registry):
+    import time
+
+    from .db import get_db
+
+    get_db(registry).pack(time.time() - args.days * 86400)
+    print("packed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="anarepo", description="anarepo repository server administration")
+    parser.add_argument("-c", "--config", default="development.ini", help="the .ini file (default: development.ini)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sub.add_parser("init", help="create the database if needed")
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", metavar="ACTION")
+    user.required = True
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--email", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--admin", action="store_true", help="make the user a site administrator")
+    user.add_parser("list", help="list users")
+
+    token = sub.add_parser("token", help="manage tokens").add_subparsers(dest="action", metavar="ACTION")
+    token.required = True
+    create = token.add_parser("create", help="create a token and print it")
+    create.add_argument("user")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", nargs="*", default=[], help="scopes (default: all)")
+    create.add_argument("--org", help="restrict the token to an organization the user owns")
+    create.add_argument("--expires-days", type=int, default=0)
+
+    evolve = sub.add_parser("evolve", help="run pending schema evolution steps")
+    evolve.add_argument("--dry-run", action="store_true")
+
+    pack = sub.add_parser("pack", help="pack the database (drop old revisions)")
+    pack.add_argument("--days", type=float, default=0.0)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    try:
+        func = COMMANDS[name]
+        ini = os.path.abspath(args.config)
+        if os.path.exists(ini):
+            setup_logging(ini)
+        registry = load_registry(ini)
+        func(args, registry)
+    except CommandError as exc:
+        print(f"anarepo: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""WSGI middleware run once per HTTP request, outside retries.
+
+* ``/t/<token>/...`` at the root: the segment moves into ``SCRIPT_NAME`` so every
+  URL the app generates keeps it, and the token goes to ``environ``.
+* ``/<mount>/t/<token>/...`` (conda inserts it after the channel alias): the
+  segment is cut out of ``PATH_INFO``; faces emit relative links, so it survives.
+* ``conda.<host>`` and ``pypi.<host>`` map onto ``/conda`` and ``/pypi``.
+
+The security policy reads ``environ['anarepo.token']``; nothing else sees it, and
+:func:`redact` keeps it out of logs.
+"""
+from __future__ import annotations
+
+import re
+
+TOKEN_ENV = "anarepo.token"
+ORIGINAL_SCRIPT_NAME = "anarepo.script_name"
+ORIGINAL_PATH = "anarepo.original_path"
+TOKEN_MOUNT = "anarepo.token_mount"
+
+MOUNTS = ("api", "conda", "pypi")
+_ROOT_TOKEN = re.compile(r"^/t/([A-Za-z0-9-]+)(/.*)?$")
+_MOUNT_TOKEN = re.compile(r"^/(api|conda|pypi)/t/([A-Za-z0-9-]+)(/.*)?$")
+_ANY_TOKEN = re.compile(r"/t/[A-Za-z0-9-]+")
+
+
+def redact(text: str) -> str:
+    """Mask path tokens in a URL or log line."""
+    return _ANY_TOKEN.sub("/t/<TOKEN>", text or "")
+
+
+def _bad_request(start_response, message: bytes):
+    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
+    return [message]
+
+
+class TokenPrefixMiddleware:
+    def __init__(self, app, subdomains: bool = True):
+        self.app = app
+        self.subdomains = subdomains
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        script = environ.get("SCRIPT_NAME", "")
+        environ[ORIGINAL_SCRIPT_NAME] = script
+        environ[ORIGINAL_PATH] = script + path
+        if self.subdomains:
+            host = (environ.get("HTTP_HOST") or "").split(":")[0].lower()
+            sub = host.split(".", 1)[0] if host.count(".") >= 1 else ""
+            if sub in ("conda", "pypi") and not path.startswith(f"/{sub}/") and not path.startswith("/t/"):
+                path = f"/{sub}{path}"
+            elif sub in ("conda", "pypi") and path.startswith("/t/"):
+                m = _ROOT_TOKEN.match(path)
+                if m:
+                    path = f"/{sub}/t/{m.group(1)}{m.group(2) or '/'}"
+        token = None
+        m = _ROOT_TOKEN.match(path)
+        if m:
+            token = m.group(1)
+            script = f"{script}/t/{token}"
+            path = m.group(2) or "/"
+        m = _MOUNT_TOKEN.match(path)
+        if m:
+            if token is not None and token != m.group(2):
+                return _bad_request(start_response, b"two different tokens in the path")
+            token = m.group(2)
+            environ[TOKEN_MOUNT] = m.group(1)
+            path = f"/{m.group(1)}{m.group(3) or '/'}"
+        if token is not None:
+            environ[TOKEN_ENV] = token
+        environ["SCRIPT_NAME"] = script
+        environ["PATH_INFO"] = path
+        return self.app(environ, start_response)

@@ -1,0 +1,1 @@
+"""Built-in package types; each is a plugin shaped like a third-party one."""

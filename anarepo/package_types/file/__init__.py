@@ -1,0 +1,33 @@
+"""The ``file`` type: any file, placed by an explicit package name and version.
+
+Nothing is read from the file, so uploads must say ``-t file -p NAME -v VERSION``.
+"""
+from __future__ import annotations
+
+from ...plugins import FileInfo, InvalidPackage, PackageType
+
+
+class FileType(PackageType):
+    name = "file"
+    title = "File"
+    detect_priority = 1000  # never auto-detected
+    needs_explicit_name = True
+
+    def inspect(self, path, filename, name=None, version=None) -> FileInfo:
+        if not name or not version:
+            raise InvalidPackage(
+                f"{filename}: plain files need an explicit package name and version"
+                " (--package-type file --package NAME --version VERSION)"
+            )
+        return FileInfo(name=name, version=version, basename=filename)
+
+    def check_placement(self, info, package_name, version, basename) -> None:
+        if info.basename != basename:
+            raise InvalidPackage(f"the file name {basename!r} does not match the upload ({info.basename!r})")
+
+    def install_hints(self, request, package, label="main"):
+        return [("anaconda", f"anaconda download {package.full_name}")]
+
+
+def includeme(config):
+    config.add_package_type(FileType())

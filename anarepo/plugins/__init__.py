@@ -1,0 +1,81 @@
+"""Package types are plugins: found through entry points, registered by a directive.
+
+A plugin is any callable ``includeme(config)`` named in the entry-point group
+``anarepo.package_types``.  It calls ``config.add_package_type(MyType())`` and may
+add views, routes, subscribers and evolve steps of its own.  Registering the
+same type name twice is a Pyramid configuration conflict.  Built-in types use
+exactly this path.
+"""
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from pyramid.settings import aslist
+
+from .interface import FileInfo, InvalidPackage, PackageType  # noqa: F401
+
+ENTRY_POINT_GROUP = "anarepo.package_types"
+
+#: The type names anaconda-client accepts in ``package_types`` (its enum).
+CLIENT_TYPE_NAMES = ("conda", "env", "file", "ipynb", "pypi", "r", "project", "installer")
+
+
+class PackageTypeRegistry(dict):
+    """name -> PackageType, with detection in priority order."""
+
+    def ordered(self):
+        return sorted(self.values(), key=lambda t: (t.detect_priority, t.name))
+
+    def detect(self, filename: str, path) -> PackageType | None:
+        for ptype in self.ordered():
+            if ptype.detect(filename, path):
+                return ptype
+        return None
+
+    def resolve(self, name: str) -> PackageType:
+        """A type by its name or one of its aliases (``standard_python`` → pypi)."""
+        if name in self:
+            return self[name]
+        for ptype in self.values():
+            if name in ptype.aliases:
+                return ptype
+        raise KeyError(name)
+
+
+def add_package_type(config, ptype):
+    ptype = config.maybe_dotted(ptype)
+    if isinstance(ptype, type):
+        ptype = ptype()
+    name = ptype.name
+    if not name or not isinstance(name, str):
+        raise ValueError(f"{ptype!r} has no name")
+    intr = config.introspectable("anarepo package types", name, ptype.title, "anarepo package type")
+    intr["type"] = ptype
+
+    def register():
+        config.registry.package_types[name] = ptype
+
+    config.action(("anarepo.package_type", name), register, introspectables=(intr,))
+
+
+def package_types(request_or_registry) -> PackageTypeRegistry:
+    registry = getattr(request_or_registry, "registry", request_or_registry)
+    return registry.package_types
+
+
+def load_entry_point_plugins(config) -> list[str]:
+    disabled = set(aslist(config.registry.settings.get("anarepo.disabled_plugins", "")))
+    loaded, seen = [], set()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
+        if ep.name in disabled or (ep.name, ep.value) in seen:
+            continue
+        seen.add((ep.name, ep.value))
+        config.include(ep.load())
+        loaded.append(ep.name)
+    return loaded
+
+
+def includeme(config):
+    config.registry.package_types = PackageTypeRegistry()
+    config.add_directive("add_package_type", add_package_type)
+    config.registry.anarepo_plugins = load_entry_point_plugins(config)

@@ -1,0 +1,73 @@
+"""The interface every package type implements, built-in or third-party."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class InvalidPackage(ValueError):
+    """The file is not a valid package of the type; the message is shown to the user."""
+
+
+@dataclass
+class FileInfo:
+    """What a type reads from a file: enough to place it and describe it."""
+
+    name: str
+    version: str
+    basename: str
+    summary: str = ""
+    description: str = ""
+    license: str = ""
+    home: str = ""
+    platform: str | None = None  # conda subdir, wheel platform...
+    attrs: dict = field(default_factory=dict)  # type metadata kept with the file
+    dependencies: dict | None = None
+    package_attrs: dict = field(default_factory=dict)  # dev_url, doc_url, license_url...
+    release_attrs: dict = field(default_factory=dict)
+
+
+class PackageType:
+    """Base class: override what the type knows; the defaults are safe.
+
+    * ``detect`` says whether a file is of this type (auto-detection on upload);
+    * ``inspect`` reads its metadata without trusting it (raise InvalidPackage);
+    * ``check_placement`` refuses a file whose metadata disagrees with the
+      owner/package/version/basename it is uploaded to;
+    * ``package_changed`` keeps the type's index state for one package current,
+      inside the writing transaction (called after uploads, removals, label
+      and access changes);
+    * ``install_hints`` gives the commands shown on package pages.
+    """
+
+    name: str = ""
+    title: str = ""
+    aliases: tuple = ()
+    detect_priority: int = 100
+    #: whether uploads must name the package and version explicitly (no metadata)
+    needs_explicit_name: bool = False
+
+    def detect(self, filename: str, path) -> bool:
+        return False
+
+    def inspect(self, path, filename: str, name: str | None = None, version: str | None = None) -> FileInfo:
+        raise InvalidPackage(f"{filename}: can not read {self.name} metadata")
+
+    def check_placement(self, info: FileInfo, package_name: str, version: str, basename: str) -> None:
+        if info.name.lower() != package_name.lower():
+            raise InvalidPackage(
+                f"the file's package name {info.name!r} does not match the package {package_name!r}"
+            )
+        if info.version != version:
+            raise InvalidPackage(
+                f"the file's version {info.version!r} does not match the release {version!r}"
+            )
+        if info.basename != basename:
+            raise InvalidPackage(
+                f"the file name {basename!r} does not match its metadata ({info.basename!r})"
+            )
+
+    def package_changed(self, event, registry) -> None:
+        """Update this type's index records for ``event.package`` (see PackageChanged)."""
+
+    def install_hints(self, request, package, label: str = "main") -> list[tuple[str, str]]:
+        return []

@@ -1,0 +1,175 @@
+"""Owners: users and organizations share one namespace (``/<owner>``).
+
+An owner holds packages and labels.  Its ACL says who may act on the namespace;
+each package extends it with its own access level and collaborators.
+"""
+from __future__ import annotations
+
+from BTrees.OOBTree import OOTreeSet
+from persistent import Persistent
+from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Everyone
+
+from ..clock import utcnow
+from ..names import package_key
+from ..security.permissions import (
+    GROUP_LEVELS,
+    SITE_ADMIN,
+    P,
+    group_principal,
+    org_member_principal,
+    org_owner_principal,
+    user_principal,
+)
+from .folder import Folder, locate
+
+
+class Label(Persistent):
+    """A label of an owner ("channel" in the anaconda.org API): ``main``, ``dev``..."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.locked = False
+        self.created = utcnow()
+
+
+class Owner(Persistent):
+    """Common part of users and organizations."""
+
+    kind = "owner"
+    name = ""  # full name shown on pages
+    description = ""
+    location = ""
+    url = ""
+    company = ""
+
+    def __init__(self, login: str, email: str = ""):
+        self.__name__ = login
+        self.__parent__ = None
+        self.login = login
+        self.email = email
+        self.created = utcnow()
+        self.packages = Folder()  # package_key -> Package
+        self.labels = Folder()  # label -> Label
+        self.labels.add("main", Label("main"))
+        self.token_names = Folder()  # token name -> sha256 digest (user and org tokens)
+
+    # -- traversal -----------------------------------------------------------
+    def __getitem__(self, name: str):
+        return self.packages[package_key(name)]
+
+    # -- packages ------------------------------------------------------------
+    def get_package(self, name: str):
+        return self.packages.get(package_key(name))
+
+    def add_package(self, package) -> None:
+        key = package_key(package.name)
+        self.packages.add(key, package)
+        locate(package, self, key)
+
+    def remove_package(self, name: str):
+        package = self.packages.remove(package_key(name))
+        return package
+
+    # -- labels --------------------------------------------------------------
+    def ensure_label(self, name: str) -> Label:
+        label = self.labels.get(name)
+        if label is None:
+            label = Label(name)
+            self.labels.add(name, label)
+        return label
+
+    # -- security ------------------------------------------------------------
+    def admin_principals(self) -> list[str]:
+        """Principals with every right on this namespace and its packages."""
+        raise NotImplementedError
+
+    def package_aces(self, package) -> list:
+        """Extra ACEs an owner grants on one of its packages (org groups)."""
+        return []
+
+    def __acl__(self):
+        acl = [(Allow, SITE_ADMIN, ALL_PERMISSIONS)]
+        acl += [(Allow, p, ALL_PERMISSIONS) for p in self.admin_principals()]
+        acl += self.namespace_aces()
+        acl.append((Allow, Everyone, P.VIEW))
+        acl.append(DENY_ALL)
+        return acl
+
+    def namespace_aces(self) -> list:
+        return []
+
+
+class User(Owner):
+    kind = "user"
+    is_admin = False
+    disabled = False
+    password_hash = ""
+
+    def __init__(self, login: str, email: str = ""):
+        super().__init__(login, email)
+        self.session_epoch = 0  # bumped to end every web session of the user
+        self.organizations = OOTreeSet()  # logins of orgs the user belongs to
+
+    def admin_principals(self):
+        return [user_principal(self.login)]
+
+    def end_sessions(self) -> None:
+        """Invalidate every signed session cookie issued so far (password change)."""
+        self.session_epoch += 1
+
+
+class Group(Persistent):
+    """A group inside an organization: a permission level, members and packages."""
+
+    def __init__(self, name: str, permission: str = "read"):
+        if permission not in GROUP_LEVELS:
+            raise ValueError(f"unknown group permission {permission!r}")
+        self.__name__ = name
+        self.__parent__ = None
+        self.name = name
+        self.permission = permission
+        self.members = OOTreeSet()  # user logins
+        self.packages = OOTreeSet()  # package keys
+        self.created = utcnow()
+
+    @property
+    def permissions(self):
+        return GROUP_LEVELS[self.permission][1]
+
+    @property
+    def title(self) -> str:
+        return GROUP_LEVELS[self.permission][0]
+
+
+class Organization(Owner):
+    kind = "org"
+
+    def __init__(self, login: str, email: str = ""):
+        super().__init__(login, email)
+        self.owners = OOTreeSet()  # user logins with full rights
+        self.groups = Folder()  # group name -> Group
+
+    def admin_principals(self):
+        return [org_owner_principal(self.login)]
+
+    def namespace_aces(self):
+        aces = [(Allow, org_member_principal(self.login), P.VIEW)]
+        for group in self.groups.values():
+            principal = group_principal(self.login, group.name)
+            if group.permission in ("write", "admin"):
+                aces.append((Allow, principal, (P.VIEW, P.UPLOAD)))
+            if group.permission == "admin":
+                aces.append((Allow, principal, (P.MANAGE,)))
+        return aces
+
+    def package_aces(self, package):
+        aces = []
+        key = package_key(package.name)
+        for group in self.groups.values():
+            if key in group.packages:
+                aces.append((Allow, group_principal(self.login, group.name), group.permissions))
+        return aces
+
+    def add_group(self, group: Group) -> None:
+        self.groups.add(group.name, group)
+        locate(group, self, group.name)

@@ -1,0 +1,187 @@
+"""Package → Release → Distribution: the files people upload, with their metadata.
+
+File bytes live in ZODB blobs; everything else is small, immutable-by-convention
+attributes (dicts and tuples are replaced, never mutated in place).
+"""
+from __future__ import annotations
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOTreeSet
+from persistent import Persistent
+from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated, Everyone
+from ZODB.blob import Blob
+
+from ..clock import utcnow
+from ..names import RESERVED_VERSIONS
+from ..security.permissions import COLLABORATOR_PERMS, SITE_ADMIN, P, user_principal
+from ..versions import latest
+from .folder import Folder, locate
+
+ACCESS_LEVELS = ("public", "authenticated", "private")
+
+#: Package-level metadata fields taken from uploads and the API.
+PACKAGE_TEXT_FIELDS = (
+    "summary",
+    "description",
+    "license",
+    "license_url",
+    "license_family",
+    "home",
+    "dev_url",
+    "doc_url",
+    "source_git_url",
+)
+
+
+class Package(Persistent):
+    """A named package of an owner; may hold files of several types."""
+
+    summary = description = license = license_url = license_family = ""
+    home = dev_url = doc_url = source_git_url = ""
+    latest_version = None
+
+    def __init__(self, name: str, access: str = "public"):
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"unknown access level {access!r}")
+        self.__name__ = None
+        self.__parent__ = None
+        self.name = name
+        self.access = access
+        self.package_types = ()
+        self.collaborators = OOTreeSet()
+        self.releases = Folder()  # version -> Release
+        self.created = self.modified = utcnow()
+        self.file_count = Length()
+
+    @property
+    def owner(self):
+        return self.__parent__
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner.login}/{self.name}"
+
+    # -- traversal: /<owner>/<package>/<version> ----------------------------
+    def __getitem__(self, version: str):
+        if version.lower() in RESERVED_VERSIONS:
+            raise KeyError(version)
+        return self.releases[version]
+
+    def __acl__(self):
+        owner = self.owner
+        acl = [(Allow, SITE_ADMIN, ALL_PERMISSIONS)]
+        acl += [(Allow, p, ALL_PERMISSIONS) for p in owner.admin_principals()]
+        acl += [(Allow, user_principal(c), COLLABORATOR_PERMS) for c in self.collaborators]
+        acl += owner.package_aces(self)
+        if self.access == "public":
+            acl.append((Allow, Everyone, P.VIEW))
+        elif self.access == "authenticated":
+            acl.append((Allow, Authenticated, P.VIEW))
+        acl.append(DENY_ALL)
+        return acl
+
+    # -- releases -------------------------------------------------------------
+    def add_release(self, release: "Release") -> None:
+        self.releases.add(release.version, release)
+        locate(release, self, release.version)
+        self.refresh_latest()
+
+    def remove_release(self, version: str) -> "Release":
+        release = self.releases.remove(version)
+        self.refresh_latest()
+        return release
+
+    def refresh_latest(self) -> None:
+        self.latest_version = latest(self.releases.keys())
+        self.modified = utcnow()
+
+    def add_type(self, type_name: str) -> None:
+        if type_name not in self.package_types:
+            self.package_types = self.package_types + (type_name,)
+
+    def refresh_types(self) -> None:
+        """Recompute the type list from the files present (after removals)."""
+        seen = []
+        for release in self.releases.values():
+            for dist in release.files.values():
+                if dist.type not in seen:
+                    seen.append(dist.type)
+        self.package_types = tuple(seen)
+
+    def distributions(self):
+        for release in self.releases.values():
+            yield from release.files.values()
+
+
+class Release(Persistent):
+    """One version of a package, holding its files by basename."""
+
+    summary = description = home_page = ""
+    attrs = {}
+
+    def __init__(self, version: str):
+        self.__name__ = version
+        self.__parent__ = None
+        self.version = version
+        self.files = Folder()  # basename -> Distribution
+        self.created = utcnow()
+
+    @property
+    def package(self):
+        return self.__parent__
+
+    def __getitem__(self, name):
+        # file downloads are the ``download`` view with the basename as subpath
+        raise KeyError(name)
+
+    def add_file(self, dist: "Distribution") -> None:
+        self.files.add(dist.basename, dist)
+        locate(dist, self, dist.basename)
+        self.package.file_count.change(1)
+
+    def remove_file(self, basename: str) -> "Distribution":
+        dist = self.files.remove(basename)
+        self.package.file_count.change(-1)
+        return dist
+
+
+class Distribution(Persistent):
+    """One uploaded file: its blob, hashes, type metadata and labels."""
+
+    description = ""
+    dependencies = None
+    yanked = None  # None, or the reason (possibly "") the file was yanked
+    uploader = ""
+
+    def __init__(self, basename: str, type_name: str):
+        self.__name__ = basename
+        self.__parent__ = None
+        self.basename = basename
+        self.type = type_name
+        self.blob = Blob()
+        self.size = 0
+        self.md5 = ""
+        self.sha256 = ""
+        self.attrs = {}
+        self.labels = ("main",)
+        self.upload_time = utcnow()
+        self.downloads = Length()
+
+    @property
+    def release(self):
+        return self.__parent__
+
+    @property
+    def package(self):
+        return self.__parent__.__parent__
+
+    @property
+    def version(self) -> str:
+        return self.__parent__.version
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.package.full_name}/{self.version}/{self.basename}"
+
+    def set_labels(self, labels) -> None:
+        self.labels = tuple(sorted(set(labels)))

@@ -1,0 +1,41 @@
+"""The root of the object tree: owners, tokens and site-wide state."""
+from __future__ import annotations
+
+import secrets
+
+from BTrees.OOBTree import OOTreeSet
+from persistent import Persistent
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
+
+from ..clock import utcnow
+from ..names import normalize_owner
+from ..security.permissions import SITE_ADMIN, P
+from .folder import Folder
+
+
+class Root(Persistent):
+    """``/``: traversal continues into the owner namespace (``/<owner>``)."""
+
+    __name__ = ""
+    __parent__ = None
+
+    def __init__(self):
+        self.owners = Folder()  # login -> User | Organization
+        self.tokens = Folder()  # sha256(token) hex -> Token
+        self.secret = secrets.token_hex(32)  # signs session cookies and upload ids
+        self.created = utcnow()
+        self.finished_evolve_steps = OOTreeSet()
+
+    def __acl__(self):
+        return [(Allow, SITE_ADMIN, ALL_PERMISSIONS), (Allow, Everyone, P.VIEW)]
+
+    def __getitem__(self, name: str):
+        return self.owners[normalize_owner(name)]
+
+    def get_owner(self, name: str):
+        return self.owners.get(normalize_owner(name))
+
+    def users(self):
+        from .owners import User
+
+        return (o for o in self.owners.values() if isinstance(o, User))

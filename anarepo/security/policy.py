@@ -1,0 +1,198 @@
+"""The one Pyramid 2 security policy: who is asking, and may they do it here?
+
+Identity, in order: the ``/t/<token>/`` path segment, ``Authorization: token``,
+``Authorization: Bearer``, HTTP Basic with a token as the password (twine's
+``__token__``), then the signed session cookie (web face only).  A credential
+that is present but wrong (unknown, expired, revoked token) is remembered as
+``request.auth_error``: every permission check then fails and the forbidden
+view answers 401, so a client learns at once that its token is bad.
+
+``permits`` checks the token's scopes for the face first, then an org token's
+namespace, then the ACL of the context for the identity's principals.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.request import RequestLocalCache
+from pyramid.security import Denied
+from pyramid_zodbconn import get_connection
+
+from ..middleware import TOKEN_ENV
+from .permissions import (
+    SITE_ADMIN,
+    group_principal,
+    org_member_principal,
+    org_owner_principal,
+    scopes_allow,
+    user_principal,
+)
+from .tokens import lookup_token
+
+SESSION_LOGIN = "login"
+SESSION_EPOCH = "epoch"
+
+
+@dataclass
+class Identity:
+    """The requester: a user, and the token they came with (if any)."""
+
+    user: object
+    token: object = None
+    method: str = "session"  # session | token
+    principals: list = field(default_factory=list)
+
+    @property
+    def login(self) -> str:
+        return self.user.login
+
+
+def app_root(request):
+    """The anarepo Root, reachable before traversal has run."""
+    return get_connection(request).root()["anarepo"]
+
+
+def request_face(request) -> str:
+    """Which face a request addresses: ``api``, ``conda``, ``pypi`` or ``web``."""
+    path = request.path_info
+    for face in ("api", "conda", "pypi"):
+        if path == f"/{face}" or path.startswith(f"/{face}/"):
+            return face
+    return "web"
+
+
+def _authorization_credential(request):
+    """(kind, value) from the Authorization header, or None."""
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme in ("token", "bearer"):
+        return ("token", value)
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ("invalid", "malformed Basic credentials")
+        username, _, password = decoded.partition(":")
+        # a token as the password (``__token__`` for twine, anything for pip URLs);
+        # user/password pairs are only for POST /api/authentications, which reads them itself
+        if username == "__token__" or password.startswith("ar-"):
+            return ("token", password)
+        return ("password", (username, password))
+    return None
+
+
+def principals_for(root, user) -> list[str]:
+    principals = [Everyone, Authenticated, user_principal(user.login)]
+    if user.is_admin:
+        principals.append(SITE_ADMIN)
+    for org_login in user.organizations:
+        org = root.owners.get(org_login)
+        if org is None or org.kind != "org":
+            continue
+        principals.append(org_member_principal(org_login))
+        if user.login in org.owners:
+            principals.append(org_owner_principal(org_login))
+        for group in org.groups.values():
+            if user.login in group.members:
+                principals.append(group_principal(org_login, group.name))
+    return principals
+
+
+def _inside(context, owner_login: str) -> bool:
+    """Whether ``context`` lies in the namespace of ``owner_login``."""
+    node = context
+    while node is not None:
+        if getattr(node, "login", None) == owner_login and hasattr(node, "packages"):
+            return True
+        anchor = getattr(node, "owner_login", None)
+        if anchor is not None:
+            return anchor == owner_login
+        node = getattr(node, "__parent__", None)
+    return False
+
+
+class AnarepoSecurityPolicy:
+    def __init__(self):
+        self.cache = RequestLocalCache(self._load_identity)
+        self.acl = ACLHelper()
+
+    # -- identity -------------------------------------------------------------
+    def identity(self, request):
+        return self.cache.get_or_create(request)
+
+    def _load_identity(self, request):
+        request.auth_error = None
+        root = app_root(request)
+        raw = request.environ.get(TOKEN_ENV)
+        credential = ("token", raw) if raw else _authorization_credential(request)
+        if credential is not None:
+            kind, value = credential
+            if kind == "invalid":
+                request.auth_error = value
+                return None
+            if kind == "token":
+                token, reason = lookup_token(root, value)
+                if token is None:
+                    request.auth_error = reason
+                    return None
+                user = root.owners[token.user]
+                return Identity(user, token, "token", principals_for(root, user))
+            # a password pair: not an identity here (see _authorization_credential)
+        if request_face(request) != "web":
+            return None
+        session = request.session
+        login = session.get(SESSION_LOGIN)
+        if not login:
+            return None
+        user = root.owners.get(login)
+        if (
+            user is None
+            or user.kind != "user"
+            or user.disabled
+            or session.get(SESSION_EPOCH) != user.session_epoch
+        ):
+            session.invalidate()
+            return None
+        return Identity(user, None, "session", principals_for(root, user))
+
+    def authenticated_userid(self, request):
+        identity = self.identity(request)
+        return identity.login if identity else None
+
+    # -- authorization --------------------------------------------------------
+    def permits(self, request, context, permission):
+        identity = self.identity(request)
+        if request.auth_error:
+            return Denied(f"credentials refused: {request.auth_error}")
+        if identity is None:
+            return self.acl.permits(context, [Everyone], permission)
+        token = identity.token
+        if token is not None:
+            if not scopes_allow(token.scopes, request_face(request), permission):
+                return Denied(f"the token's scopes do not allow {permission!r} here")
+            if token.org and not _inside(context, token.org):
+                return Denied("the token is restricted to another organization")
+        return self.acl.permits(context, identity.principals, permission)
+
+    # -- sessions -------------------------------------------------------------
+    def remember(self, request, userid, **kw):
+        """Start a web session: a fresh session (no fixation) bound to the user epoch."""
+        user = app_root(request).owners[userid]
+        request.session.invalidate()
+        request.session[SESSION_LOGIN] = user.login
+        request.session[SESSION_EPOCH] = user.session_epoch
+        request.session.new_csrf_token()
+        self.cache.clear(request)
+        return []
+
+    def forget(self, request, **kw):
+        request.session.invalidate()
+        self.cache.clear(request)
+        return []

@@ -1,0 +1,52 @@
+"""Every setting anarepo reads, with its default.  Values come from the .ini file.
+
+==================================  =========================================
+``zodbconn.uri``                    the database (FileStorage, ZEO, RelStorage)
+``anarepo.secret``                  signs sessions and upload ids (default: a
+                                    random secret kept in the database)
+``anarepo.allow_signup``            people may create accounts (true)
+``anarepo.allow_private``           private/authenticated packages allowed (true)
+``anarepo.max_upload_size``         bytes per uploaded file (10 GiB)
+``anarepo.site_name``               shown in pages ("anarepo")
+``anarepo.secure_cookies``          session cookie only over https (false)
+``anarepo.subdomains``              map conda.<host> and pypi.<host> (true)
+``anarepo.autoevolve``              run pending evolve steps at start-up (true)
+``anarepo.includes``                extra Pyramid includes (dotted names)
+``anarepo.disabled_plugins``        entry-point plugin names not to load
+``anarepo.argon2.time_cost``        argon2 cost (library default)
+``anarepo.argon2.memory_cost``      argon2 memory in KiB (library default)
+==================================  =========================================
+"""
+from __future__ import annotations
+
+from pyramid.settings import asbool
+
+DEFAULTS = {
+    "anarepo.allow_signup": "true",
+    "anarepo.allow_private": "true",
+    "anarepo.max_upload_size": str(10 * 1024**3),
+    "anarepo.site_name": "anarepo",
+    "anarepo.secure_cookies": "false",
+    "anarepo.subdomains": "true",
+    "anarepo.autoevolve": "true",
+    "anarepo.includes": "",
+    "anarepo.disabled_plugins": "",
+    # transactions: explicit manager, 4xx/5xx never commit, ConflictError retried
+    "tm.manager_hook": "pyramid_tm.explicit_manager",
+    "tm.commit_veto": "pyramid_tm.default_commit_veto",
+    "tm.annotate_user": "false",
+    "retry.attempts": "3",
+    "jinja2.directories": "anarepo:templates",
+    "jinja2.autoescape": "true",
+}
+
+BOOLEAN = ("anarepo.allow_signup", "anarepo.allow_private", "anarepo.secure_cookies", "anarepo.subdomains", "anarepo.autoevolve")
+
+
+def with_defaults(settings: dict) -> dict:
+    merged = dict(DEFAULTS)
+    merged.update({k: v for k, v in settings.items() if v is not None})
+    for key in BOOLEAN:
+        merged[key] = asbool(merged[key])
+    merged["anarepo.max_upload_size"] = int(merged["anarepo.max_upload_size"])
+    return merged

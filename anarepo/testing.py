@@ -1,0 +1,158 @@
+"""pytest fixtures for anarepo and for plugin authors (entry point ``pytest11``).
+
+Every test gets a real FileStorage with blobs in a temporary directory, the
+real application (``anarepo.main``) and WebTest on top; ``live_server`` serves
+the same application with waitress on 127.0.0.1 for real clients.
+"""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from contextlib import contextmanager
+
+import pytest
+
+FAST_ARGON2 = {"anarepo.argon2.time_cost": "1", "anarepo.argon2.memory_cost": "64"}
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+def make_settings(path, **extra) -> dict:
+    data = path / "var"
+    settings = {
+        "zodbconn.uri": f"file://{data}/Data.fs?blobstorage_dir={data}/blobs&connection_pool_size=8",
+        "jinja2.undefined": "strict",
+        "anarepo.site_name": "anarepo-test",
+        **FAST_ARGON2,
+    }
+    settings.update(extra)
+    return settings
+
+
+class AppHarness:
+    """The WSGI app plus direct access to its database, for arranging tests."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.registry = wsgi_app.app.registry
+
+    @property
+    def db(self):
+        from .db import get_db
+
+        return get_db(self.registry)
+
+    @contextmanager
+    def root(self, note: str = "test"):
+        """The Root in a transaction committed on exit (aborted on error)."""
+        from .db import open_root
+
+        with open_root(self.registry, note) as root:
+            yield root
+
+    def make_user(self, login, password=DEFAULT_PASSWORD, email=None, admin=False):
+        from .accounts import create_user
+
+        with self.root() as root:
+            create_user(root, login, email or f"{login}@example.com", password, is_admin=admin)
+        return login
+
+    def make_org(self, login, owner):
+        from .accounts import create_organization
+
+        with self.root() as root:
+            create_organization(root, login, f"{login}@example.com", root.owners[owner])
+        return login
+
+    def make_token(self, login, name="test", scopes=None, max_age=None, org=None):
+        from .security.tokens import create_token
+
+        with self.root() as root:
+            raw, _ = create_token(root, root.owners[login], name, scopes, max_age=max_age, org=org)
+        return raw
+
+    def publish_file(self, owner, package, version, basename, data: bytes, type_name="file",
+                     labels=None, access="public", **kw):
+        """Store a file through the same publishing path the faces use."""
+        import io
+
+        from .publish import publish
+        from .storage import blob_tmpdir, spool
+
+        with self.root() as root:
+            spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
+            ptype = self.registry.package_types[type_name]
+            dist = publish(self.registry, root.owners[owner], package, version, basename, spooled, ptype,
+                           labels=labels, access=access, uploader=owner, **kw)
+            return dist.sha256
+
+    def close(self):
+        self.db.close()
+
+
+@pytest.fixture
+def anarepo_settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(anarepo_settings):
+    from . import main
+
+    harness = AppHarness(main({}, **anarepo_settings))
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def testapp(app):
+    import webtest
+
+    return webtest.TestApp(app.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+
+
+def csrf_from(response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def web_login(testapp, login, password=DEFAULT_PASSWORD):
+    page = testapp.get("/account/login")
+    return testapp.post(
+        "/account/login",
+        {"login": login, "password": password, "csrf_token": csrf_from(page)},
+        status=302,
+    )
+
+
+class LiveServer:
+    """waitress serving the app on a free loopback port in a thread."""
+
+    def __init__(self, wsgi_app, threads: int = 4):
+        from waitress.server import create_server
+
+        self.server = create_server(
+            wsgi_app, host="127.0.0.1", port=0, threads=threads,
+            max_request_body_size=1 << 34, clear_untrusted_proxy_headers=True,
+        )
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5):
+            pass
+        return self
+
+    def stop(self):
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app.wsgi_app).start()
+    yield server
+    server.stop()

@@ -1,0 +1,41 @@
+"""Views of every face.  Each module adds its routes and is scanned here.
+
+Web pages are Jinja2 templates with autoescaping; the API answers JSON with
+``{"error": ...}`` on failure; conda and PyPI faces are added by their plugins.
+"""
+from __future__ import annotations
+
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender
+
+from ..middleware import ORIGINAL_SCRIPT_NAME
+from ..security.permissions import P
+
+
+def static_url(request, path: str) -> str:
+    """Static assets never carry a path token (style pitfall 16)."""
+    app_url = request.host_url + request.environ.get(ORIGINAL_SCRIPT_NAME, "")
+    return request.static_url(f"anarepo:static/{path}", _app_url=app_url)
+
+
+def add_template_globals(event: BeforeRender) -> None:
+    request = event.get("request")
+    if request is None:
+        return
+    event.setdefault("identity", request.identity)
+    event.setdefault("csrf_token", get_csrf_token(request))
+    event.setdefault("site_name", request.registry.settings["anarepo.site_name"])
+    event.setdefault("static", lambda path: static_url(request, path))
+    event.setdefault("P", P)
+    event.setdefault("allow_signup", request.registry.settings["anarepo.allow_signup"])
+    event.setdefault("flash", request.session.pop_flash())
+
+
+def includeme(config):
+    config.add_static_view("static", "anarepo:static", cache_max_age=3600)
+    config.add_subscriber(add_template_globals, BeforeRender)
+    config.include(".errors")
+    config.include(".auth")
+    config.include(".account")
+    config.include(".pages")
+    config.include(".api")

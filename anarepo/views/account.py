@@ -1,0 +1,106 @@
+"""Account settings: change the password, create and revoke access tokens."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.security import remember
+from pyramid.view import view_config
+
+from ..db import root_factory
+from ..security.passwords import WeakPassword, check_password_policy, set_password, verify_password
+from ..security.permissions import SCOPES, P, InvalidScope
+from ..security.tokens import TokenError, create_token, revoke_token, tokens_of
+
+MAX_EXPIRY_DAYS = 3650
+
+
+def account_factory(request):
+    """The logged-in user is the context of account pages (the root otherwise)."""
+    identity = request.identity
+    return identity.user if identity is not None else root_factory(request)
+
+
+def _tokens_view(request, **extra):
+    user = request.context
+    values = {
+        "user": user,
+        "tokens": sorted(tokens_of(root_factory(request), user), key=lambda t: t.created, reverse=True),
+        "scopes": SCOPES,
+        "new_token": None,
+        "new_token_name": None,
+        "form_name": "",
+        "error": None,
+        "max_expiry_days": MAX_EXPIRY_DAYS,
+    }
+    values.update(extra)
+    return values
+
+
+@view_config(route_name="account", renderer="account.jinja2", permission=P.ACCOUNT)
+def settings(request):
+    user = request.context
+    error = None
+    if request.method == "POST":
+        current = request.POST.get("current_password", "")
+        new = request.POST.get("new_password", "")
+        try:
+            if not verify_password(user.password_hash, current):
+                raise WeakPassword("the current password is not correct")
+            if new != request.POST.get("new_password_confirm", ""):
+                raise WeakPassword("the two new passwords differ")
+            check_password_policy(new)
+        except WeakPassword as exc:
+            error = str(exc)
+            request.response.status = 400
+        else:
+            set_password(user, new)
+            user.end_sessions()  # every other browser is logged out
+            headers = remember(request, user.login)
+            request.session.flash("Your password was changed; other sessions were logged out.")
+            return HTTPFound(location=request.route_url("account"), headers=headers)
+    return {"user": user, "error": error}
+
+
+@view_config(route_name="tokens", renderer="tokens.jinja2", permission=P.ACCOUNT, request_method="GET")
+def tokens(request):
+    return _tokens_view(request)
+
+
+@view_config(route_name="tokens", renderer="tokens.jinja2", permission=P.ACCOUNT, request_method="POST")
+def create(request):
+    user = request.context
+    name = request.POST.get("name", "")
+    scopes = request.POST.getall("scopes")
+    days = request.POST.get("expires_days", "").strip()
+    try:
+        max_age = None
+        if days:
+            if not days.isdigit() or not 0 < int(days) <= MAX_EXPIRY_DAYS:
+                raise TokenError(f"expiry must be a number of days from 1 to {MAX_EXPIRY_DAYS}")
+            max_age = int(days) * 24 * 3600
+        raw, token = create_token(
+            root_factory(request), user, name, scopes or None, max_age=max_age,
+            remote_addr=request.client_addr or "", note_url=request.application_url,
+        )
+    except (TokenError, InvalidScope) as exc:
+        request.response.status = 409 if "exists" in str(exc) else 400
+        return _tokens_view(request, error=str(exc), form_name=name)
+    request.response.cache_control.no_store = True
+    return _tokens_view(request, new_token=raw, new_token_name=token.name)
+
+
+@view_config(route_name="token_revoke", request_method="POST", permission=P.ACCOUNT)
+def revoke(request):
+    user = request.context
+    name = request.POST.get("name", "")
+    digest = user.token_names.get(name)
+    if digest is not None:
+        revoke_token(root_factory(request), root_factory(request).tokens[digest])
+        request.session.flash(f"Token {name!r} was revoked.")
+    return HTTPFound(location=request.route_url("tokens"))
+
+
+def includeme(config):
+    config.add_route("account", "/account/settings", factory=account_factory)
+    config.add_route("tokens", "/account/tokens", factory=account_factory)
+    config.add_route("token_revoke", "/account/tokens/revoke", factory=account_factory)
+    config.scan(__name__)

@@ -1,0 +1,45 @@
+"""Small helpers shared by the views of every face."""
+from __future__ import annotations
+
+from pyramid.response import Response
+
+from ..security.policy import request_face
+
+
+def json_error(status: int, message: str, **extra) -> Response:
+    body = {"error": message}
+    body.update(extra)
+    response = Response(json=body, status=status)
+    response.cache_control.no_store = True
+    return response
+
+
+def text_error(status: int, message: str) -> Response:
+    return Response(message + "\n", status=status, content_type="text/plain", charset="utf-8")
+
+
+def face_error(request, status: int, message: str) -> Response:
+    """An error in the form the face's clients read: JSON for the API, text for
+    conda and PyPI tools, an HTML page for people."""
+    face = request_face(request)
+    if face == "api":
+        return json_error(status, message)
+    if face in ("conda", "pypi"):
+        response = text_error(status, message)
+        if status == 401 and face == "pypi":
+            response.www_authenticate = ("Basic", {"realm": "anarepo"})
+        return response
+    from pyramid.renderers import render_to_response
+
+    response = render_to_response(
+        "error.jinja2", {"status": status, "message": message}, request=request
+    )
+    response.status = status
+    return response
+
+
+def safe_next_url(request, candidate: str | None, default: str = "/") -> str:
+    """Only local paths: no open redirects through ``came_from``."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return request.application_url + default
+    return request.application_url + candidate

@@ -1,0 +1,72 @@
+"""Web pages of the tree: the home page, owner pages and package pages."""
+from __future__ import annotations
+
+from pyramid.view import view_config
+
+from ..resources.owners import Owner
+from ..resources.packages import Package
+from ..resources.root import Root
+from ..security.permissions import P
+
+PAGE_SIZE = 100
+
+
+def visible_packages(request, owner, after: str | None = None, limit: int = PAGE_SIZE):
+    """Packages of ``owner`` the requester may see, a page at a time (BTree range).
+
+    Returns the page and the key to continue after (None on the last page).
+    """
+    keys = owner.packages.keys(min=after, excludemin=True) if after else owner.packages.keys()
+    out, last = [], None
+    for key in keys:
+        if len(out) >= limit:
+            return out, last
+        package = owner.packages[key]
+        last = key
+        if request.has_permission(P.VIEW, package):
+            out.append(package)
+    return out, None
+
+
+@view_config(context=Root, renderer="home.jinja2")
+def home(request):
+    identity = request.identity
+    mine = []
+    if identity is not None:
+        mine, _ = visible_packages(request, identity.user, limit=20)
+    return {"my_packages": mine}
+
+
+@view_config(context=Owner, renderer="owner.jinja2")
+def owner_page(request):
+    owner = request.context
+    after = request.params.get("after") or None
+    packages, next_after = visible_packages(request, owner, after=after)
+    return {
+        "owner": owner,
+        "packages": packages,
+        "next_after": next_after,
+        "can_manage": request.has_permission(P.MANAGE, owner),
+    }
+
+
+@view_config(context=Package, renderer="package.jinja2")
+def package_page(request):
+    package = request.context
+    types = request.registry.package_types
+    hints = []
+    for type_name in package.package_types:
+        if type_name in types:
+            hints += types[type_name].install_hints(request, package)
+    releases = sorted(package.releases.values(), key=lambda r: r.created, reverse=True)
+    return {
+        "package": package,
+        "owner": package.owner,
+        "releases": releases,
+        "hints": hints,
+        "can_edit": request.has_permission(P.EDIT, package),
+    }
+
+
+def includeme(config):
+    config.scan(__name__)
