@@ -104,6 +104,7 @@ class User(Owner):
     is_admin = False
     disabled = False
     password_hash = ""
+    inbox = None  # anarepo.notifications.Inbox, made on the first notification
 
     def __init__(self, login: str, email: str = ""):
         super().__init__(login, email)
