@@ -154,3 +154,11 @@ def check_text(value, field: str, limit: int = MAX_SUMMARY) -> str:
     if len(value) > limit:
         raise InvalidName(f"{field} is longer than {limit} characters")
     return value
+
+
+def split_names(text: str, limit: int = 200) -> list[str]:
+    """Names typed into one form field, separated by commas, spaces or new lines."""
+    items = [item for item in re.split(r"[\s,;]+", text or "") if item]
+    if len(items) > limit:
+        raise InvalidName(f"at most {limit} names at once")
+    return list(dict.fromkeys(items))

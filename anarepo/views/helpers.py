@@ -43,3 +43,10 @@ def safe_next_url(request, candidate: str | None, default: str = "/") -> str:
     if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
         return request.application_url + default
     return request.application_url + candidate
+
+
+def form_error_status(exc) -> int:
+    """The status of a page re-shown with an error: 409 for conflicts, else 400."""
+    from ..publish import Conflict
+
+    return 409 if isinstance(exc, Conflict) else 400
