@@ -1,7 +1,46 @@
-"""The ``conda`` package type: .tar.bz2 and .conda packages, and the conda channel face."""
+"""The ``conda`` package type: .tar.bz2 and .conda packages, and the conda channel face.
+
+* :mod:`.inspect` reads and validates package metadata (without extracting);
+* :mod:`.index` keeps per-package index records in ZODB, updated by
+  :meth:`CondaType.package_changed` in the writing transaction;
+* :mod:`.render` serializes fragments, shards and whole documents;
+* :mod:`.face` serves ``/conda/<owner>[/label/<label>]/<subdir>/...``.
+"""
 from __future__ import annotations
 
-from ...plugins import PackageType
+import threading
+from contextlib import contextmanager
+
+from ...names import package_key
+from ...plugins import InvalidPackage, PackageType
+from .index import drop_package, update_package
+from .inspect import inspect_package, looks_like_conda
+
+_deferred = threading.local()
+
+
+@contextmanager
+def deferred_indexing():
+    """Collect package changes of this thread and index each package once at the end
+    (bulk imports: a package with many files is indexed once per batch, not per file).
+
+    Yields the pending dict; call :func:`flush_deferred` before committing.
+    """
+    _deferred.pending = {}
+    try:
+        yield _deferred.pending
+    finally:
+        _deferred.pending = None
+
+
+def flush_deferred() -> int:
+    pending = getattr(_deferred, "pending", None) or {}
+    changed = 0
+    for package in pending.values():
+        if package.__parent__ is not None:
+            changed += update_package(package.owner, package)
+    pending.clear()
+    return changed
 
 
 class CondaType(PackageType):
@@ -9,6 +48,40 @@ class CondaType(PackageType):
     title = "Conda"
     detect_priority = 10
 
+    def detect(self, filename: str, path) -> bool:
+        return looks_like_conda(filename, path)
+
+    def inspect(self, path, filename: str, name=None, version=None):
+        return inspect_package(path, filename)
+
+    def check_placement(self, info, package_name: str, version: str, basename: str) -> None:
+        if "/" not in basename and info.platform:
+            basename = f"{info.platform}/{basename}"
+        super().check_placement(info, package_name, version, basename)
+
+    def package_changed(self, event, registry) -> None:
+        package = event.package
+        key = package_key(package.name)
+        previous = event.previous_owner
+        if event.removed:
+            drop_package(previous if previous is not None else package.owner, key)
+            return
+        if previous is not None and previous is not package.owner:
+            drop_package(previous, key)
+        pending = getattr(_deferred, "pending", None)
+        if pending is not None:
+            pending[id(package)] = package
+            return
+        update_package(package.owner, package)
+
+    def install_hints(self, request, package, label: str = "main"):
+        channel = package.owner.login if label == "main" else f"{package.owner.login}/label/{label}"
+        return [("conda", f"conda install -c {channel} {package.name}")]
+
 
 def includeme(config):
     config.add_package_type(CondaType())
+    config.include(".face")
+
+
+__all__ = ["CondaType", "InvalidPackage", "deferred_indexing", "flush_deferred"]

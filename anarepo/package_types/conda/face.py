@@ -1,0 +1,389 @@
+"""The conda channel face: ``/conda/<owner>[/label/<label>]/<subdir>/<file>``.
+
+A route ``/conda/*traverse`` whose factory returns a transient :class:`CondaFace`;
+traversal continues over transient resources (channel → label → subdir →
+package file or shard) built on the owner and its :mod:`.index` state.
+
+Index documents are rendered from the kept per-package fragments into a
+process-local cache keyed by (document, index object, revision, visibility);
+the strong ETag is that key, shared by ``repodata.json`` and ``.zst`` of one
+revision, so a conditional request is answered 304 before anything is
+rendered.  Requesters see only packages they may read: public records for
+everyone, restricted ones merged in after a permission check per package.
+Package files and shards are immutable; indexes get a short max-age.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+from collections import OrderedDict
+
+from pyramid.authorization import Allow, Everyone
+from pyramid.response import FileResponse, Response
+from pyramid.view import view_config
+
+from ...security.permissions import P
+from ...security.policy import app_root
+from . import render
+from .index import get_channel, label_index, subdir_index
+from .inspect import EXTENSIONS, KNOWN_SUBDIRS
+
+SHARD_RE = re.compile(r"^([0-9a-f]{64})\.msgpack\.zst$")
+IMMUTABLE = "max-age=31536000, immutable"
+
+
+# -- the process-local render cache --------------------------------------------------
+class RenderCache:
+    """LRU of rendered documents by key, bounded in bytes; renders are single-flight."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.data: OrderedDict = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+        self.render_lock = threading.Lock()
+
+    def get(self, key, build):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+                return value
+        with self.render_lock:
+            with self.lock:
+                value = self.data.get(key)
+            if value is None:
+                value = build()
+                self.put(key, value)
+            return value
+
+    def put(self, key, value: bytes) -> None:
+        with self.lock:
+            if key in self.data:
+                return
+            self.data[key] = value
+            self.size += len(value)
+            while self.size > self.max_bytes and len(self.data) > 1:
+                _, old = self.data.popitem(last=False)
+                self.size -= len(old)
+
+
+def render_cache(registry) -> RenderCache:
+    return registry.conda_render_cache
+
+
+# -- transient resources ------------------------------------------------------------
+class CondaFace:
+    """``/conda``: owners below."""
+
+    __name__ = "conda"
+    __acl__ = [(Allow, Everyone, P.VIEW)]
+
+    def __init__(self, request):
+        self.request = request
+        self.root = self.__parent__ = app_root(request)
+
+    def __getitem__(self, name):
+        owner = self.root.get_owner(name)
+        if owner is None:
+            raise KeyError(name)
+        return Channel(self, owner, "main", owner.login)
+
+
+class Channel:
+    """One owner's channel at one label; the owner exists publicly, so does its channel."""
+
+    def __init__(self, parent, owner, label: str, name: str, explicit: bool = False):
+        self.__parent__, self.__name__ = parent, name
+        self.owner = owner
+        self.owner_login = owner.login  # for organization-restricted tokens
+        self.label = label
+        self.explicit = explicit
+
+    @property
+    def index(self):
+        return label_index(get_channel(self.owner), self.label)
+
+    def __getitem__(self, name):
+        if name == "label" and not self.explicit:
+            return Labels(self)
+        if name in KNOWN_SUBDIRS:
+            return Subdir(self, name)
+        raise KeyError(name)
+
+
+class Labels:
+    __name__ = "label"
+
+    def __init__(self, channel):
+        self.__parent__ = channel
+        self.owner = channel.owner
+
+    def __getitem__(self, name):
+        label = name.lower()
+        if label not in self.owner.labels:
+            raise KeyError(name)
+        return Channel(self, self.owner, label, name, explicit=True)
+
+
+class Subdir:
+    def __init__(self, channel, name: str):
+        self.__parent__, self.__name__ = channel, name
+        self.channel = channel
+        self.owner = channel.owner
+        self.index = subdir_index(channel.index, name)
+
+    def __getitem__(self, name):
+        if name == "shards":
+            return Shards(self)
+        if name.endswith(EXTENSIONS) and self.index is not None:
+            found = find_file(self, name)
+            if found is not None:
+                return found
+        raise KeyError(name)
+
+
+def find_file(subdir: Subdir, fn: str):
+    stem = fn[: -len(".tar.bz2")] if fn.endswith(".tar.bz2") else fn[: -len(".conda")]
+    parts = stem.rsplit("-", 2)
+    if len(parts) != 3:
+        return None
+    bucket = subdir.index.buckets.get(parts[0])
+    if bucket is None or fn not in bucket.locations:
+        return None
+    version, basename = bucket.locations[fn]
+    package = subdir.owner.packages.get(bucket.package_key)
+    release = package.releases.get(version) if package is not None else None
+    dist = release.files.get(basename) if release is not None else None
+    if dist is None:
+        return None
+    return PackageFile(subdir, fn, package, dist)
+
+
+class PackageFile:
+    """A package file; readable by whoever may read its package."""
+
+    def __init__(self, parent, name, package, dist):
+        self.__parent__, self.__name__ = parent, name
+        self.package, self.dist = package, dist
+
+    def __acl__(self):
+        return self.package.__acl__()
+
+
+class Shards:
+    __name__ = "shards"
+
+    def __init__(self, subdir):
+        self.__parent__ = subdir
+        self.subdir = subdir
+
+    def __getitem__(self, name):
+        m = SHARD_RE.match(name)
+        index = self.subdir.index
+        if m is None or index is None:
+            raise KeyError(name)
+        hexdigest = m.group(1)
+        bucket_name = index.by_hash.get(hexdigest)
+        bucket = index.buckets.get(bucket_name) if bucket_name is not None else None
+        if bucket is None or hexdigest not in bucket.shards:
+            raise KeyError(name)
+        package = self.subdir.owner.packages.get(bucket.package_key)
+        if package is None:
+            raise KeyError(name)
+        return Shard(self, name, package, bucket.shards[hexdigest])
+
+
+class Shard:
+    def __init__(self, parent, name, package, data: bytes):
+        self.__parent__, self.__name__ = parent, name
+        self.package, self.data = package, data
+
+    def __acl__(self):
+        return self.package.__acl__()
+
+
+def face_factory(request):
+    return CondaFace(request)
+
+
+# -- visibility and HTTP caching ----------------------------------------------------------
+def visible_restricted(request, owner, restricted) -> tuple[frozenset, str]:
+    """Names of non-public packages this requester may read, and a key for them.
+
+    Anonymous requesters never read non-public packages: no check at all.
+    """
+    if restricted is None or not len(restricted) or request.identity is None:
+        return frozenset(), "p"
+    names = []
+    for name, key in restricted.items():
+        package = owner.packages.get(key)
+        if package is not None and request.has_permission(P.VIEW, package):
+            names.append(name)
+    if not names:
+        return frozenset(), "p"
+    digest = hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
+    return frozenset(names), "v" + digest
+
+
+def _oid(obj) -> str:
+    oid = getattr(obj, "_p_oid", None)
+    return oid.hex().lstrip("0") or "0" if oid else "0"
+
+
+def not_modified(request, etag: str, mtime: float | None) -> bool:
+    if request.if_none_match:
+        return etag in request.if_none_match
+    ims = request.if_modified_since
+    return bool(ims and mtime and int(mtime) <= ims.timestamp())
+
+
+def index_response(request, etag, mtime, vis, body_fn, content_type):
+    settings = request.registry.settings
+    max_age = int(settings.get("anarepo.conda.max_age", 60))
+    headers = {
+        "ETag": f'"{etag}"',
+        "Cache-Control": f"{'public' if vis == 'p' else 'private'}, max-age={max_age}",
+        "Vary": "Authorization",
+    }
+    if mtime:
+        from email.utils import formatdate
+
+        headers["Last-Modified"] = formatdate(int(mtime), usegmt=True)
+    if not_modified(request, etag, mtime):
+        return Response(status=304, headers=headers)
+    body = body_fn()
+    response = Response(content_type=content_type, charset=None)
+    response.headers.update(headers)
+    wrapper = request.environ.get("wsgi.file_wrapper")
+    if wrapper is not None and len(body) > 1 << 20:
+        # waitress sends a file-like body straight from it instead of copying it
+        # into its (disk-overflowing) output buffer
+        response.app_iter = wrapper(io.BytesIO(body), 1 << 20)
+        response.content_length = len(body)
+    else:
+        response.body = body
+    return response
+
+
+class SubdirDocs:
+    """The documents of one (channel, label, subdir) for one requester."""
+
+    def __init__(self, request, context: Subdir):
+        self.request = request
+        self.subdir = context.__name__
+        self.index = context.index
+        self.cache = render_cache(request.registry)
+        restricted = self.index.restricted if self.index is not None else None
+        self.visible, self.vis = visible_restricted(request, context.owner, restricted)
+        if self.index is None:
+            self.etag, self.mtime = f"e-{self.subdir}", None
+        else:
+            rev = self.index.revision
+            self.etag, self.mtime = f"{_oid(self.index)}.{rev.counter}.{self.vis}", rev.mtime
+
+    def _filtered(self, tree):
+        if self.index is None:
+            return []
+        skip = set(self.index.restricted.keys()) - self.visible if len(self.index.restricted) else ()
+        if not skip:
+            return tree.items()
+        return ((name, value) for name, value in tree.items() if name not in skip)
+
+    def repodata(self, current: bool = False) -> bytes:
+        kind = "current" if current else "repodata"
+        return self.cache.get(
+            (kind, self.etag),
+            lambda: render.repodata(self.subdir, (fr for _, fr in self._filtered(self.index.frags)) if self.index is not None else (), current),
+        )
+
+    def repodata_zst(self) -> bytes:
+        level = int(self.request.registry.settings.get("anarepo.conda.zstd_level", 3))
+        return self.cache.get(("repodata.zst", self.etag), lambda: render.compress(self.repodata(), level))
+
+    def shard_index(self) -> bytes:
+        hashes = self._filtered(self.index.shard_hashes) if self.index is not None else ()
+        return self.cache.get(("shards", self.etag), lambda: render.shard_index(self.subdir, hashes, self.mtime or 0))
+
+    def respond(self, body_fn, content_type):
+        return index_response(self.request, self.etag, self.mtime, self.vis, body_fn, content_type)
+
+
+GET = ("GET", "HEAD")
+
+
+@view_config(route_name="conda", context=Subdir, name="repodata.json", request_method=GET)
+def repodata_json(context, request):
+    docs = SubdirDocs(request, context)
+    return docs.respond(docs.repodata, "application/json")
+
+
+@view_config(route_name="conda", context=Subdir, name="repodata.json.zst", request_method=GET)
+def repodata_zst(context, request):
+    docs = SubdirDocs(request, context)
+    return docs.respond(docs.repodata_zst, "application/zstd")
+
+
+@view_config(route_name="conda", context=Subdir, name="current_repodata.json", request_method=GET)
+def current_repodata_json(context, request):
+    docs = SubdirDocs(request, context)
+    return docs.respond(lambda: docs.repodata(current=True), "application/json")
+
+
+@view_config(route_name="conda", context=Subdir, name="repodata_shards.msgpack.zst", request_method=GET)
+def shard_index(context, request):
+    docs = SubdirDocs(request, context)
+    return docs.respond(docs.shard_index, "application/zstd")
+
+
+@view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET)
+def channeldata_json(context, request):
+    lab = context.index
+    visible, vis = visible_restricted(request, context.owner, lab.restricted if lab is not None else None)
+    if lab is None:
+        etag, mtime = "e-channeldata", None
+    else:
+        etag, mtime = f"{_oid(lab)}.{lab.revision.counter}.{vis}", lab.revision.mtime
+
+    def build():
+        entries, subdirs = [], {"noarch"}
+        if lab is not None:
+            skip = set(lab.restricted.keys()) - visible
+            for name, (fragment, subs) in lab.channeldata.items():
+                if name not in skip:
+                    entries.append(fragment)
+                    subdirs.update(subs)
+        return render.channeldata(subdirs, entries)
+
+    return index_response(
+        request, etag, mtime, vis,
+        lambda: render_cache(request.registry).get(("channeldata", etag), build),
+        "application/json",
+    )
+
+
+@view_config(route_name="conda", context=Shard, request_method=GET)
+def shard_view(context, request):
+    response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
+    response.etag = context.__name__.split(".", 1)[0]
+    response.cache_control = ("public, " if context.package.access == "public" else "private, ") + IMMUTABLE
+    return response
+
+
+@view_config(route_name="conda", context=PackageFile, request_method=GET)
+def package_file(context, request):
+    dist = context.dist
+    response = FileResponse(dist.blob.committed(), request=request, content_type="application/octet-stream")
+    response.etag = dist.sha256
+    response.cache_control = ("public, " if context.package.access == "public" else "private, ") + IMMUTABLE
+    return response
+
+
+def includeme(config):
+    settings = config.registry.settings
+    config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
+    config.add_route("conda", "/conda/*traverse", factory=face_factory)
+    config.scan(__name__)
+

@@ -1,0 +1,347 @@
+"""Per-package conda index state in ZODB, updated in the transaction that changed the package.
+
+Shape (one :class:`CondaChannel` per owner, kept as ``owner.conda_channel``)::
+
+    CondaChannel.labels    label -> LabelIndex
+                 .places   package key -> ((label, subdir, name), ...)   where a package has records
+    LabelIndex.subdirs     subdir -> SubdirIndex
+              .channeldata name -> (JSON fragment, subdirs)               CEP 38, per package
+              .restricted  name -> package key                            non-public packages
+              .revision    Revision
+    SubdirIndex.buckets    name -> Bucket (records, file locations, shards)
+               .frags      name -> JSON fragments (see render.fragments)
+               .shard_hashes name -> sha256 of the current shard
+               .by_hash    shard hex -> name (current and a few previous shards)
+               .restricted name -> package key
+               .revision   Revision (conflict-free counter + time of change)
+
+:func:`update_package` recomputes the records of ONE package from its
+Distributions and writes only what changed; nothing walks a channel.  BTrees
+resolve concurrent writes to different names, and :class:`Revision` resolves
+concurrent bumps, so uploads of different packages do not conflict.
+"""
+from __future__ import annotations
+
+import time
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+from ...names import package_key
+from ...versions import version_key
+from . import render
+
+KEEP_OLD_SHARDS = 2  # superseded shards kept for clients holding an older shard index
+
+
+class Revision(Persistent):
+    """A change counter and the time of the last change; concurrent bumps add up."""
+
+    def __init__(self):
+        self.counter = 0
+        self.mtime = time.time()
+
+    def bump(self) -> None:
+        self.counter += 1
+        self.mtime = max(time.time(), self.mtime)
+
+    def _p_resolveConflict(self, old, committed, new):
+        return {
+            "counter": committed["counter"] + new["counter"] - old["counter"],
+            "mtime": max(committed["mtime"], new["mtime"]),
+        }
+
+
+class Bucket(Persistent):
+    """The records of one package name in one (label, subdir)."""
+
+    def __init__(self, name: str, key: str):
+        self.name = name
+        self.package_key = key
+        self.records = {}  # fn -> record (hex hashes)
+        self.removed = ()  # yanked fns
+        self.locations = {}  # fn -> (version, basename)
+        self.run_exports = {}  # fn -> run_exports
+        self.shards = {}  # hex -> compressed shard bytes
+        self.shard_hex = ""
+
+
+class SubdirIndex(Persistent):
+    def __init__(self, name: str):
+        self.name = name
+        self.revision = Revision()
+        self.buckets = OOBTree()
+        self.frags = OOBTree()
+        self.shard_hashes = OOBTree()
+        self.by_hash = OOBTree()
+        self.restricted = OOBTree()
+
+
+class LabelIndex(Persistent):
+    def __init__(self, name: str):
+        self.name = name
+        self.revision = Revision()
+        self.subdirs = OOBTree()
+        self.channeldata = OOBTree()
+        self.restricted = OOBTree()
+
+
+class CondaChannel(Persistent):
+    def __init__(self):
+        self.labels = OOBTree()
+        self.places = OOBTree()
+
+
+def get_channel(owner, create: bool = False) -> CondaChannel | None:
+    channel = getattr(owner, "conda_channel", None)
+    if channel is None and create:
+        channel = owner.conda_channel = CondaChannel()
+    return channel
+
+
+def label_index(channel, label: str, create: bool = False) -> LabelIndex | None:
+    lab = channel.labels.get(label) if channel is not None else None
+    if lab is None and create:
+        lab = channel.labels[label] = LabelIndex(label)
+    return lab
+
+
+def subdir_index(lab, subdir: str, create: bool = False) -> SubdirIndex | None:
+    sub = lab.subdirs.get(subdir) if lab is not None else None
+    if sub is None and create:
+        sub = lab.subdirs[subdir] = SubdirIndex(subdir)
+    return sub
+
+
+# -- records -------------------------------------------------------------------
+def ensure_attrs(dist) -> dict:
+    """The validated metadata of a conda Distribution; read from its blob if an
+    upload path stored none (e.g. a plain ``publish()`` without inspection)."""
+    attrs = dist.attrs or {}
+    if "build" in attrs and "subdir" in attrs:
+        return attrs
+    from .inspect import inspect_package
+
+    with dist.blob.open("r") as f:
+        info = inspect_package(f.name, dist.basename, now_ms=2**62)
+    dist.attrs = dict(info.attrs)
+    return dist.attrs
+
+
+def record_for(dist) -> tuple[str, dict]:
+    from .inspect import RECORD_FIELDS
+
+    attrs = ensure_attrs(dist)
+    rec = {k: attrs[k] for k in RECORD_FIELDS if k in attrs}
+    rec["depends"] = list(attrs.get("depends", ()))
+    rec["md5"] = dist.md5
+    rec["sha256"] = dist.sha256
+    rec["size"] = dist.size
+    rec["indexed_timestamp"] = int(dist.upload_time.timestamp() * 1000)
+    return dist.basename.rsplit("/", 1)[-1], rec
+
+
+# -- updates -----------------------------------------------------------------------
+def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) -> bool:
+    records, locations, run_exports, removed = {}, {}, {}, []
+    for dist in dists:
+        fn, rec = record_for(dist)
+        locations[fn] = (dist.version, dist.basename)
+        if dist.yanked is not None:
+            removed.append(fn)
+            continue
+        records[fn] = rec
+        if dist.attrs.get("run_exports"):
+            run_exports[fn] = dist.attrs["run_exports"]
+    removed = tuple(sorted(removed))
+    bucket = sub.buckets.get(name)
+    was_restricted = name in sub.restricted
+    if (
+        bucket is not None
+        and bucket.records == records
+        and bucket.removed == removed
+        and bucket.locations == locations
+        and bucket.run_exports == run_exports
+        and was_restricted == restricted
+    ):
+        return False
+    if bucket is None:
+        bucket = sub.buckets[name] = Bucket(name, key)
+    bucket.package_key = key
+    bucket.records, bucket.removed, bucket.locations, bucket.run_exports = records, removed, locations, run_exports
+    sub.frags[name] = render.fragments(records, removed)
+    data = render.shard(records, removed, run_exports)
+    digest = render.shard_hash(data)
+    if digest.hex() != bucket.shard_hex:
+        shards = dict(bucket.shards)
+        for old in list(shards)[: max(0, len(shards) - KEEP_OLD_SHARDS)]:
+            del shards[old]
+            if sub.by_hash.get(old) == name:
+                del sub.by_hash[old]
+        shards[digest.hex()] = data
+        bucket.shards, bucket.shard_hex = shards, digest.hex()
+        sub.by_hash[digest.hex()] = name
+        sub.shard_hashes[name] = digest
+    if restricted:
+        sub.restricted[name] = key
+    elif was_restricted:
+        del sub.restricted[name]
+    sub.revision.bump()
+    return True
+
+
+def _drop_bucket(sub: SubdirIndex, name: str) -> bool:
+    bucket = sub.buckets.get(name)
+    if bucket is None:
+        return False
+    del sub.buckets[name]
+    for tree in (sub.frags, sub.shard_hashes, sub.restricted):
+        if name in tree:
+            del tree[name]
+    for old in bucket.shards:
+        if sub.by_hash.get(old) == name:
+            del sub.by_hash[old]
+    sub.revision.bump()
+    return True
+
+
+CHANNELDATA_ABOUT = ("description", "dev_url", "doc_url", "home", "license", "license_family", "source_url", "summary")
+
+
+def _channeldata_entry(package, dists) -> tuple[bytes, tuple]:
+    by_version = {}
+    subdirs, flags, timestamp = set(), {}, 0
+    for dist in dists:
+        attrs = dist.attrs
+        subdirs.add(attrs["subdir"])
+        by_version.setdefault(dist.version, []).append(dist)
+        timestamp = max(timestamp, attrs.get("timestamp", 0) // 1000)
+        for flag, value in (attrs.get("channeldata") or {}).items():
+            flags[flag] = flags.get(flag, False) or bool(value)
+    latest = max(by_version, key=version_key)
+    newest = max(by_version[latest], key=lambda d: (d.attrs.get("timestamp", 0), d.basename))
+    about = dict(newest.attrs.get("about") or {})
+    for field in CHANNELDATA_ABOUT:
+        if not about.get(field) and getattr(package, field, ""):
+            about[field] = getattr(package, field)
+    rec = {k: about[k] for k in CHANNELDATA_ABOUT if about.get(k)}
+    rec.update(flags)
+    rec["run_exports"] = {
+        v: next((d.attrs["run_exports"] for d in ds if d.attrs.get("run_exports")), {})
+        for v, ds in sorted(by_version.items())
+        if any(d.attrs.get("run_exports") for d in ds)
+    }
+    rec["subdirs"] = sorted(subdirs)
+    rec["timestamp"] = timestamp
+    rec["version"] = latest
+    name = newest.attrs["name"]
+    return render.entry(name, rec), tuple(sorted(subdirs))
+
+
+def _set_channeldata(lab: LabelIndex, name: str, key: str, package, dists, restricted: bool) -> bool:
+    live = [d for d in dists if d.yanked is None]
+    if not live:
+        if name not in lab.channeldata:
+            return False
+        del lab.channeldata[name]
+        if name in lab.restricted:
+            del lab.restricted[name]
+        lab.revision.bump()
+        return True
+    value = _channeldata_entry(package, live)
+    if lab.channeldata.get(name) == value and (name in lab.restricted) == restricted:
+        return False
+    lab.channeldata[name] = value
+    if restricted:
+        lab.restricted[name] = key
+    elif name in lab.restricted:
+        del lab.restricted[name]
+    lab.revision.bump()
+    return True
+
+
+def update_package(owner, package) -> int:
+    """Bring the records of one package in ``owner``'s channel up to date; return
+    how many (label, subdir) buckets changed."""
+    key = package_key(package.name)
+    groups: dict[tuple, list] = {}
+    for dist in package.distributions():
+        if dist.type != "conda":
+            continue
+        attrs = ensure_attrs(dist)
+        for label in dist.labels:
+            groups.setdefault((label, attrs["subdir"], attrs["name"]), []).append(dist)
+    channel = get_channel(owner, create=bool(groups))
+    if channel is None:
+        return 0
+    old = set(channel.places.get(key, ()))
+    if not groups and not old:
+        return 0
+    restricted = package.access != "public"
+    changed = 0
+    for label, subdir, name in old - set(groups):
+        sub = subdir_index(label_index(channel, label), subdir)
+        if sub is not None:
+            changed += _drop_bucket(sub, name)
+    by_label: dict[tuple, list] = {}
+    for (label, subdir, name), dists in sorted(groups.items()):
+        sub = subdir_index(label_index(channel, label, create=True), subdir, create=True)
+        changed += _set_bucket(sub, name, key, dists, restricted)
+        by_label.setdefault((label, name), []).extend(dists)
+    for label, _, name in old:
+        by_label.setdefault((label, name), [])
+    for (label, name), dists in by_label.items():
+        lab = label_index(channel, label, create=bool(dists))
+        if lab is not None:
+            _set_channeldata(lab, name, key, package, dists, restricted)
+    if groups:
+        channel.places[key] = tuple(sorted(groups))
+    elif key in channel.places:
+        del channel.places[key]
+    return changed
+
+
+def drop_package(owner, key: str) -> int:
+    """Remove every record of package ``key`` from ``owner``'s channel (deleted or moved away)."""
+    channel = get_channel(owner)
+    if channel is None or key not in channel.places:
+        return 0
+    changed = 0
+    for label, subdir, name in channel.places[key]:
+        lab = label_index(channel, label)
+        sub = subdir_index(lab, subdir)
+        if sub is not None:
+            changed += _drop_bucket(sub, name)
+        if lab is not None and name in lab.channeldata:
+            del lab.channeldata[name]
+            if name in lab.restricted:
+                del lab.restricted[name]
+            lab.revision.bump()
+    del channel.places[key]
+    return changed
+
+
+# -- comparison (reindex proves the incremental state) -------------------------------
+def snapshot(channel) -> dict:
+    """A plain, comparable picture of a channel's index state (revisions aside)."""
+    if channel is None:
+        return {}
+    out = {"places": dict(channel.places.items()), "labels": {}}
+    for label, lab in channel.labels.items():
+        subdirs = {}
+        for subdir, sub in lab.subdirs.items():
+            if not len(sub.buckets):
+                continue
+            subdirs[subdir] = {
+                "frags": dict(sub.frags.items()),
+                "shards": dict(sub.shard_hashes.items()),
+                "restricted": dict(sub.restricted.items()),
+                "locations": {n: b.locations for n, b in sub.buckets.items()},
+            }
+        if subdirs or len(lab.channeldata):
+            out["labels"][label] = {
+                "subdirs": subdirs,
+                "channeldata": dict(lab.channeldata.items()),
+                "restricted": dict(lab.restricted.items()),
+            }
+    return out

@@ -1,0 +1,321 @@
+"""Reading conda packages safely: metadata from the archive, never trusted, never on disk.
+
+``.tar.bz2`` and ``.conda`` archives are streamed with conda-package-streaming;
+only ``info/`` members are read, each with a size limit, and nothing is
+extracted.  ``info/index.json`` is validated field by field (it becomes a
+repodata record that every conda client parses), the file name must be the one
+the metadata implies, the subdir must be one conda knows, and a build
+``timestamp`` in the future is refused (CEP 47).  Every failure is an
+:class:`InvalidPackage` with a message for the uploader (a 400 answer).
+"""
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+import time
+import zipfile
+
+from ...plugins import FileInfo, InvalidPackage
+
+EXTENSIONS = (".tar.bz2", ".conda")
+
+#: conda 26.7's known subdirs (conda/base/constants.py).
+KNOWN_SUBDIRS = frozenset(
+    """noarch emscripten-wasm32 wasi-wasm32 freebsd-64 linux-32 linux-64 linux-aarch64
+    linux-armv6l linux-armv7l linux-ppc64 linux-ppc64le linux-riscv64 linux-s390x
+    osx-64 osx-arm64 win-32 win-64 win-arm64 zos-z""".split()
+)
+
+NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,127}$")
+VERSION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+!*]{0,127}$")
+BUILD_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+]{0,127}$")
+
+#: Size limits of the metadata members read from an archive.
+LIMITS = {
+    "info/index.json": 256 * 1024,
+    "info/about.json": 1024 * 1024,
+    "info/run_exports.json": 256 * 1024,
+    "info/paths.json": 64 * 1024 * 1024,
+}
+MAX_SPECS = 4096
+MAX_SPEC_LEN = 1024
+MAX_TEXT = 4096
+#: Build clocks may run a little ahead of ours.
+FUTURE_SKEW_MS = 5 * 60 * 1000
+
+#: index.json fields copied into repodata records (rattler's PackageRecord fields).
+RECORD_FIELDS = (
+    "arch", "build", "build_number", "constrains", "depends", "features", "license",
+    "license_family", "name", "noarch", "platform", "python_site_packages_path",
+    "subdir", "timestamp", "track_features", "version",
+)
+RUN_EXPORT_KEYS = ("weak", "strong", "noarch", "weak_constrains", "strong_constrains")
+ABOUT_FIELDS = ("summary", "description", "home", "dev_url", "doc_url", "license", "license_family",
+                "license_url", "source_url")
+
+
+def split_extension(filename: str) -> tuple[str, str]:
+    for ext in EXTENSIONS:
+        if filename.endswith(ext):
+            return filename[: -len(ext)], ext
+    raise InvalidPackage(f"{filename}: conda packages end in .tar.bz2 or .conda")
+
+
+def looks_like_conda(filename: str, path) -> bool:
+    """Cheap detection by name and magic bytes (no decompression)."""
+    name = filename.rsplit("/", 1)[-1]
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    if name.endswith(".tar.bz2"):
+        return head.startswith(b"BZh")
+    if name.endswith(".conda"):
+        return head == b"PK\x03\x04"
+    return False
+
+
+# -- reading the archive -------------------------------------------------------
+def _read_member(tar, member, limit: int, filename: str) -> bytes:
+    if not member.isfile():
+        raise InvalidPackage(f"{filename}: {member.name} is not a regular file")
+    if member.size > limit:
+        raise InvalidPackage(f"{filename}: {member.name} is too large ({member.size} bytes, limit {limit})")
+    handle = tar.extractfile(member)
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidPackage(f"{filename}: {member.name} is too large (limit {limit} bytes)")
+    return data
+
+
+MAX_INFO_BYTES = 512 * 1024 * 1024  # uncompressed info/ members walked through, in total
+
+
+def _conda_info_stream(fileobj, filename: str):
+    """The info tarball of a .conda archive, whatever stem its components carry."""
+    from conda_package_streaming.package_streaming import tar_generator, zstd
+
+    if not zipfile.is_zipfile(fileobj):
+        raise InvalidPackage(f"{filename}: not a valid .conda archive (not a zip file)")
+    fileobj.seek(0)
+    zf = zipfile.ZipFile(fileobj)
+    infos = [i for i in zf.infolist() if i.filename.startswith("info-") and i.filename.endswith(".tar.zst")]
+    if len(infos) != 1:
+        raise InvalidPackage(f"{filename}: a .conda archive holds exactly one info-*.tar.zst component")
+    stem = filename[: -len(".conda")]
+    if infos[0].filename != f"info-{stem}.tar.zst":
+        raise InvalidPackage(
+            f"the file name {filename!r} does not match the archive's components ({infos[0].filename!r})"
+        )
+    return tar_generator(zstd.open(zf.open(infos[0])))
+
+
+def read_info(path, filename: str) -> dict[str, bytes]:
+    """The metadata members we use, as bytes, streamed from the archive."""
+    from conda_package_streaming.package_streaming import stream_conda_info
+
+    wanted = set(LIMITS)
+    found: dict[str, bytes] = {}
+    _, ext = split_extension(filename)
+    walked = 0
+    try:
+        with open(path, "rb") as fileobj:
+            stream = _conda_info_stream(fileobj, filename) if ext == ".conda" else stream_conda_info(filename, fileobj)
+            try:
+                for tar, member in stream:
+                    name = member.name[2:] if member.name.startswith("./") else member.name
+                    if name in wanted and name not in found:
+                        found[name] = _read_member(tar, member, LIMITS[name], filename)
+                    elif not name.startswith("info/") and "info/index.json" in found and ext == ".tar.bz2":
+                        break  # info/ comes first in .tar.bz2 built by conda-build and rattler-build
+                    if name.startswith("info/"):
+                        walked += member.size
+                        if walked > MAX_INFO_BYTES:
+                            raise InvalidPackage(f"{filename}: the info/ metadata is too large")
+            finally:
+                stream.close()
+    except InvalidPackage:
+        raise
+    except Exception as exc:  # tar, zip, bz2 and zstd decoders raise many kinds of errors
+        raise InvalidPackage(f"{filename}: not a valid conda package ({exc.__class__.__name__}: {exc})") from exc
+    if "info/index.json" not in found:
+        raise InvalidPackage(f"{filename}: the archive has no info/index.json")
+    return found
+
+
+def _json(data: bytes, member: str, filename: str):
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPackage(f"{filename}: {member} is not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise InvalidPackage(f"{filename}: {member} must hold a JSON object")
+    return value
+
+
+# -- validation ---------------------------------------------------------------
+def _text(value, field: str, filename: str, limit: int = MAX_TEXT, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise InvalidPackage(f"{filename}: info/index.json has no {field!r}")
+        return None
+    if not isinstance(value, str):
+        raise InvalidPackage(f"{filename}: {field!r} in info/index.json must be a string")
+    if len(value) > limit or any(ord(c) < 32 for c in value):
+        raise InvalidPackage(f"{filename}: {field!r} in info/index.json is too long or has control characters")
+    return value
+
+
+def _specs(value, field: str, filename: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_SPECS:
+        raise InvalidPackage(f"{filename}: {field!r} in info/index.json must be a list of at most {MAX_SPECS} strings")
+    out = []
+    for spec in value:
+        if not isinstance(spec, str) or not spec.strip() or len(spec) > MAX_SPEC_LEN or any(ord(c) < 32 for c in spec):
+            raise InvalidPackage(f"{filename}: invalid {field} entry {spec!r} in info/index.json")
+        out.append(spec)
+    return out
+
+
+def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dict:
+    """A clean repodata record (without hashes) from index.json, or InvalidPackage."""
+    rec: dict = {}
+    name = _text(index.get("name"), "name", filename, 128, required=True)
+    if not NAME_RE.match(name):
+        raise InvalidPackage(f"{filename}: invalid package name {name!r} (lower-case letters, digits, '_', '.', '-')")
+    version = _text(index.get("version"), "version", filename, 128, required=True)
+    if not VERSION_RE.match(version):
+        raise InvalidPackage(f"{filename}: invalid version {version!r}")
+    build = _text(index.get("build"), "build", filename, 128, required=True)
+    if not BUILD_RE.match(build):
+        raise InvalidPackage(f"{filename}: invalid build string {build!r}")
+    build_number = index.get("build_number", 0)
+    if isinstance(build_number, bool) or not isinstance(build_number, int) or not 0 <= build_number < 2**31:
+        raise InvalidPackage(f"{filename}: build_number must be a non-negative integer")
+    subdir = _text(index.get("subdir"), "subdir", filename, 32, required=True)
+    if subdir not in KNOWN_SUBDIRS:
+        raise InvalidPackage(f"{filename}: unknown subdir {subdir!r}; known: {', '.join(sorted(KNOWN_SUBDIRS))}")
+    rec.update(name=name, version=version, build=build, build_number=build_number, subdir=subdir)
+    rec["depends"] = _specs(index.get("depends"), "depends", filename)
+    constrains = _specs(index.get("constrains"), "constrains", filename)
+    if constrains:
+        rec["constrains"] = constrains
+    noarch = index.get("noarch")
+    if noarch is True:  # conda-build < 3 wrote a boolean
+        noarch = "generic"
+    if noarch not in (None, False, "generic", "python"):
+        raise InvalidPackage(f"{filename}: noarch must be 'generic' or 'python', not {noarch!r}")
+    if noarch:
+        if subdir != "noarch":
+            raise InvalidPackage(f"{filename}: a noarch package must have subdir 'noarch', not {subdir!r}")
+        rec["noarch"] = noarch
+    timestamp = index.get("timestamp")
+    if timestamp is not None:
+        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or timestamp < 0:
+            raise InvalidPackage(f"{filename}: timestamp must be a number of milliseconds")
+        timestamp = int(timestamp)
+        if timestamp < 253402300799:  # seconds (old conda-build): conda-index's rule
+            timestamp *= 1000
+        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        if timestamp > now_ms + FUTURE_SKEW_MS:
+            raise InvalidPackage(f"{filename}: the build timestamp {timestamp} is in the future")
+        rec["timestamp"] = timestamp
+    for field in ("license", "license_family", "arch", "platform", "python_site_packages_path"):
+        value = _text(index.get(field), field, filename)
+        if value:
+            rec[field] = value
+    for field in ("track_features", "features"):
+        value = index.get(field)
+        if isinstance(value, list):
+            value = " ".join(_specs(value, field, filename))
+        value = _text(value, field, filename)
+        if value:
+            rec[field] = value
+    return rec
+
+
+def clean_run_exports(data: dict, filename: str) -> dict:
+    out = {}
+    for key, value in data.items():
+        if key not in RUN_EXPORT_KEYS:
+            continue
+        out[key] = _specs(value, f"run_exports.{key}", filename)
+    return out
+
+
+def clean_about(about: dict) -> dict:
+    out = {}
+    for key in ABOUT_FIELDS:
+        value = about.get(key)
+        if isinstance(value, list):  # conda-build allows lists of URLs
+            value = next((v for v in value if isinstance(v, str)), None)
+        if isinstance(value, str) and value:
+            out[key] = value[: (100_000 if key == "description" else 1000)]
+    return out
+
+
+def channeldata_flags(paths: dict | None, name: str) -> dict:
+    """The CEP-38 per-package flags, from info/paths.json."""
+    flags = dict.fromkeys(("activate.d", "deactivate.d", "post_link", "pre_link", "pre_unlink",
+                           "binary_prefix", "text_prefix"), False)
+    entries = (paths or {}).get("paths") if isinstance(paths, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        p = str(entry.get("_path", ""))
+        if p.startswith("etc/conda/activate.d/"):
+            flags["activate.d"] = True
+        elif p.startswith("etc/conda/deactivate.d/"):
+            flags["deactivate.d"] = True
+        for script in ("post_link", "pre_link", "pre_unlink"):
+            stem = f".{name}-{script.replace('_', '-')}"
+            if p in (f"bin/{stem}.sh", f"Scripts/{stem}.bat"):
+                flags[script] = True
+        if entry.get("prefix_placeholder"):
+            flags["binary_prefix" if entry.get("file_mode") == "binary" else "text_prefix"] = True
+    return flags
+
+
+def inspect_package(path, filename: str, now_ms: int | None = None) -> FileInfo:
+    """Read and validate a conda package; ``filename`` may carry its subdir (``linux-64/x.conda``)."""
+    subdir_given, _, fn = filename.rpartition("/")
+    stem, ext = split_extension(fn)
+    members = read_info(path, fn)
+    index = _json(members["info/index.json"], "info/index.json", fn)
+    rec = validate_index(index, fn, now_ms)
+    expected = f"{rec['name']}-{rec['version']}-{rec['build']}{ext}"
+    if fn != expected:
+        raise InvalidPackage(f"the file name {fn!r} does not match its metadata (expected {expected!r})")
+    if subdir_given and subdir_given != rec["subdir"]:
+        raise InvalidPackage(f"{fn} is a {rec['subdir']} package, not {subdir_given}")
+    about = clean_about(_json(members["info/about.json"], "info/about.json", fn)) if "info/about.json" in members else {}
+    attrs = dict(rec)
+    if "info/run_exports.json" in members:
+        run_exports = clean_run_exports(_json(members["info/run_exports.json"], "info/run_exports.json", fn), fn)
+        if run_exports:
+            attrs["run_exports"] = run_exports
+    paths = _json(members["info/paths.json"], "info/paths.json", fn) if "info/paths.json" in members else None
+    attrs["channeldata"] = channeldata_flags(paths, rec["name"])
+    attrs["about"] = about
+    license_ = about.get("license") or rec.get("license", "")
+    package_attrs = {k: about[k] for k in ("home", "dev_url", "doc_url", "license_url", "license_family")
+                     if about.get(k)}
+    if license_:
+        package_attrs["license"] = license_
+    return FileInfo(
+        name=rec["name"],
+        version=rec["version"],
+        basename=f"{rec['subdir']}/{fn}",
+        summary=about.get("summary", ""),
+        description=about.get("description", ""),
+        license=license_,
+        home=about.get("home", ""),
+        platform=rec["subdir"],
+        attrs=attrs,
+        dependencies={"depends": list(rec["depends"]), "constrains": list(rec.get("constrains", []))},
+        package_attrs=package_attrs,
+    )

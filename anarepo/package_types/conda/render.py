@@ -1,0 +1,113 @@
+"""Serializing conda index documents: per-package fragments once, whole documents by joining.
+
+On the write path each package's records are serialized once into JSON
+fragments (``"file": {...}`` entries) and one CEP-16 shard (msgpack + zstd).
+Rendering ``repodata.json`` for a request is then a byte join of those
+fragments, never a re-serialization; the shard index is a small msgpack map of
+name → shard hash.  Everything here is deterministic so that ``anarepo
+reindex`` reproduces the incremental state byte for byte.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import msgpack
+import zstandard
+
+from ...versions import version_key
+
+SHARD_ZSTD_LEVEL = 16
+
+
+def dumps(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def entry(fn: str, rec: dict) -> bytes:
+    return dumps(fn) + b":" + dumps(rec)
+
+
+def latest_fns(records: dict) -> list[str]:
+    """File names of the latest version among ``records`` (all its builds)."""
+    if not records:
+        return []
+    best = max((rec["version"] for rec in records.values()), key=version_key)
+    return [fn for fn, rec in records.items() if rec["version"] == best]
+
+
+def fragments(records: dict, removed) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """(packages, packages.conda, current packages, current packages.conda, removed) JSON fragments."""
+    fns = sorted(records)
+    current = set(latest_fns(records))
+    tbz2 = b",".join(entry(fn, records[fn]) for fn in fns if fn.endswith(".tar.bz2"))
+    conda = b",".join(entry(fn, records[fn]) for fn in fns if fn.endswith(".conda"))
+    cur_tbz2 = b",".join(entry(fn, records[fn]) for fn in fns if fn in current and fn.endswith(".tar.bz2"))
+    cur_conda = b",".join(entry(fn, records[fn]) for fn in fns if fn in current and fn.endswith(".conda"))
+    gone = b",".join(dumps(fn) for fn in sorted(removed))
+    return tbz2, conda, cur_tbz2, cur_conda, gone
+
+
+def shard(records: dict, removed, run_exports: dict) -> bytes:
+    """One CEP-16 shard: msgpack with raw md5/sha256 bytes, zstd-compressed.
+
+    Records carry ``run_exports`` where the package declared them (CEP 21).
+    """
+    doc = {"packages": {}, "packages.conda": {}, "removed": sorted(removed)}
+    for fn in sorted(records):
+        rec = dict(sorted(records[fn].items()))
+        rec["md5"] = bytes.fromhex(rec["md5"])
+        rec["sha256"] = bytes.fromhex(rec["sha256"])
+        if fn in run_exports:
+            rec["run_exports"] = run_exports[fn]
+        doc["packages.conda" if fn.endswith(".conda") else "packages"][fn] = rec
+    return zstandard.ZstdCompressor(level=SHARD_ZSTD_LEVEL).compress(msgpack.packb(doc, use_bin_type=True))
+
+
+def shard_hash(data: bytes) -> bytes:
+    """Shards are content-addressed by the sha256 of their compressed bytes."""
+    return hashlib.sha256(data).digest()
+
+
+def repodata(subdir: str, frags, current: bool = False) -> bytes:
+    """Join fragment tuples (see :func:`fragments`) into repodata.json bytes."""
+    a, b, gone = [], [], []
+    i, j = (2, 3) if current else (0, 1)
+    for fr in frags:
+        if fr[i]:
+            a.append(fr[i])
+        if fr[j]:
+            b.append(fr[j])
+        if fr[4] and not current:
+            gone.append(fr[4])
+    return b"".join((
+        b'{"info":{"subdir":', dumps(subdir), b'},"packages":{', b",".join(a),
+        b'},"packages.conda":{', b",".join(b), b'},"removed":[', b",".join(gone),
+        b'],"repodata_version":1}',
+    ))
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def shard_index(subdir: str, hashes, created: float) -> bytes:
+    """``repodata_shards.msgpack.zst``: name → 32 raw sha256 bytes; URLs relative to it."""
+    doc = {
+        "version": 1,
+        "info": {"subdir": subdir, "base_url": "", "shards_base_url": "./shards/", "created_at": iso(created)},
+        "shards": dict(hashes),
+    }
+    return zstandard.ZstdCompressor(level=3).compress(msgpack.packb(doc, use_bin_type=True))
+
+
+def channeldata(subdirs, entries) -> bytes:
+    """CEP-38 ``channeldata.json`` from per-package fragments."""
+    return b"".join((
+        b'{"channeldata_version":1,"packages":{', b",".join(entries), b'},"subdirs":', dumps(sorted(subdirs)), b"}",
+    ))
+
+
+def compress(data: bytes, level: int = 3) -> bytes:
+    return zstandard.ZstdCompressor(level=level, threads=-1 if len(data) > 8 << 20 else 0).compress(data)
