@@ -18,9 +18,9 @@ ORIGINAL_SCRIPT_NAME = "anarepo.script_name"
 ORIGINAL_PATH = "anarepo.original_path"
 TOKEN_MOUNT = "anarepo.token_mount"
 
-MOUNTS = ("api", "conda", "pypi")
+MOUNTS = ("api", "conda", "pypi", "r")
 _ROOT_TOKEN = re.compile(r"^/t/([A-Za-z0-9-]+)(/.*)?$")
-_MOUNT_TOKEN = re.compile(r"^/(api|conda|pypi)/t/([A-Za-z0-9-]+)(/.*)?$")
+_MOUNT_TOKEN = re.compile(r"^/(api|conda|pypi|r)/t/([A-Za-z0-9-]+)(/.*)?$")
 _ANY_TOKEN = re.compile(r"/t/[A-Za-z0-9-]+")
 
 

@@ -86,6 +86,23 @@ class AppHarness:
                            labels=labels, access=access, uploader=owner, **kw)
             return dist.sha256
 
+    def upload(self, owner, filename, data: bytes, type_name=None, name=None, version=None, **kw):
+        """Detect, inspect and publish ``data`` as ``filename``, as real uploads do."""
+        import io
+
+        from .storage import blob_tmpdir, spool
+        from .uploads import publish_upload
+
+        with self.root() as root:
+            spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
+            try:
+                dist = publish_upload(self.registry, root.owners[owner], spooled, filename, type_name=type_name,
+                                      name=name, version=version, uploader=owner, **kw)
+            except BaseException:
+                spooled.discard()
+                raise
+            return dist.package.name, dist.version, dist.basename
+
     def close(self):
         self.db.close()
 

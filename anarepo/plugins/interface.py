@@ -43,6 +43,8 @@ class PackageType:
     title: str = ""
     aliases: tuple = ()
     detect_priority: int = 100
+    #: asset spec of a template shown on package pages (sees ``package`` and ``section``)
+    page_template: str | None = None
     #: whether uploads must name the package and version explicitly (no metadata)
     needs_explicit_name: bool = False
 
@@ -71,3 +73,7 @@ class PackageType:
 
     def install_hints(self, request, package, label: str = "main") -> list[tuple[str, str]]:
         return []
+
+    def page_context(self, request, package) -> dict:
+        """Values for ``page_template`` (read-only: GET requests never write)."""
+        return {}

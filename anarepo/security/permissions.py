@@ -56,7 +56,7 @@ def group_principal(org: str, group: str) -> str:
     return f"group:{org}/{group}"
 
 
-FACES = ("web", "api", "conda", "pypi")
+FACES = ("web", "api", "conda", "pypi", "r")
 ANY = "*"
 
 #: Token scopes with the anaconda.org names: scope -> {face: permissions}.
@@ -89,7 +89,7 @@ SCOPES: dict[str, tuple[str, dict]] = {
     ),
     "repos": (
         "Allow access to all package repositories",
-        {"conda": (P.VIEW,), "pypi": (P.VIEW,), "api": (P.VIEW,), "web": (P.VIEW,)},
+        {"conda": (P.VIEW,), "pypi": (P.VIEW,), "r": (P.VIEW,), "api": (P.VIEW,), "web": (P.VIEW,)},
     ),
 }
 

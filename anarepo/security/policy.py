@@ -58,7 +58,7 @@ def app_root(request):
 def request_face(request) -> str:
     """Which face a request addresses: ``api``, ``conda``, ``pypi`` or ``web``."""
     path = request.path_info
-    for face in ("api", "conda", "pypi"):
+    for face in ("api", "conda", "pypi", "r"):
         if path == f"/{face}" or path.startswith(f"/{face}/"):
             return face
     return "web"

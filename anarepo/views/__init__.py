@@ -38,6 +38,7 @@ def includeme(config):
     config.include(".auth")
     config.include(".account")
     config.include(".pages")
+    config.include(".files")
     config.include(".dashboard")
     config.include(".orgs")
     config.include(".package_settings")

@@ -24,7 +24,7 @@ def face_error(request, status: int, message: str) -> Response:
     face = request_face(request)
     if face == "api":
         return json_error(status, message)
-    if face in ("conda", "pypi"):
+    if face in ("conda", "pypi", "r"):
         response = text_error(status, message)
         if status == 401 and face == "pypi":
             response.www_authenticate = ("Basic", {"realm": "anarepo"})

@@ -54,16 +54,21 @@ def owner_page(request):
 def package_page(request):
     package = request.context
     types = request.registry.package_types
-    hints = []
+    hints, sections = [], []
     for type_name in package.package_types:
-        if type_name in types:
-            hints += types[type_name].install_hints(request, package)
+        ptype = types.get(type_name)
+        if ptype is None:
+            continue
+        hints += ptype.install_hints(request, package)
+        if ptype.page_template:
+            sections.append((ptype.page_template, ptype.page_context(request, package)))
     releases = sorted(package.releases.values(), key=lambda r: r.created, reverse=True)
     return {
         "package": package,
         "owner": package.owner,
         "releases": releases,
         "hints": hints,
+        "sections": sections,
         "can_edit": request.has_permission(P.EDIT, package),
     }
 

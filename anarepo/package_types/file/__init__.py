@@ -25,8 +25,19 @@ class FileType(PackageType):
         if info.basename != basename:
             raise InvalidPackage(f"the file name {basename!r} does not match the upload ({info.basename!r})")
 
+    page_template = "anarepo.package_types.file:templates/page.jinja2"
+
     def install_hints(self, request, package, label="main"):
         return [("anaconda", f"anaconda download {package.full_name}")]
+
+    def page_context(self, request, package) -> dict:
+        from .preview import delimiter_for, table_preview
+
+        tables = [d for d in package.distributions() if d.type == "file" and delimiter_for(d.basename)]
+        if not tables:
+            return {"preview": None}
+        newest = max(tables, key=lambda d: d.upload_time)
+        return {"dist": newest, "preview": table_preview(newest)}
 
 
 def includeme(config):

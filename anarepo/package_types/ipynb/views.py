@@ -1,0 +1,44 @@
+"""Serving the rendered notebook in an opaque, script-less origin."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import FileResponse
+from pyramid.view import view_config
+
+from ...resources.packages import Release
+
+#: A sandboxed document has an opaque origin: no cookies, no storage, no same-origin
+#: requests; with script-src 'none' nothing in it runs at all.
+NOTEBOOK_CSP = (
+    "sandbox allow-popups; default-src 'none'; script-src 'none'; "
+    "style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'"
+)
+
+
+@view_config(context=Release, name="notebook")
+def rendered_notebook(request):
+    if len(request.subpath) != 1:
+        raise HTTPNotFound()
+    dist = request.context.files.get(request.subpath[0])
+    rendered = getattr(dist, "rendered", None) if dist is not None else None
+    if rendered is None:
+        raise HTTPNotFound()
+    response = FileResponse(rendered.committed(), request=request, content_type="text/html")
+    response.headers["Content-Security-Policy"] = NOTEBOOK_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
+
+
+def latest_notebook(package):
+    best = None
+    for dist in package.distributions():
+        if dist.type == "ipynb" and (best is None or dist.upload_time > best.upload_time):
+            best = dist
+    return best
+
+
+def includeme(config):
+    config.scan(__name__)

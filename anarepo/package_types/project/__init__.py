@@ -1,0 +1,125 @@
+"""The ``project`` type: a directory of code and assets, uploaded as an archive.
+
+Each upload is a revision (versions ``1``, ``2``, ...).  When the archive holds
+an ``anaconda-project.yml`` its name, description and commands are shown.  The
+archive is listed, never extracted; unsafe paths are refused.
+"""
+from __future__ import annotations
+
+import yaml
+
+from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...versions import version_key
+from ..archives import read_tar_member, tar_members, zip_names
+from ..common import stem
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar", ".zip")
+PROJECT_FILE = "anaconda-project.yml"
+MAX_LISTED = 5000
+
+
+def _strip_top(names: list[str]) -> tuple[str | None, list[str]]:
+    """Archives of a directory have one top folder; list paths relative to it."""
+    tops = {n.split("/", 1)[0] for n in names if n}
+    if len(tops) == 1 and all("/" in n or n.rstrip("/") in tops for n in names):
+        top = tops.pop()
+        return top, [n.split("/", 1)[1] for n in names if "/" in n and n.split("/", 1)[1]]
+    return None, names
+
+
+def list_archive(path, filename: str) -> tuple[list[tuple[str, int]], dict]:
+    files, spec, spec_text = [], {}, None
+    if filename.lower().endswith(".zip"):
+        import zipfile
+
+        names = zip_names(path, filename)
+        with zipfile.ZipFile(path) as zf:
+            sizes = {i.filename: i.file_size for i in zf.infolist()}
+            for name in names:
+                if name.rstrip("/").split("/")[-1] == PROJECT_FILE and name.count("/") <= 1:
+                    spec_text = zf.read(name)[: 256 * 1024]
+        files = [(n, sizes[n]) for n in names if not n.endswith("/")]
+    else:
+        for member, tar in tar_members(path, filename):
+            if member.isfile():
+                files.append((member.name, member.size))
+                if member.name.split("/")[-1] == PROJECT_FILE and member.name.count("/") <= 1:
+                    spec_text = read_tar_member(tar, member, filename, 256 * 1024)
+    if not files:
+        raise InvalidPackage(f"{filename}: the archive is empty")
+    top, relative = _strip_top([n for n, _ in files])
+    if top is not None:
+        files = [(n.split("/", 1)[1], s) for n, s in files if "/" in n]
+    if spec_text is not None:
+        try:
+            loaded = yaml.safe_load(spec_text.decode("utf-8", "replace"))
+        except yaml.YAMLError:
+            raise InvalidPackage(f"{filename}: {PROJECT_FILE} is not valid YAML") from None
+        if isinstance(loaded, dict):
+            spec = loaded
+    return files, {"top": top, "spec": spec}
+
+
+class ProjectType(PackageType):
+    name = "project"
+    title = "Project"
+    detect_priority = 60
+    page_template = "anarepo.package_types.project:templates/page.jinja2"
+
+    def detect(self, filename, path) -> bool:
+        if not filename.lower().endswith(ARCHIVE_SUFFIXES):
+            return False
+        try:
+            _files, meta = list_archive(path, filename)
+        except InvalidPackage:
+            return False
+        return bool(meta["spec"])
+
+    def inspect(self, path, filename, name=None, version=None) -> FileInfo:
+        if not filename.lower().endswith(ARCHIVE_SUFFIXES):
+            raise InvalidPackage(f"{filename}: upload a project as a .tar.gz, .tar.bz2 or .zip archive of its directory")
+        files, meta = list_archive(path, filename)
+        spec = meta["spec"]
+        project_name = name or (spec.get("name") if isinstance(spec.get("name"), str) else None) or meta["top"] \
+            or stem(filename, *ARCHIVE_SUFFIXES)
+        if not version:
+            raise InvalidPackage(f"{filename}: a project upload needs its revision number as the version")
+        commands = spec.get("commands") if isinstance(spec.get("commands"), dict) else {}
+        listed = sorted(files)[:MAX_LISTED]
+        return FileInfo(
+            name=project_name,
+            version=version,
+            basename=filename.rsplit("/", 1)[-1],
+            summary=str(spec.get("description") or f"Project {project_name}")[:1000],
+            attrs={
+                "files": [[n, s] for n, s in listed],
+                "file_count": len(files),
+                "truncated": len(files) > MAX_LISTED,
+                "commands": sorted(str(c) for c in commands)[:100],
+                "has_project_file": bool(spec),
+            },
+        )
+
+    def check_placement(self, info, package_name, version, basename) -> None:
+        if not version.isdigit():
+            raise InvalidPackage(f"project revisions are numbers (1, 2, ...), not {version!r}")
+
+    def install_hints(self, request, package, label="main"):
+        return [("anarepo", f"anarepo download {package.full_name}")]
+
+    def page_context(self, request, package) -> dict:
+        revisions = sorted(
+            (d for d in package.distributions() if d.type == "project"),
+            key=lambda d: version_key(d.version), reverse=True,
+        )
+        return {"revisions": revisions, "latest": revisions[0] if revisions else None}
+
+
+def next_revision(package) -> str:
+    """The revision number the next upload of a project gets."""
+    numbers = [int(v) for v in (package.releases.keys() if package is not None else ()) if v.isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def includeme(config):
+    config.add_package_type(ProjectType())

@@ -1,0 +1,59 @@
+"""Downloading files from the web face: ``/<owner>/<package>/<version>/download/<basename>``.
+
+User-uploaded bytes are served so that a browser never runs them as part of this
+site: ``nosniff``, a ``sandbox`` Content-Security-Policy, and ``attachment`` for
+anything but plain text.
+"""
+from __future__ import annotations
+
+import mimetypes
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import FileResponse
+from pyramid.view import view_config
+
+from ..resources.packages import Release
+from ..security.permissions import P
+
+INLINE_TYPES = ("text/plain", "text/csv", "text/tab-separated-values", "application/json")
+SANDBOX_CSP = "sandbox; default-src 'none'"
+
+
+def file_response(request, dist, disposition: str | None = None):
+    """A FileResponse on the committed blob with safe headers, ETag and Range."""
+    content_type, encoding = mimetypes.guess_type(dist.basename)
+    if dist.basename.endswith((".yml", ".yaml")):
+        content_type = "text/plain"
+    if encoding or content_type is None:
+        content_type = "application/octet-stream"
+    response = FileResponse(dist.blob.committed(), request=request, content_type=content_type)
+    name = dist.basename.rsplit("/", 1)[-1]
+    if disposition is None:
+        disposition = "inline" if content_type in INLINE_TYPES else "attachment"
+    response.content_disposition = f'{disposition}; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    response.etag = dist.sha256
+    response.conditional_response = True
+    return response
+
+
+def record_download(request, dist) -> None:
+    """Count the download through the conflict-free counter, when one is configured."""
+    counter = getattr(request.registry, "anarepo_downloads", None)
+    if counter is not None:
+        counter.count(dist)
+
+
+@view_config(context=Release, name="download", permission=P.VIEW)
+def download(request):
+    basename = "/".join(request.subpath)
+    dist = request.context.files.get(basename)
+    if dist is None:
+        raise HTTPNotFound()
+    record_download(request, dist)
+    return file_response(request, dist)
+
+
+def includeme(config):
+    config.scan(__name__)

@@ -1,0 +1,38 @@
+"""Conda environment files: strict validation, page with instructions, raw file."""
+import pytest
+
+from anarepo.plugins import InvalidPackage
+from tests.builders import ENVIRONMENT
+
+
+def test_environment_upload_page_and_raw_file(app, testapp):
+    app.make_user("alice")
+    name, version, basename = app.upload("alice", "environment.yml", ENVIRONMENT)
+    assert name == "analysis"
+    page = testapp.get("/alice/analysis")
+    assert "conda env create alice/analysis" in page.text
+    assert "requests==2.32.3" in page.text
+    raw = testapp.get(f"/alice/analysis/{version}/download/environment.yml")
+    assert raw.body == ENVIRONMENT and raw.content_type == "text/plain"
+    with app.root() as root:
+        dist = root.owners["alice"].packages["analysis"].releases[version].files["environment.yml"]
+        assert dist.type == "env"
+        assert dist.attrs["dependencies"] == ["python=3.11", "numpy>=1.26", "pip"]
+        assert dist.attrs["pip"] == ["requests==2.32.3"]
+
+
+@pytest.mark.parametrize("text,message", [
+    (b"name: x\ndependencies: [a, b\n", "malformed YAML"),
+    (b"name: x\n", "dependencies"),
+    (b"- just\n- a list\n", "mapping"),
+    (b"name: x\ndependencies:\n  - {conda: [x]}\n", "strings or a 'pip:' list"),
+    (b"name: x\nsurprise: 1\ndependencies: [a]\n", "unknown keys"),
+    (b"a: &a [x, x]\nb: &b [*a, *a]\nname: x\ndependencies: *b\n", "aliases"),
+    (b"name: x\ndependencies:\n  - !!python/object:os.system {}\n", "malformed YAML"),
+])
+def test_malformed_environments_are_refused(app, text, message):
+    app.make_user("alice")
+    with pytest.raises(InvalidPackage, match=message):
+        app.upload("alice", "env.yml", text, type_name="env")
+    with app.root() as root:
+        assert len(root.owners["alice"].packages) == 0
