@@ -145,7 +145,10 @@ def publish(
         release.remove_file(basename)
     dist = Distribution(basename, ptype.name)
     dist.size, dist.md5, dist.sha256 = spooled.size, spooled.md5, spooled.sha256
-    dist.blob.consumeFile(spooled.path)
+    if getattr(spooled, "blob", None) is not None:
+        dist.blob = spooled.blob  # a committed staged upload: reuse its blob, no copy
+    else:
+        dist.blob.consumeFile(spooled.path)
     dist.attrs = dict(attrs or {})
     dist.dependencies = dependencies
     dist.description = names.check_text(description, "description", names.MAX_DESCRIPTION)

@@ -2,11 +2,26 @@
 
 Routes, not traversal: the client's paths (``/package/o/p``, ``/dist/o/p/v/<basename
 with slashes>``...) map onto the tree through small lookup functions, and each
-view checks its permission on the object it found.  Views never read the web
-session; identity comes from tokens only.
+view checks its permission on the object it found (``base.require``).  Views
+never read the web session; identity comes from tokens only.  One module per
+area; ``notices`` comes last because its ``/{owner}/notices`` routes must not
+shadow the fixed ones.
 """
 from __future__ import annotations
 
 
 def includeme(config):
     config.include(".base")
+    config.include(".auth")
+    config.include(".users")
+    config.include(".packages")
+    config.include(".collaborators")
+    config.include(".releases")
+    config.include(".dists")
+    config.include(".upload")
+    config.include(".download")
+    config.include(".labels")
+    config.include(".copy")
+    config.include(".groups")
+    config.include(".search")
+    config.include(".notices")

@@ -1,0 +1,169 @@
+"""Staged uploads: stage → upload → commit, as anaconda-client's S3-style flow.
+
+``/stage`` records what is about to be uploaded and returns a one-time id; the
+form POST (made without credentials) is authorized by that id alone and puts
+the bytes into a blob of the stage record; ``/commit`` checks the file and
+publishes it, reusing that very blob (no copy).  Until commit nothing is
+visible: a stage is not a package, release or file.  Stages expire (24 hours
+by default); expired ones are dropped by later writes, and their blobs go away
+at the next pack.
+
+Only a sha256 of the id is stored, so the database does not hold usable ids.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from ZODB.blob import Blob
+
+from .clock import utcnow
+
+DEFAULT_TTL = timedelta(hours=24)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+
+
+class Stage(Persistent):
+    """One announced upload, waiting for its bytes and then its commit."""
+
+    blob = None
+    size = None
+    md5 = ""
+    sha256_received = ""
+
+    def __init__(self, digest, owner, package, version, basename, type_name, uploader,
+                 sha256, labels, attrs=None, dependencies=None, description="", expires=None):
+        self.digest = digest
+        self.owner = owner
+        self.package = package
+        self.version = version
+        self.basename = basename
+        self.type = type_name
+        self.uploader = uploader
+        self.sha256 = sha256
+        self.labels = tuple(labels)
+        self.attrs = dict(attrs or {})
+        self.dependencies = dependencies
+        self.description = description or ""
+        self.created = utcnow()
+        self.expires = expires or (self.created + DEFAULT_TTL)
+
+    @property
+    def uploaded(self) -> bool:
+        return self.blob is not None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or utcnow()) >= self.expires
+
+    def matches(self, owner, package, version, basename) -> bool:
+        return (self.owner, self.package.lower(), self.version, self.basename) == (
+            owner, package.lower(), version, basename)
+
+
+class StagingArea(Persistent):
+    def __init__(self):
+        self.stages = OOBTree()  # digest -> Stage
+        self.by_expiry = OOBTree()  # "<iso expiry> <digest>" -> digest
+        self.count = Length()
+
+
+@dataclass
+class StagedFile:
+    """What :func:`anarepo.publish.publish` needs: the committed stage blob and its hashes."""
+
+    blob: Blob
+    size: int
+    md5: str
+    sha256: str
+    path: str | None = None
+
+
+def staging_area(root, create: bool = False):
+    area = getattr(root, "staging", None)
+    if area is None and create:
+        area = root.staging = StagingArea()
+    return area
+
+
+def _stamp(moment) -> str:
+    """A fixed-width UTC time stamp: keys sort in time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+
+
+def _expiry_key(stage) -> str:
+    return f"{_stamp(stage.expires)} {stage.digest}"
+
+
+def create_stage(root, *, ttl: timedelta = DEFAULT_TTL, **fields) -> tuple[str, Stage]:
+    """Record a stage; return (the raw one-time id, the Stage)."""
+    area = staging_area(root, create=True)
+    raw = secrets.token_urlsafe(32)
+    digest = _digest(raw)
+    stage = Stage(digest, expires=utcnow() + ttl, **fields)
+    area.stages[digest] = stage
+    area.by_expiry[_expiry_key(stage)] = digest
+    area.count.change(1)
+    return raw, stage
+
+
+def get_stage(root, raw) -> Stage | None:
+    """The live stage for an id, or None (unknown, malformed or expired)."""
+    if not isinstance(raw, str) or not 16 <= len(raw) <= 128:
+        return None
+    area = staging_area(root)
+    if area is None:
+        return None
+    stage = area.stages.get(_digest(raw))
+    if stage is None or stage.is_expired():
+        return None
+    return stage
+
+
+def attach_file(stage, spooled) -> None:
+    """Move a spooled upload into the stage's blob (a rename, never a copy)."""
+    blob = Blob()
+    blob.consumeFile(spooled.path)
+    stage.blob = blob
+    stage.size = spooled.size
+    stage.md5 = spooled.md5
+    stage.sha256_received = spooled.sha256
+
+
+def staged_file(stage) -> StagedFile:
+    return StagedFile(stage.blob, stage.size, stage.md5, stage.sha256_received)
+
+
+def drop(root, stage) -> None:
+    area = staging_area(root)
+    if area is None or area.stages.get(stage.digest) is not stage:
+        return
+    del area.stages[stage.digest]
+    area.by_expiry.pop(_expiry_key(stage), None)
+    area.count.change(-1)
+
+
+def expire(root, now=None, limit: int = 100) -> int:
+    """Drop up to ``limit`` expired stages (oldest first); return how many."""
+    area = staging_area(root)
+    if area is None:
+        return 0
+    now = now or utcnow()
+    cutoff = f"{_stamp(now)} ~"
+    doomed = []
+    for key in area.by_expiry.keys(max=cutoff):
+        doomed.append(key)
+        if len(doomed) >= limit:
+            break
+    for key in doomed:
+        digest = area.by_expiry.pop(key)
+        if area.stages.pop(digest, None) is not None:
+            area.count.change(-1)
+    return len(doomed)

@@ -1,0 +1,159 @@
+"""Logging in and managing tokens (``anaconda login``, ``logout`` and ``auth``).
+
+``POST /authentications`` with HTTP Basic user/password is the only place the
+API reads a password; everything else authenticates with the token it returns.
+A login with the same token name (the client's ``note``) replaces the earlier
+token instead of refusing it, so non-interactive re-logins never prompt.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from pyramid.httpexceptions import HTTPUnauthorized
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ...accounts import authenticate
+from ...security.permissions import SCOPES, P
+from ...security.tokens import create_token, revoke_token, tokens_of
+from .base import Forbidden, NotFound, api_view, empty, json_body, require, require_user
+from .serialize import token_json
+
+DEFAULT_TOKEN_NAME = "anaconda_token"
+
+
+def _basic_credentials(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        # the exact text makes anaconda-client fall back to the password login
+        raise HTTPUnauthorized("Bearer token authentication is not enabled")
+    if scheme.lower() != "basic":
+        raise HTTPUnauthorized("log in with a user name and password (HTTP Basic)")
+    try:
+        login, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise HTTPUnauthorized("malformed Basic credentials") from None
+    return login, password
+
+
+@view_config(route_name="api.authentication_type", request_method="GET", renderer="json",
+             permission=NO_PERMISSION_REQUIRED)
+def authentication_type(request):
+    return {"authentication_type": "password"}
+
+
+@view_config(route_name="api.scopes", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
+def scopes(request):
+    """Public: the client fetches it without any header."""
+    return {name: description for name, (description, _grants) in SCOPES.items()}
+
+
+@api_view("api.authentications", "POST")
+def create_authentication(request):
+    login, password = _basic_credentials(request)
+    root = request.root
+    user = authenticate(root, login, password)
+    if user is None:
+        raise HTTPUnauthorized("invalid user name or password")
+    body = json_body(request)
+    org_login = body.get("user") or None
+    if org_login is not None:
+        org = root.get_owner(org_login) if isinstance(org_login, str) else None
+        if org is None or org.kind != "org":
+            raise NotFound(f"organization {org_login!r} not found")
+        if user.login not in org.owners and not user.is_admin:
+            raise Forbidden(f"only owners of {org.login} may create its tokens")
+        org_login = org.login
+    name = body.get("note") or DEFAULT_TOKEN_NAME
+    max_age = body.get("max-age")
+    strength = body.get("strength") if body.get("strength") in ("strong", "weak") else "strong"
+    raw, token = create_token(
+        root, user, name, body.get("scopes"), max_age=max_age, org=org_login, replace=True,
+        hostname=str(body.get("hostname") or "")[:200], note_url=str(body.get("note_url") or "")[:500],
+        strength=strength, remote_addr=request.client_addr or "",
+    )
+    return {"token": raw, "id": token.id, "name": token.name, "expires": token_json(token)["expires"]}
+
+
+@api_view("api.authentication", "GET")
+def current_authentication(request):
+    user = require_user(request)
+    token = request.identity.token
+    if token is None:
+        raise HTTPUnauthorized("authentication required")
+    data = token_json(token)
+    data["login"] = user.login
+    return data
+
+
+def _own_tokens(root, user):
+    """The user's tokens, and the org tokens the user created."""
+    seen = {}
+    for token in tokens_of(root, user):
+        seen[token.digest] = token
+    for org_login in user.organizations:
+        org = root.get_owner(org_login)
+        if org is not None:
+            for token in tokens_of(root, org):
+                if token.user == user.login:
+                    seen[token.digest] = token
+    return sorted(seen.values(), key=lambda t: t.created)
+
+
+@api_view("api.authentications", "GET")
+def list_authentications(request):
+    user = require_user(request)
+    require(request, P.ACCOUNT, user)
+    return [token_json(t) for t in _own_tokens(request.root, user)]
+
+
+@api_view("api.authentications", "DELETE")
+def remove_current(request):
+    """``logout``: revoke the token the request came with."""
+    require_user(request)
+    token = request.identity.token
+    if token is None:
+        raise HTTPUnauthorized("authentication required")
+    revoke_token(request.root, token)
+    return empty(201)
+
+
+@api_view("api.authentication_named", "DELETE")
+def remove_named(request):
+    user = require_user(request)
+    require(request, P.ACCOUNT, user)
+    name = request.matchdict["name"]
+    return _remove_from(request, user, name)
+
+
+@api_view("api.authentication_org_named", "DELETE")
+def remove_org_named(request):
+    user = require_user(request)
+    root = request.root
+    org = root.get_owner(request.matchdict["org"])
+    if org is None or org.kind != "org":
+        raise NotFound(f"organization {request.matchdict['org']!r} not found")
+    require(request, P.MANAGE, org)
+    return _remove_from(request, org, request.matchdict["name"], user)
+
+
+def _remove_from(request, owner, name, user=None):
+    root = request.root
+    digest = owner.token_names.get(name)
+    token = root.tokens.get(digest) if digest else None
+    if token is None:
+        raise NotFound(f"no token named {name!r}")
+    revoke_token(root, token)
+    return empty(201)
+
+
+def includeme(config):
+    config.add_route("api.authentication_type", "/api/authentication-type")
+    config.add_route("api.scopes", "/api/scopes")
+    config.add_route("api.authentications", "/api/authentications")
+    config.add_route("api.authentication", "/api/authentication")
+    config.add_route("api.authentication_named", "/api/authentications/name/{name}")
+    config.add_route("api.authentication_org_named", "/api/authentications/org/{org}/name/{name}")
+    config.scan(__name__)

@@ -1,0 +1,104 @@
+"""``POST|PUT|PATCH /copy/package/o/p/v/[basename]``: copy files to another label or owner.
+
+* Within one owner a copy is a label change (the same file gains ``to_channel``).
+* To another owner the file is published there, sharing the immutable blob
+  (no byte copy).  ``POST`` refuses a file that exists at the target (409),
+  ``PUT`` (``--replace``) replaces it, ``PATCH`` (``--update``) keeps an
+  identical file (adding the label) and replaces a different one.
+* ``to_owner: null`` means the requester's own account.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest
+
+from ... import labels as label_ops
+from ... import names
+from ...publish import Conflict, publish
+from ...security.permissions import P
+from ...staging import StagedFile
+from .base import NotFound, api_view, basename_of, find_owner, find_package, json_body, require, require_user
+from .serialize import dist_json
+
+
+def _label(body, key):
+    value = body.get(key) or label_ops.DEFAULT_LABEL
+    if not isinstance(value, str):
+        raise HTTPBadRequest(f"{key} must be a label name")
+    return names.check_label(value)
+
+
+def copy_files(request):
+    m = request.matchdict
+    user = require_user(request)
+    body = json_body(request)
+    from_label, to_label = _label(body, "from_channel"), _label(body, "to_channel")
+    package = find_package(request, m["owner"], m["package"])
+    release = package.releases.get(m["version"])
+    if release is None:
+        raise NotFound(f"release {package.full_name}/{m['version']} not found")
+    basename = basename_of(request)
+    if basename:
+        dist = release.files.get(basename)
+        if dist is None:
+            raise NotFound("file not found")
+        candidates = [dist]
+    else:
+        candidates = list(release.files.values())
+    dists = [d for d in candidates if from_label in d.labels]
+    target_login = body.get("to_owner") or user.login
+    if not isinstance(target_login, str):
+        raise HTTPBadRequest("to_owner must be a user or organization name")
+    target = find_owner(request, target_login)
+    if target is package.owner:
+        require(request, P.EDIT, package)
+        changed = label_ops.add_files(request.registry, target, to_label, dists, request)
+        return [dist_json(request, d) for d in changed]
+    existing_package = target.get_package(package.name)
+    require(request, P.UPLOAD, existing_package or target, f"user {target.login!r} not found")
+    target_release = existing_package.releases.get(release.version) if existing_package else None
+    copied = []
+    for dist in dists:
+        existing = target_release.files.get(dist.basename) if target_release is not None else None
+        if existing is not None:
+            if request.method == "POST":
+                raise Conflict(f"{existing.full_name} exists already")
+            if request.method == "PATCH" and existing.sha256 == dist.sha256:
+                label_ops.add_files(request.registry, target, to_label, [existing], request)
+                copied.append(existing)
+                continue
+            label_ops.check_unlocked(target, existing.labels)
+        ptype = request.registry.package_types.get(dist.type)
+        if ptype is None:
+            raise HTTPBadRequest(f"the package type {dist.type!r} is not installed")
+        new = publish(
+            request.registry, target, package.name, release.version, dist.basename,
+            StagedFile(dist.blob, dist.size, dist.md5, dist.sha256), ptype,
+            labels=[to_label], uploader=user.login, description=dist.description, attrs=dist.attrs,
+            dependencies=dist.dependencies, summary=package.summary,
+            package_attrs={k: getattr(package, k) for k in ("description", "license", "home", "dev_url", "doc_url")},
+            release_attrs=dict(release.attrs or {}), access=package.access, replace=existing is not None,
+            request=request,
+        )
+        target_release = new.release
+        copied.append(new)
+    return [dist_json(request, d) for d in copied]
+
+
+@api_view("api.copy", "POST")
+def copy_post(request):
+    return copy_files(request)
+
+
+@api_view("api.copy", "PUT")
+def copy_put(request):
+    return copy_files(request)
+
+
+@api_view("api.copy", "PATCH")
+def copy_patch(request):
+    return copy_files(request)
+
+
+def includeme(config):
+    config.add_route("api.copy", "/api/copy/package/{owner}/{package}/{version}/*basename")
+    config.scan(__name__)

@@ -1,0 +1,110 @@
+"""Labels, called channels in this API: list, show, add/remove files, copy, lock.
+
+Whole-label operations (copy, lock, remove a label) need ``manage`` on the
+owner; adding or removing the files of one package needs ``edit`` on it.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest
+
+from ... import labels as label_ops
+from ...security.permissions import P
+from .base import api_view, empty, find_owner, json_body, require
+from .serialize import dist_json
+
+
+def _owner(request, permission=P.VIEW):
+    owner = find_owner(request, request.matchdict["owner"])
+    require(request, permission, owner, f"user {owner.login!r} not found")
+    return owner
+
+
+def _spec(body: dict) -> tuple:
+    spec = tuple(body.get(k) for k in ("package", "version", "basename"))
+    if any(v is not None and not isinstance(v, str) for v in spec):
+        raise HTTPBadRequest("package, version and basename must be strings or null")
+    package, version, basename = spec
+    if (version or basename) and not package:
+        raise HTTPBadRequest("a version or file needs its package")
+    if basename and not version:
+        raise HTTPBadRequest("a file needs its version")
+    return spec
+
+
+def _files_for_change(request, owner, body: dict, label: str | None = None):
+    package, version, basename = _spec(body)
+    if package:
+        pkg = owner.get_package(package)
+        if pkg is None:
+            raise label_ops.NotFound(f"package {owner.login}/{package} not found")
+        require(request, P.EDIT, pkg, f"package {owner.login}/{package} not found")
+    else:
+        require(request, P.MANAGE, owner)
+    return label_ops.select(owner, package, version, basename, label=label)
+
+
+@api_view("api.channels", "GET")
+def list_labels(request):
+    owner = _owner(request)
+    return label_ops.label_summary(owner, visible=lambda p: request.has_permission(P.VIEW, p))
+
+
+@api_view("api.channel", "GET")
+def show_label(request):
+    owner = _owner(request)
+    label = label_ops.get_label(owner, request.matchdict["label"])
+    files = [dist_json(request, d) for d in label_ops.label_files(owner, label.name)
+             if request.has_permission(P.VIEW, d.package)]
+    return {"name": label.name, "is_locked": label.locked, "num_files": len(files), "files": files}
+
+
+@api_view("api.channel", "POST")
+def add_to_label(request):
+    owner = _owner(request)
+    dists = _files_for_change(request, owner, json_body(request))
+    label_ops.add_files(request.registry, owner, request.matchdict["label"], dists, request)
+    return empty(201)
+
+
+@api_view("api.channel", "DELETE")
+def remove_from_label(request):
+    owner = _owner(request)
+    body = json_body(request)
+    label = request.matchdict["label"]
+    if not any(body.get(k) for k in ("package", "version", "basename")):
+        require(request, P.MANAGE, owner)
+        label_ops.remove_label(request.registry, owner, label, request)
+    else:
+        label_ops.get_label(owner, label)
+        dists = _files_for_change(request, owner, body)
+        label_ops.remove_files(request.registry, owner, label, dists, request)
+    return empty(201)
+
+
+@api_view("api.channel_copy", "POST")
+def copy_label(request):
+    owner = _owner(request, P.MANAGE)
+    label_ops.copy_label(request.registry, owner, request.matchdict["label"], request.matchdict["target"], request)
+    return empty(201)
+
+
+@api_view("api.channel_lock", "POST")
+def lock_label(request):
+    owner = _owner(request, P.MANAGE)
+    label_ops.set_locked(request.registry, owner, request.matchdict["label"], True, request)
+    return empty(201)
+
+
+@api_view("api.channel_lock", "DELETE")
+def unlock_label(request):
+    owner = _owner(request, P.MANAGE)
+    label_ops.set_locked(request.registry, owner, request.matchdict["label"], False, request)
+    return empty(201)
+
+
+def includeme(config):
+    config.add_route("api.channels", "/api/channels/{owner}")
+    config.add_route("api.channel", "/api/channels/{owner}/{label}")
+    config.add_route("api.channel_copy", "/api/channels/{owner}/{label}/copy/{target}")
+    config.add_route("api.channel_lock", "/api/channels/{owner}/{label}/lock")
+    config.scan(__name__)

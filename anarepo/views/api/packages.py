@@ -1,0 +1,115 @@
+"""Packages: ``GET|POST|PATCH|DELETE /package/o/p`` and the lists ``GET /packages[/o]``."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest
+
+from ... import orgs
+from ...events import package_changed
+from ...publish import PublishError, apply_package_attrs, create_package, remove_package
+from ...resources.packages import ACCESS_LEVELS
+from ...security.permissions import P
+from .base import api_view, check_credentials, empty, find_owner, find_package, json_body, require, require_user
+from .serialize import package_json, package_summary
+
+
+def requested_access(request, body: dict) -> str | None:
+    """``access`` if given, else ``public: false`` → private; None when unspecified."""
+    access = body.get("access")
+    if access is None and "public" in body:
+        if not isinstance(body["public"], bool):
+            raise HTTPBadRequest("public must be true or false")
+        access = "public" if body["public"] else "private"
+    if access is None:
+        return None
+    if access not in ACCESS_LEVELS:
+        raise HTTPBadRequest(f"access must be one of {', '.join(ACCESS_LEVELS)}")
+    if access != "public" and not request.registry.settings.get("anarepo.allow_private", True):
+        raise PublishError("this site does not allow private packages")
+    return access
+
+
+def _attrs(body: dict) -> dict:
+    attrs = body.get("public_attrs") or {}
+    if not isinstance(attrs, dict):
+        raise HTTPBadRequest("public_attrs must be an object")
+    return attrs
+
+
+@api_view("api.package", "GET")
+def get_package(request):
+    m = request.matchdict
+    return package_json(request, find_package(request, m["owner"], m["package"]))
+
+
+@api_view("api.package", "POST")
+def add_package(request):
+    m = request.matchdict
+    owner = find_owner(request, m["owner"])
+    require(request, P.UPLOAD, owner, f"user {owner.login!r} not found")
+    body = json_body(request)
+    attrs = _attrs(body)
+    access = requested_access(request, body) or "public"
+    summary = attrs.get("summary") if isinstance(attrs.get("summary"), str) else body.get("summary") or ""
+    package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs)
+    package_changed(request.registry, package, request)
+    return package_json(request, package)
+
+
+@api_view("api.package", "PATCH")
+def update_package(request):
+    m = request.matchdict
+    package = find_package(request, m["owner"], m["package"], P.EDIT)
+    body = json_body(request)
+    attrs = _attrs(body)
+    access = requested_access(request, body)
+    apply_package_attrs(package, attrs)
+    if access is not None and access != package.access:
+        require(request, P.ADMIN, package)
+        orgs.set_access(request.registry, package, access)
+    package_changed(request.registry, package, request)
+    return package_json(request, package)
+
+
+@api_view("api.package", "DELETE")
+def delete_package(request):
+    m = request.matchdict
+    package = find_package(request, m["owner"], m["package"], P.ADMIN)
+    remove_package(request.registry, package, request)
+    return empty(201)
+
+
+def _filtered(request, owner):
+    params = request.params
+    platform = params.get("platform")
+    ptype = params.get("package_type") or params.get("type")
+    access = params.get("access")
+    for package in owner.packages.values():
+        if not request.has_permission(P.VIEW, package):
+            continue
+        if ptype and ptype not in package.package_types:
+            continue
+        if access and package.access != access and not (access == "private" and package.access != "public"):
+            continue
+        summary = package_summary(request, package)
+        if platform and platform not in summary["conda_platforms"]:
+            continue
+        yield summary
+
+
+@api_view("api.packages_of", "GET")
+def packages_of(request):
+    check_credentials(request)
+    owner = find_owner(request, request.matchdict["owner"])
+    return list(_filtered(request, owner))
+
+
+@api_view("api.packages_mine", "GET")
+def my_packages(request):
+    return list(_filtered(request, require_user(request)))
+
+
+def includeme(config):
+    config.add_route("api.package", "/api/package/{owner}/{package}")
+    config.add_route("api.packages_mine", "/api/packages")
+    config.add_route("api.packages_of", "/api/packages/{owner}")
+    config.scan(__name__)

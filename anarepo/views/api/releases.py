@@ -1,0 +1,64 @@
+"""Releases: ``GET|POST|PATCH|DELETE /release/o/p/v``."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest
+
+from ...clock import utcnow
+from ...events import package_changed
+from ...labels import check_unlocked
+from ...publish import create_release, remove_release, set_release_attrs
+from ...security.permissions import P
+from .base import api_view, empty, find_package, find_release, json_body
+from .serialize import release_json
+
+#: keys of the POST body that are request options, not release metadata
+_OPTIONS = ("requirements", "announce")
+
+
+@api_view("api.release", "GET")
+def get_release(request):
+    m = request.matchdict
+    return release_json(request, find_release(request, m["owner"], m["package"], m["version"]))
+
+
+@api_view("api.release", "POST")
+def add_release(request):
+    m = request.matchdict
+    package = find_package(request, m["owner"], m["package"], P.UPLOAD)
+    body = json_body(request)
+    attrs = {k: v for k, v in body.items() if k not in _OPTIONS and v is not None}
+    attrs.pop("version", None)
+    release = create_release(package, m["version"], attrs)
+    package_changed(request.registry, package, request)
+    return release_json(request, release)
+
+
+@api_view("api.release", "PATCH")
+def update_release(request):
+    m = request.matchdict
+    release = find_release(request, m["owner"], m["package"], m["version"], P.EDIT)
+    body = json_body(request)
+    attrs = body.get("public_attrs", body)
+    if not isinstance(attrs, dict):
+        raise HTTPBadRequest("public_attrs must be an object")
+    merged = dict(release.attrs or {})
+    merged.update({k: v for k, v in attrs.items() if v is not None})
+    merged.pop("version", None)
+    set_release_attrs(release, merged)
+    release.package.modified = utcnow()
+    package_changed(request.registry, release.package, request)
+    return release_json(request, release)
+
+
+@api_view("api.release", "DELETE")
+def delete_release(request):
+    m = request.matchdict
+    release = find_release(request, m["owner"], m["package"], m["version"], P.EDIT)
+    check_unlocked(release.package.owner, (label for d in release.files.values() for label in d.labels))
+    remove_release(request.registry, release, request)
+    return empty(201)
+
+
+def includeme(config):
+    config.add_route("api.release", "/api/release/{owner}/{package}/{version}")
+    config.scan(__name__)

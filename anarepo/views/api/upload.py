@@ -1,0 +1,243 @@
+"""Uploads: ``POST /stage`` → form ``POST`` to ``post_url`` → ``POST /commit``.
+
+* ``/stage`` checks everything that can be checked before the bytes arrive
+  (permission, names, type, labels, existing file) and returns an absolute
+  ``post_url`` (without any ``/t/<token>`` prefix), flat ``form_data`` and the
+  one-time ``dist_id``.
+* The form POST carries no credentials: the id in its URL authorizes it.  The
+  file part streams from ``wsgi.input`` into a blob temp file while md5, sha256
+  and the size are computed; ``Content-Length``, ``Content-MD5`` and the staged
+  sha256 must all agree.  Errors are S3-style XML (``<Error><Code>``), success
+  is 201.  pyramid_retry is told not to copy this body (:func:`retry_attempts`).
+* ``/commit`` runs the type's ``inspect`` and ``check_placement`` on the stored
+  file and publishes it atomically; a refused file leaves nothing behind.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from xml.sax.saxutils import escape
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ... import names, staging
+from ...db import open_root
+from ...plugins import InvalidPackage
+from ...publish import Conflict, check_labels, check_type_compatible, publish
+from ...security.permissions import P
+from ...storage import TooLarge, request_tmpdir, spool
+from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require, require_user
+from .multipart import MultipartError, MultipartReader, boundary_of
+from .serialize import dist_json
+
+log = logging.getLogger(__name__)
+
+S3_PATH = "/api/s3upload/"
+SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+MAX_ATTRS_BYTES = 256 * 1024
+
+
+def retry_attempts(request):
+    """``retry.activate_hook``: one attempt for the upload POST, so pyramid_retry
+    does not copy a (possibly huge) body to make it seekable."""
+    if request.method == "POST" and request.path_info.startswith(S3_PATH):
+        return 1
+    return None
+
+
+def resolve_type(request, name):
+    if not isinstance(name, str) or not name:
+        raise HTTPBadRequest("distribution_type is required")
+    try:
+        return request.registry.package_types.resolve(name)
+    except KeyError:
+        raise HTTPBadRequest(f"unknown distribution type {name!r}") from None
+
+
+def _target(request, m, permission=P.UPLOAD):
+    owner = find_owner(request, m["owner"])
+    package = owner.get_package(m["package"])
+    if package is None:
+        names.check_package_name(m["package"])
+        require(request, permission, owner, f"user {owner.login!r} not found")
+    else:
+        require(request, permission, package, f"package {owner.login}/{m['package']} not found")
+    return owner, package
+
+
+@api_view("api.stage", "POST")
+def stage(request):
+    m = request.matchdict
+    user = require_user(request)
+    basename = names.check_basename(basename_of(request))
+    version = names.check_version(m["version"])
+    owner, package = _target(request, m)
+    body = json_body(request, required=True)
+    ptype = resolve_type(request, body.get("distribution_type"))
+    sha256 = body.get("sha256")
+    if not isinstance(sha256, str) or not SHA256_RE.match(sha256):
+        raise HTTPBadRequest("sha256 must be the file's sha256 as 64 hex digits")
+    channels = body.get("channels") or []
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise HTTPBadRequest("channels must be a list of label names")
+    labels = check_labels(owner, channels)
+    attrs = body.get("attrs") or {}
+    if not isinstance(attrs, dict):
+        raise HTTPBadRequest("attrs must be an object")
+    dependencies = body.get("dependencies")
+    if len(json.dumps([attrs, dependencies], default=str)) > MAX_ATTRS_BYTES:
+        raise HTTPBadRequest("attrs and dependencies are too large")
+    description = names.check_text(body.get("description"), "description", names.MAX_DESCRIPTION)
+    package_name = m["package"]
+    if package is not None:
+        package_name = package.name
+        check_type_compatible(package, ptype.name)
+        release = package.releases.get(version)
+        if release is not None and basename in release.files:
+            raise Conflict(f"file {basename} already exists for package {package.name} version {version}")
+    root = request.root
+    staging.expire(root)
+    raw, _stage = staging.create_stage(
+        root, owner=owner.login, package=package_name, version=version, basename=basename,
+        type_name=ptype.name, uploader=user.login, sha256=sha256.lower(), labels=labels,
+        attrs=attrs, dependencies=dependencies, description=description,
+    )
+    return {
+        "post_url": public_url(request, S3_PATH + raw),
+        "form_data": {"key": raw, "success_action_status": "201"},
+        "dist_id": raw,
+    }
+
+
+def s3_error(status: int, code: str, message: str) -> Response:
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>'
+    return Response(body=body.encode(), status=status, content_type="application/xml", charset="utf-8")
+
+
+@view_config(route_name="api.s3upload", request_method="POST", permission=NO_PERMISSION_REQUIRED)
+def s3_upload(request):
+    raw = request.matchdict["key"]
+    stage = staging.get_stage(request.root, raw)
+    if stage is None:
+        return s3_error(403, "AccessDenied", "unknown or expired upload id")
+    if stage.uploaded:
+        return s3_error(403, "AccessDenied", "this upload id has been used already")
+    max_size = request.registry.settings["anarepo.max_upload_size"]
+    fields, spooled = {}, None
+    try:
+        reader = MultipartReader(request.environ["wsgi.input"], boundary_of(request.environ.get("CONTENT_TYPE", "")),
+                                 request.content_length)
+        while (part := reader.next_part()) is not None:
+            if part.name == "file":
+                declared = fields.get("Content-Length")
+                if declared is not None and (not declared.isdigit() or int(declared) > max_size):
+                    return s3_error(400, "EntityTooLarge", f"files are limited to {max_size} bytes")
+                spooled = spool(part, request_tmpdir(request), max_size)
+                break
+            fields[part.name] = part.read_all().decode("utf-8", "replace")
+    except MultipartError as exc:
+        return s3_error(400, "MalformedPOSTRequest", str(exc))
+    except TooLarge as exc:
+        return s3_error(400, "EntityTooLarge", str(exc))
+    if spooled is None:
+        return s3_error(400, "InvalidArgument", "the form has no file part")
+    error = _check_upload(fields, spooled, stage, raw)
+    if error is not None:
+        spooled.discard()
+        return error
+    staging.attach_file(stage, spooled)
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Key>{escape(stage.basename)}</Key><ETag>"{spooled.md5}"</ETag></PostResponse>'
+    return Response(body=body.encode(), status=201, content_type="application/xml", charset="utf-8")
+
+
+def _check_upload(fields, spooled, stage, raw):
+    if fields.get("key", raw) != raw:
+        return s3_error(403, "AccessDenied", "the form key does not match the upload id")
+    declared = fields.get("Content-Length")
+    if declared is not None and int(declared) != spooled.size:
+        return s3_error(400, "IncompleteBody", f"received {spooled.size} bytes, expected {declared}")
+    content_md5 = fields.get("Content-MD5")
+    if content_md5 is not None:
+        try:
+            expected = base64.b64decode(content_md5, validate=True).hex()
+        except ValueError:
+            return s3_error(400, "InvalidDigest", "Content-MD5 is not base64")
+        if expected != spooled.md5:
+            return s3_error(400, "InvalidDigest", "the file's MD5 does not match Content-MD5")
+    if spooled.sha256 != stage.sha256:
+        return s3_error(400, "InvalidDigest", "the file's sha256 does not match the one staged")
+    return None
+
+
+def _drop_stage_later(request, raw):
+    """After the commit transaction aborted, forget the refused upload in a
+    transaction of its own, so nothing of it remains."""
+    registry = request.registry
+
+    def drop(_request):
+        try:
+            with open_root(registry, "anarepo: drop refused upload") as root:
+                stage = staging.get_stage(root, raw)
+                if stage is not None:
+                    staging.drop(root, stage)
+        except Exception:  # the stage expires anyway
+            log.exception("could not drop a refused staged upload")
+
+    request.add_finished_callback(drop)
+
+
+@api_view("api.commit", "POST")
+def commit(request):
+    m = request.matchdict
+    user = require_user(request)
+    basename = basename_of(request)
+    body = json_body(request, required=True)
+    raw = body.get("dist_id")
+    root = request.root
+    stage = staging.get_stage(root, raw)
+    if stage is None:
+        raise NotFound("unknown or expired upload id; stage the upload again")
+    owner, package = _target(request, m)
+    if not stage.matches(owner.login, m["package"], m["version"], basename):
+        raise HTTPBadRequest("this upload id was staged for another file")
+    if stage.uploader != user.login:
+        raise Forbidden("this upload was staged by another user")
+    if not stage.uploaded:
+        raise HTTPBadRequest("the file has not been uploaded yet")
+    ptype = resolve_type(request, stage.type)
+    try:
+        info = ptype.inspect(stage.blob.committed(), basename, name=stage.package, version=stage.version)
+        ptype.check_placement(info, stage.package, stage.version, basename)
+    except InvalidPackage:
+        _drop_stage_later(request, raw)
+        raise
+    attrs = {**stage.attrs, **(info.attrs or {})}
+    # what the server read from the file wins over what the client says about it
+    dependencies = info.dependencies if info.dependencies is not None else stage.dependencies
+    package_attrs = {k: v for k, v in (("license", info.license), ("home", info.home)) if v}
+    package_attrs.update(info.package_attrs or {})
+    dist = publish(
+        request.registry, owner, stage.package, stage.version, basename, staging.staged_file(stage), ptype,
+        labels=stage.labels, uploader=user.login, description=stage.description or info.description,
+        attrs=attrs, dependencies=dependencies, summary=info.summary,
+        package_attrs=package_attrs, release_attrs=info.release_attrs or None, request=request,
+    )
+    staging.drop(root, stage)
+    data = dist_json(request, dist)
+    data["url"] = f"{request.application_url}/{dist.package.full_name}"
+    return data
+
+
+def includeme(config):
+    settings = config.registry.settings
+    if not settings.get("retry.activate_hook"):
+        settings["retry.activate_hook"] = retry_attempts
+    config.add_route("api.stage", "/api/stage/{owner}/{package}/{version}/*basename")
+    config.add_route("api.s3upload", S3_PATH + "{key}")
+    config.add_route("api.commit", "/api/commit/{owner}/{package}/{version}/*basename")
+    config.scan(__name__)
