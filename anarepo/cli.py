@@ -182,14 +182,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     pack = sub.add_parser("pack", help="pack the database (drop old revisions)")
     pack.add_argument("--days", type=float, default=0.0)
+    from .client.commands import add_client_commands
+
+    add_client_commands(sub)
     return parser
+
+
+def _run_client(command, args) -> int:
+    """Client commands talk to a server over HTTP; their errors are one line too."""
+    from .client.api import ClientError
+    from .plugins import InvalidPackage
+
+    try:
+        return command(args) or 0
+    except (ClientError, InvalidPackage) as exc:
+        print(f"anarepo: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    client_command = getattr(args, "client_command", None)
     try:
+        if client_command is not None:
+            return _run_client(client_command, args)
         func = COMMANDS[name]
         ini = os.path.abspath(args.config)
         if os.path.exists(ini):

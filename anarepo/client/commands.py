@@ -1,0 +1,283 @@
+"""``anarepo upload``, ``anarepo download`` and ``anarepo env create``."""
+from __future__ import annotations
+
+import os
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+
+from ..plugins import InvalidPackage
+from .api import Api, ClientError, MultipartBody, file_digests
+from .config import api_url, load_token
+
+
+def _api(args) -> Api:
+    url = api_url(args.url, args.site)
+    return Api(url, load_token(url, args.token), verify=not args.insecure)
+
+
+def _registry():
+    """The package-type plugins, loaded without a server (client-side detection)."""
+    from pyramid.config import Configurator
+
+    from ..settings import with_defaults
+
+    config = Configurator(settings=with_defaults({}))
+    config.include("anarepo.plugins")
+    config.commit()
+    return config.registry
+
+
+def _progress(total: int, label: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label, file=sys.stderr, leave=False)
+
+
+def pack_directory(directory: Path) -> Path:
+    """A project directory becomes ``<name>.tar.gz`` with one top folder."""
+    fd, path = tempfile.mkstemp(prefix="anarepo-project-", suffix=".tar.gz")
+    os.close(fd)
+    with tarfile.open(path, "w:gz") as tar:
+        for item in sorted(directory.rglob("*")):
+            if item.is_symlink() or not item.is_file():
+                continue
+            relative = item.relative_to(directory)
+            if any(part in (".git", "__pycache__", ".ipynb_checkpoints") for part in relative.parts):
+                continue
+            tar.add(item, arcname=f"{directory.name}/{relative.as_posix()}", recursive=False)
+    return Path(path)
+
+
+class Uploader:
+    def __init__(self, args, api: Api, owner: str):
+        self.args, self.api, self.owner = args, api, owner
+        self.registry = _registry()
+
+    def describe(self, path: Path, display: str):
+        """(type, FileInfo) for a local file, with the explicit options applied."""
+        from ..uploads import resolve_type
+
+        ptype = resolve_type(self.registry, display, path, self.args.package_type)
+        version = self.args.version
+        if ptype.name == "project" and not version:
+            name = self.args.package or _project_name(path, display)
+            package = self.api.get_json(f"/package/{self.owner}/{name}", missing_ok=True)
+            numbers = [int(r["version"]) for r in (package or {}).get("releases", []) if str(r.get("version", "")).isdigit()]
+            version = str(max(numbers, default=0) + 1)
+        info = ptype.inspect(path, display, name=self.args.package, version=version)
+        return ptype, info
+
+    def upload(self, path: Path, display: str) -> str:
+        ptype, info = self.describe(path, display)
+        name, version, basename = info.name, info.version, info.basename
+        where = f"/{self.owner}/{name}/{version}/{basename}"
+        if self.api.get_json(f"/dist{where}", missing_ok=True) is not None:
+            if self.args.skip_existing:
+                return f"skipped {basename}: it exists already"
+            if not self.args.force:
+                raise ClientError(f"file {basename} already exists for {self.owner}/{name} {version} (use --force or --skip-existing)", 409)
+            self.api.call("DELETE", f"/dist{where}", ok=(200,))
+        if self.api.get_json(f"/package/{self.owner}/{name}", missing_ok=True) is None:
+            summary = self.args.summary or info.summary or name
+            self.api.call("POST", f"/package/{self.owner}/{name}", json={
+                "public": not self.args.private, "publish": False,
+                "public_attrs": {"summary": summary, "package_types": [ptype.name],
+                                 "license": {"name": info.license or None, "url": None, "family": None}},
+            })
+        if self.api.get_json(f"/release/{self.owner}/{name}/{version}", missing_ok=True) is None:
+            self.api.call("POST", f"/release/{self.owner}/{name}/{version}", json={
+                "requirements": [], "announce": None, "description": self.args.description or info.description or None,
+                "summary": self.args.summary or info.summary,
+            })
+        md5_b64, sha256, size = file_digests(path)
+        staged = self.api.call("POST", f"/stage/{self.owner}/{name}/{version}/{quote(basename)}", json={
+            "distribution_type": ptype.name, "description": self.args.description, "attrs": info.attrs,
+            "dependencies": info.dependencies, "channels": self.args.label or [], "sha256": sha256,
+        }).json()
+        fields = dict(staged["form_data"])
+        fields.update({"Content-Length": str(size), "Content-MD5": md5_b64})
+        progress = _progress(size, basename, not self.args.no_progress and size > (1 << 20))
+        body = MultipartBody(fields, path, basename, progress)
+        try:
+            response = self.api.session.post(staged["post_url"], data=body, timeout=36000,
+                                              headers={"Content-Type": body.content_type, "Authorization": ""})
+        finally:
+            if progress is not None:
+                progress.close()
+        if response.status_code != 201:
+            raise ClientError(f"the upload of {basename} failed ({response.status_code}): {response.text[:300]}", response.status_code)
+        committed = self.api.call("POST", f"/commit/{self.owner}/{name}/{version}/{quote(basename)}",
+                                  json={"dist_id": staged["dist_id"]}).json()
+        return f"uploaded {basename} ({ptype.name}) to {committed.get('url') or f'{self.owner}/{name}'}"
+
+
+def _project_name(path: Path, display: str) -> str:
+    from ..package_types.project import list_archive
+
+    try:
+        _files, meta = list_archive(path, display)
+    except InvalidPackage:
+        meta = {"spec": {}, "top": None}
+    name = meta["spec"].get("name") if isinstance(meta["spec"].get("name"), str) else None
+    return name or meta["top"] or display.split(".")[0]
+
+
+def cmd_upload(args) -> int:
+    api = _api(args)
+    api.check_server()
+    if "Authorization" not in api.session.headers:
+        raise ClientError("not logged in: run `anaconda login` (or pass --token)")
+    owner = args.user or api.get_json("/user")["login"]
+    if args.user and api.get_json(f"/user/{args.user}", missing_ok=True) is None:
+        raise ClientError(f"user {args.user!r} does not exist")
+    uploader = Uploader(args, api, owner)
+    failures = 0
+    for item in args.files:
+        path = Path(item)
+        temp = None
+        try:
+            if path.is_dir():
+                temp = pack_directory(path.resolve())
+                args.package_type = args.package_type or "project"
+                message = uploader.upload(temp, f"{path.resolve().name}.tar.gz")
+            elif path.is_file():
+                message = uploader.upload(path, path.name)
+            else:
+                raise ClientError(f"{item}: no such file or directory")
+            print(message)
+        except (ClientError, InvalidPackage) as exc:
+            failures += 1
+            print(f"anarepo: error: {item}: {exc}", file=sys.stderr)
+        finally:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+    return 1 if failures else 0
+
+
+def _latest_files(package: dict, version: str | None, types) -> list[dict]:
+    files = [f for f in package.get("files", []) if not types or f.get("type") in types]
+    if version:
+        return [f for f in files if f.get("version") == version]
+    if not files:
+        return []
+    from ..versions import version_key
+
+    newest = max((f["version"] for f in files), key=version_key)
+    return [f for f in files if f["version"] == newest]
+
+
+def _fetch(api: Api, owner, name, entry, target: Path, show_progress: bool) -> None:
+    response = api.call("GET", f"/download/{owner}/{name}/{entry['version']}/{entry['basename']}",
+                        ok=(200, 302), allow_redirects=False, stream=True)
+    if response.status_code == 302:
+        response = api.session.get(response.headers["Location"], stream=True, timeout=36000,
+                                   headers={"Authorization": ""})
+        if response.status_code != 200:
+            raise ClientError(f"download of {entry['basename']} failed ({response.status_code})")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    progress = _progress(int(entry.get("size") or 0), entry["basename"], show_progress)
+    with open(target, "wb") as out:
+        for chunk in response.iter_content(1 << 20):
+            out.write(chunk)
+            if progress is not None:
+                progress.update(len(chunk))
+    if progress is not None:
+        progress.close()
+
+
+def cmd_download(args) -> int:
+    api = _api(args)
+    owner, _, rest = args.spec.partition("/")
+    name, _, version = rest.partition("/")
+    if not owner or not name:
+        raise ClientError("give OWNER/PACKAGE[/VERSION]")
+    package = api.get_json(f"/package/{owner}/{name}")
+    entries = _latest_files(package, version or None, set(args.package_type or ()))
+    if not entries:
+        raise ClientError(f"no matching files in {owner}/{name}")
+    out = Path(args.output)
+    for entry in entries:
+        target = out / entry["basename"]
+        if target.exists() and not args.force:
+            raise ClientError(f"{target} exists (use --force)")
+        _fetch(api, owner, name, entry, target, not args.no_progress)
+        print(f"downloaded {target}")
+    return 0
+
+
+def cmd_env_create(args) -> int:
+    """Fetch ``OWNER/NAME``'s newest environment file and write what conda reads."""
+    api = _api(args)
+    owner, _, name = args.spec.partition("/")
+    if not owner or not name:
+        raise ClientError("give OWNER/ENVIRONMENT")
+    package = api.get_json(f"/package/{owner}/{name}")
+    entries = _latest_files(package, None, {"env"})
+    if not entries:
+        raise ClientError(f"{owner}/{name} has no environment file")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "env.yml"
+        _fetch(api, owner, name, entries[0], raw, False)
+        env = yaml.safe_load(raw.read_text())
+    if args.name:
+        env["name"] = args.name
+    env.pop("prefix", None)
+    target = Path(args.file or f"{env.get('name') or name}.yml")
+    target.write_text(yaml.safe_dump(env, sort_keys=False))
+    print(f"wrote {target}; create it with: conda env create -f {target}")
+    if args.run:
+        import subprocess
+
+        return subprocess.call(["conda", "env", "create", "-f", str(target)])
+    return 0
+
+
+def add_common(parser) -> None:
+    parser.add_argument("--url", help="the API URL (default: anaconda-client's configured url)")
+    parser.add_argument("-s", "--site", help="a site alias from anaconda-client's configuration")
+    parser.add_argument("-t", "--token", help="a token, or a file holding one (default: anaconda login's)")
+    parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_client_commands(sub) -> None:
+    up = sub.add_parser("upload", help="upload files or project directories (any package type)")
+    up.add_argument("files", nargs="+", metavar="FILE_OR_DIR")
+    up.add_argument("-u", "--user", help="the owner (user or organization) to upload to")
+    up.add_argument("-l", "--label", action="append", help="label(s) (default: main)")
+    up.add_argument("-p", "--package", help="package name (required for plain files)")
+    up.add_argument("-v", "--version", help="version (required for plain files)")
+    up.add_argument("--package-type", "--type", dest="package_type", help="conda, pypi, r, ipynb, env, project, file...")
+    up.add_argument("--summary")
+    up.add_argument("-d", "--description")
+    up.add_argument("--private", action="store_true")
+    mode = up.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace an existing file")
+    mode.add_argument("--skip-existing", action="store_true", help="skip files that exist")
+    add_common(up)
+    up.set_defaults(client_command=cmd_upload)
+
+    down = sub.add_parser("download", help="download the newest files of a package")
+    down.add_argument("spec", metavar="OWNER/PACKAGE[/VERSION]")
+    down.add_argument("-o", "--output", default=".")
+    down.add_argument("--package-type", "--type", dest="package_type", action="append")
+    down.add_argument("-f", "--force", action="store_true")
+    add_common(down)
+    down.set_defaults(client_command=cmd_download)
+
+    env = sub.add_parser("env", help="conda environments").add_subparsers(dest="action", metavar="ACTION")
+    env.required = True
+    create = env.add_parser("create", help="write OWNER/NAME's environment file for conda")
+    create.add_argument("spec", metavar="OWNER/NAME")
+    create.add_argument("-n", "--name", help="name of the environment to create")
+    create.add_argument("-f", "--file", help="where to write the file (default: NAME.yml)")
+    create.add_argument("--run", action="store_true", help="then run `conda env create -f FILE`")
+    add_common(create)
+    create.set_defaults(client_command=cmd_env_create)
