@@ -107,7 +107,13 @@ def find_dist(request, owner_login, package_name, version, basename, permission:
 
 
 def basename_of(request, key: str = "basename") -> str:
-    """The rest of the path (``*basename``), decoded with ``unquote`` by Pyramid."""
+    """The rest of the path (``*basename``), decoded with ``unquote`` by Pyramid.
+
+    Pyramid folds ``.`` and ``..`` segments away while splitting; a path that
+    had them is refused instead, so ``a/../b`` never silently becomes ``b``.
+    """
+    if any(segment in (".", "..") for segment in request.path_info.split("/")):
+        raise names.InvalidName("invalid file name: '.' and '..' are not allowed in paths")
     parts = request.matchdict.get(key) or ()
     return "/".join(parts)
 
