@@ -39,10 +39,10 @@ def file_response(request, dist, disposition: str | None = None):
 
 
 def record_download(request, dist) -> None:
-    """Count the download through the conflict-free counter, when one is configured."""
-    counter = getattr(request.registry, "anarepo_downloads", None)
-    if counter is not None:
-        counter.count(dist)
+    """Count the download through the conflict-free, off-request counter."""
+    from ..downloads import count_download
+
+    count_download(request, dist)
 
 
 @view_config(context=Release, name="download", permission=P.VIEW)
