@@ -5,7 +5,7 @@ import secrets
 
 from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
-from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 
 from ..clock import utcnow
 from ..names import normalize_owner
@@ -27,7 +27,8 @@ class Root(Persistent):
         self.finished_evolve_steps = OOTreeSet()
 
     def __acl__(self):
-        return [(Allow, SITE_ADMIN, ALL_PERMISSIONS), (Allow, Everyone, P.VIEW)]
+        # UPLOAD on the root = creating a namespace (an organization)
+        return [(Allow, SITE_ADMIN, ALL_PERMISSIONS), (Allow, Everyone, P.VIEW), (Allow, Authenticated, P.UPLOAD)]
 
     def __getitem__(self, name: str):
         return self.owners[normalize_owner(name)]

@@ -25,3 +25,4 @@ def includeme(config):
     config.include(".groups")
     config.include(".search")
     config.include(".notices")
+    config.include(".organizations")
