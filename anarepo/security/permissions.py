@@ -67,7 +67,8 @@ SCOPES: dict[str, tuple[str, dict]] = {
     "api:read": ("Allow read access to the API site", {"api": (P.VIEW,)}),
     "api:write": (
         "Allow write access to the API site",
-        {"api": (P.VIEW, P.UPLOAD, P.EDIT, P.ADMIN)},
+        # and uploads to PyPI indexes (twine with an anaconda.org-style token)
+        {"api": (P.VIEW, P.UPLOAD, P.EDIT, P.ADMIN), "pypi": (P.VIEW, P.UPLOAD)},
     ),
     "api:modify-group": (
         "Allow modification of groups",

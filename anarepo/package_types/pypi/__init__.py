@@ -1,7 +1,18 @@
-"""The ``pypi`` package type: wheels and sdists, and the PyPI simple index face."""
+"""The ``pypi`` package type: wheels and sdists, and the PyPI simple index face.
+
+* ``inspect``  — reads wheels and sdists with pkginfo, bounded, never extracted;
+* ``index``    — index state per (owner, label, project), kept by ``package_changed``;
+* ``face``     — the ``/pypi/*traverse`` route and its transient resources;
+* ``simple``   — PEP 503 HTML / PEP 691 JSON pages, negotiated, cached, 304;
+* ``files``    — files and their PEP 658 ``.metadata``;
+* ``upload``   — the legacy upload API (twine, uv publish, poetry);
+* ``yank``     — ``/api/yank/...`` (PEP 592).
+"""
 from __future__ import annotations
 
-from ...plugins import PackageType
+from ...names import package_key
+from ...plugins import FileInfo, InvalidPackage, PackageType
+from .inspect import WHEEL_SUFFIX, dependencies, is_pypi_filename, normalize, read_metadata, same_version
 
 
 class PypiType(PackageType):
@@ -10,6 +21,114 @@ class PypiType(PackageType):
     aliases = ("PyPI", "standard_python")
     detect_priority = 20
 
+    def detect(self, filename: str, path) -> bool:
+        """Wheels by their name; sdists only when they hold a ``PKG-INFO``."""
+        if filename.endswith(WHEEL_SUFFIX):
+            return True
+        if not is_pypi_filename(filename):
+            return False
+        try:
+            read_metadata(path, filename.rsplit("/", 1)[-1])
+        except InvalidPackage:
+            return False
+        return True
+
+    def inspect(self, path, filename: str, name: str | None = None, version: str | None = None) -> FileInfo:
+        basename = filename.rsplit("/", 1)[-1]
+        core = read_metadata(path, basename)
+        attrs = {
+            "packagetype": core.packagetype,
+            "python_version": core.python_version,
+            "metadata_version": core.metadata_version,
+            "project": core.project,
+            "requires_python": core.requires_python,
+            "requires_dist": core.requires_dist,
+            "provides_extras": core.provides_extras,
+            "platform": core.platform,
+        }
+        if core.packagetype == "bdist_wheel":
+            attrs["core_metadata_sha256"] = core.raw_sha256
+        package_attrs = {"summary": core.summary}
+        urls = {k.lower(): v for k, v in core.project_urls.items()}
+        for field, keys in (("dev_url", ("source", "repository", "source code")),
+                            ("doc_url", ("documentation", "docs"))):
+            found = next((urls[k] for k in keys if k in urls), None)
+            if found:
+                package_attrs[field] = found
+        return FileInfo(
+            name=core.name,
+            version=core.version,
+            basename=basename,
+            summary=core.summary,
+            description=core.description,
+            license=core.license,
+            home=core.home_page,
+            platform=core.platform,
+            attrs=attrs,
+            dependencies=dependencies(core.requires_dist),
+            package_attrs=package_attrs,
+            release_attrs={"summary": core.summary, "home_page": core.home_page,
+                           "description_content_type": core.description_content_type,
+                           "classifiers": core.classifiers, "author": core.author},
+        )
+
+    def check_placement(self, info: FileInfo, package_name: str, version: str, basename: str) -> None:
+        """The project (PEP 503-normalized) and version (PEP 440) must match the target."""
+        if normalize(info.name) != normalize(package_name):
+            raise InvalidPackage(
+                f"the file's project {info.name!r} does not match the package {package_name!r}"
+                f" (normalized: {normalize(info.name)!r} != {normalize(package_name)!r})"
+            )
+        if not same_version(info.version, version):
+            raise InvalidPackage(f"the file's version {info.version!r} does not match the release {version!r}")
+        if info.basename != basename.rsplit("/", 1)[-1] or "/" in basename:
+            raise InvalidPackage(f"the file name {basename!r} does not match its metadata ({info.basename!r})")
+
+    def find_package(self, owner, name: str):
+        """The owner's package for PyPI project ``name``: the one already holding
+        the project's files, else one whose name normalizes the same, else None."""
+        from .index import packages_for_project
+
+        project = normalize(name)
+        keys = packages_for_project(owner, project)
+        preferred = package_key(name)
+        for key in sorted(keys, key=lambda k: k != preferred):
+            package = owner.packages.get(key)
+            if package is not None:
+                return package
+        for candidate in (name, project, project.replace("-", "_"), project.replace("-", ".")):
+            package = owner.get_package(candidate)
+            if package is not None and normalize(package.name) == project:
+                return package
+        return None
+
+    def package_changed(self, event, registry) -> None:
+        from .index import sync_package
+
+        sync_package(event.package, removed=event.removed, previous_owner=event.previous_owner)
+
+    def install_hints(self, request, package, label: str = "main"):
+        base = request.application_url + f"/pypi/{package.owner.login}"
+        if label != "main":
+            base += f"/label/{label}"
+        hints = [("pip", f"pip install --index-url {base}/simple/ {normalize(package.name)}")]
+        if package.access != "public":
+            hints = [("pip", f"pip install --index-url {request.host_url}/t/<TOKEN>/pypi/"
+                             f"{package.owner.login}/simple/ {normalize(package.name)}")]
+        return hints
+
 
 def includeme(config):
+    from .cache import PageCache
+
     config.add_package_type(PypiType())
+    settings = config.registry.settings
+    config.registry.anarepo_pypi_pages = PageCache(
+        int(settings.get("anarepo.pypi.page_cache_entries", 2048)),
+        int(settings.get("anarepo.pypi.page_cache_bytes", 256 << 20)),
+    )
+    config.include(".face")
+    config.scan(".simple")
+    config.scan(".files")
+    config.scan(".upload")
+    config.include(".yank")

@@ -1,0 +1,49 @@
+"""Files and their PEP 658 ``.metadata`` under the PyPI face.
+
+``/pypi/<owner>[/label/<label>]/files/<pkey>/<version>/<filename>[.metadata]``:
+the file must carry the label and the requester must be able to read its
+package (else 404, like everything private).  Bytes come from the committed
+blob with ``FileResponse`` (Content-Length, Range, ETag = sha256).
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import FileResponse, Response
+from pyramid.view import view_config
+
+from ...downloads import count_download
+from ...security.permissions import P
+from .face import ROUTE, FileResource
+
+FILE_MAX_AGE = 600
+
+
+def _types(filename: str) -> str:
+    return "application/zip" if filename.endswith((".whl", ".zip")) else "application/x-tar"
+
+
+@view_config(route_name=ROUTE, context=FileResource, request_method=("GET", "HEAD"), permission=P.VIEW)
+def download(context, request):
+    found = context.lookup()
+    if found is None:
+        raise HTTPNotFound()
+    package, dist, is_metadata = found
+    if not request.has_permission(P.VIEW, package):
+        raise HTTPNotFound()
+    if is_metadata:
+        meta = getattr(dist, "pypi_metadata", None)  # set when the file was indexed
+        if meta is None or meta.data is None:
+            raise HTTPNotFound()
+        response = Response(body=meta.data, content_type="application/octet-stream")
+        response.etag = meta.sha256
+    else:
+        response = FileResponse(dist.blob.committed(), request=request, content_type=_types(dist.basename))
+        response.content_disposition = f'attachment; filename="{dist.basename}"'
+        response.etag = dist.sha256
+        if request.method == "GET":
+            count_download(request, dist)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    private = package.access != "public"
+    response.cache_control = f"{'private' if private else 'public'}, max-age={FILE_MAX_AGE}"
+    response.conditional_response = True
+    return response

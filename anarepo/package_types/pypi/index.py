@@ -1,0 +1,247 @@
+"""PyPI index state per (owner, label, project), kept in step with the tree.
+
+``sync_package`` runs inside the writing transaction (upload, removal, label,
+access, yank or transfer) and touches only the index records of that one
+package: it rebuilds the package's file records from its distributions and
+replaces, per label, the records it owns in the project's state.  Pages are
+rendered from this state and cached by ``revision`` (see ``cache.py``); no
+request walks an owner.
+
+Layout, on the owner (``owner.pypi_index``, created on the first pypi file)::
+
+    OwnerIndex
+      labels    OOBTree label -> LabelIndex
+      packages  OOBTree package key -> (project, labels it has pypi files in)
+      projects  OOBTree project -> tuple of package keys   (upload lookup)
+    LabelIndex
+      projects    OOBTree project -> ProjectIndex
+      restricted  OOBTree project -> package keys, for projects without a public package
+      revision    changes when the project list or its visibility changes
+    ProjectIndex
+      files     OOBTree filename -> record dict (immutable by convention)
+      access    dict package key -> access level
+      revision  changes with every change of the project's files in this label
+
+Each wheel's METADATA is stored once, on its distribution
+(``dist.pypi_metadata``, a :class:`StoredMetadata`), for PEP 658.
+"""
+from __future__ import annotations
+
+import uuid
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+from ...clock import isoformat_z
+from ...names import package_key
+from .inspect import InvalidPackage, normalize, read_metadata
+
+TYPE_NAME = "pypi"
+INDEX_ATTR = "pypi_index"
+
+
+def new_revision() -> str:
+    return uuid.uuid4().hex
+
+
+class StoredMetadata(Persistent):
+    """A wheel's METADATA bytes (PEP 658), kept out of the Distribution record."""
+
+    def __init__(self, data: bytes | None, sha256: str | None, requires_python: str | None):
+        self.data = data
+        self.sha256 = sha256
+        self.requires_python = requires_python
+
+
+class ProjectIndex(Persistent):
+    def __init__(self, name: str):
+        self.name = name
+        self.display_name = name
+        self.files = OOBTree()
+        self.access = {}
+        self.revision = new_revision()
+
+
+class LabelIndex(Persistent):
+    def __init__(self, name: str):
+        self.name = name
+        self.projects = OOBTree()
+        self.restricted = OOBTree()
+        self.revision = new_revision()
+
+
+class OwnerIndex(Persistent):
+    def __init__(self):
+        self.labels = OOBTree()
+        self.packages = OOBTree()
+        self.projects = OOBTree()
+
+
+def owner_index(owner, create: bool = False) -> OwnerIndex | None:
+    index = getattr(owner, INDEX_ATTR, None)
+    if index is None and create:
+        index = OwnerIndex()
+        setattr(owner, INDEX_ATTR, index)
+    return index
+
+
+def label_index(owner, label: str) -> LabelIndex | None:
+    index = owner_index(owner)
+    return None if index is None else index.labels.get(label)
+
+
+def project_index(owner, label: str, project: str) -> ProjectIndex | None:
+    index = label_index(owner, label)
+    return None if index is None else index.projects.get(project)
+
+
+def packages_for_project(owner, project: str) -> tuple[str, ...]:
+    """Package keys of the owner that hold pypi files of ``project``."""
+    index = owner_index(owner)
+    return () if index is None else tuple(index.projects.get(project, ()))
+
+
+# -- records ----------------------------------------------------------------------
+def stored_metadata(dist) -> StoredMetadata | None:
+    """The distribution's stored core metadata, read once from its blob."""
+    meta = getattr(dist, "pypi_metadata", None)
+    if meta is not None:
+        return meta
+    try:
+        with dist.blob.open("r") as fh:
+            core = read_metadata(fh.name, dist.basename)
+    except (InvalidPackage, OSError):
+        return None
+    data = core.raw if core.packagetype == "bdist_wheel" else None
+    meta = StoredMetadata(data, core.raw_sha256 if data is not None else None, core.requires_python)
+    dist.pypi_metadata = meta
+    return meta
+
+
+def file_record(dist, pkey: str) -> dict:
+    meta = stored_metadata(dist)
+    requires_python = (dist.attrs or {}).get("requires_python") or (meta.requires_python if meta else None)
+    return {
+        "filename": dist.basename,
+        "pkey": pkey,
+        "version": dist.version,
+        "sha256": dist.sha256,
+        "size": dist.size,
+        "requires_python": requires_python,
+        "upload_time": isoformat_z(dist.upload_time),
+        "yanked": dist.yanked,
+        "metadata_sha256": meta.sha256 if meta is not None else None,
+    }
+
+
+def package_records(package) -> dict[str, dict[str, dict]]:
+    """label -> filename -> record for the package's pypi distributions."""
+    pkey = package_key(package.name)
+    out: dict[str, dict[str, dict]] = {}
+    for dist in package.distributions():
+        if dist.type != TYPE_NAME or "/" in dist.basename:
+            continue
+        record = file_record(dist, pkey)
+        for label in dist.labels:
+            out.setdefault(label, {})[dist.basename] = record
+    return out
+
+
+# -- synchronization ------------------------------------------------------------------
+def sync_package(package, removed: bool = False, previous_owner=None) -> None:
+    """Bring the index state of ``package`` up to date (see the module docstring)."""
+    current = None if removed else package.owner
+    if previous_owner is not None and previous_owner is not current:
+        _replace(previous_owner, package_key(package.name), None, {}, None)
+    if current is not None:
+        records = package_records(package)
+        if records or owner_index(current) is not None:
+            _replace(current, package_key(package.name), normalize(package.name), records, package)
+
+
+def _replace(owner, pkey: str, project: str | None, records: dict, package) -> None:
+    index = owner_index(owner, create=bool(records))
+    if index is None:
+        return
+    old_project, old_labels = index.packages.get(pkey, (None, ()))
+    if not records and old_project is None:
+        return
+    access = package.access if package is not None else None
+    display = package.name if package is not None else None
+    for label in sorted(set(old_labels) | set(records)):
+        if old_project is not None and old_project != project and label in old_labels:
+            _replace_in_label(index, label, old_project, pkey, {}, None, None)
+        _replace_in_label(index, label, project, pkey, records.get(label, {}), access, display)
+    if records:
+        index.packages[pkey] = (project, tuple(sorted(records)))
+    elif pkey in index.packages:
+        del index.packages[pkey]
+    for name in {old_project, project} - {None}:
+        _set_owner_project(index, name, pkey, bool(records) and name == project)
+
+
+def _set_owner_project(index: OwnerIndex, project: str, pkey: str, present: bool) -> None:
+    keys = set(index.projects.get(project, ()))
+    wanted = (keys | {pkey}) if present else (keys - {pkey})
+    if wanted != keys:
+        if wanted:
+            index.projects[project] = tuple(sorted(wanted))
+        else:
+            del index.projects[project]
+
+
+def _replace_in_label(index: OwnerIndex, label: str, project: str | None, pkey: str,
+                      records: dict, access: str | None, display: str | None) -> None:
+    if project is None:
+        return
+    lindex = index.labels.get(label)
+    if lindex is None:
+        if not records:
+            return
+        lindex = index.labels[label] = LabelIndex(label)
+    pindex = lindex.projects.get(project)
+    if pindex is None:
+        if not records:
+            return
+        pindex = lindex.projects[project] = ProjectIndex(project)
+        lindex.revision = new_revision()
+    changed = False
+    for filename, record in list(pindex.files.items()):
+        if record["pkey"] != pkey:
+            continue
+        if filename not in records:
+            del pindex.files[filename]
+            changed = True
+    for filename, record in records.items():
+        if pindex.files.get(filename) != record:
+            pindex.files[filename] = record
+            changed = True
+    new_access = dict(pindex.access)
+    if records:
+        new_access[pkey] = access
+    else:
+        new_access.pop(pkey, None)
+    if new_access != pindex.access:
+        pindex.access = new_access
+        changed = True
+    if records and display and pindex.display_name != display:
+        pindex.display_name = display
+        lindex.revision = new_revision()
+        changed = True
+    if changed:
+        pindex.revision = new_revision()
+    if not pindex.access:
+        del lindex.projects[project]
+        if project in lindex.restricted:
+            del lindex.restricted[project]
+        lindex.revision = new_revision()
+        if not len(lindex.projects):
+            del index.labels[label]
+        return
+    restricted = tuple(sorted(pindex.access)) if "public" not in pindex.access.values() else None
+    if lindex.restricted.get(project) != restricted:
+        if restricted is None:
+            del lindex.restricted[project]
+        else:
+            lindex.restricted[project] = restricted
+        lindex.revision = new_revision()

@@ -1,0 +1,146 @@
+"""Simple-index views: content negotiation, visibility, redirects, caching, 304.
+
+A requester sees exactly the packages it may read: public packages need no
+check (the face's own VIEW check already applied the token's scopes and
+organization), restricted ones are checked one by one with
+``request.has_permission``.  The set of visible restricted packages is part of
+the page cache key, so an anonymous client and a token holder never share a
+page with different content.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotAcceptable, HTTPNotFound
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from ...middleware import ORIGINAL_PATH
+from ...security.permissions import P
+from . import render
+from .cache import make_page, page_cache
+from .face import ROUTE, ProjectPage, SimpleRoot
+from .index import label_index, project_index
+from .inspect import normalize
+
+DEFAULT_MAX_AGE = 30
+
+
+def negotiate(request) -> str:
+    """The concrete content type to answer with; 406 when nothing is acceptable."""
+    fmt = request.GET.get("format")
+    if fmt is not None:
+        # an unencoded "+" arrives as a space: accept what people type in a browser
+        concrete = render.CONCRETE.get(fmt.strip().replace(" ", "+"))
+        if concrete is None:
+            raise HTTPNotAcceptable(f"unknown format {fmt!r}; use one of {', '.join(render.OFFERS)}")
+        return concrete
+    if not request.headers.get("Accept"):
+        return render.HTML
+    offers = request.accept.acceptable_offers(render.OFFERS)
+    if not offers:
+        raise HTTPNotAcceptable(
+            "none of the requested content types is available; offered: " + ", ".join(render.OFFERS)
+        )
+    return render.CONCRETE[offers[0][0]]
+
+
+def _client_path(request) -> str:
+    """The path the client asked for (token segment and subdomain form included)."""
+    return request.environ.get(ORIGINAL_PATH) or (request.script_name + request.path_info)
+
+
+def redirect_to(request, last_segment: str | None = None):
+    """301 to the same URL with a normalized last segment and a trailing slash."""
+    path = _client_path(request)
+    base = path.rstrip("/")
+    if last_segment is not None:
+        base = base.rsplit("/", 1)[0] + "/" + last_segment
+    location = request.host_url + base + "/"
+    if request.query_string:
+        location += "?" + request.query_string
+    raise HTTPMovedPermanently(location=location)
+
+
+def visible(request, owner, pkeys) -> tuple[str, ...]:
+    out = []
+    for pkey in pkeys:
+        package = owner.packages.get(pkey)
+        if package is not None and request.has_permission(P.VIEW, package):
+            out.append(pkey)
+    return tuple(out)
+
+
+def page_response(request, page, restricted: bool) -> Response:
+    response = Response(content_type=page.content_type, charset="utf-8" if page.content_type == render.HTML else None)
+    gzip_ok = page.gzipped is not None and "gzip" in (request.headers.get("Accept-Encoding") or "")
+    if gzip_ok:
+        response.body = page.gzipped
+        response.content_encoding = "gzip"
+        response.etag = page.etag + "-gz"
+    else:
+        response.body = page.body
+        response.etag = page.etag
+    response.vary = ("Accept", "Accept-Encoding")
+    max_age = int(request.registry.settings.get("anarepo.pypi.max_age", DEFAULT_MAX_AGE))
+    response.cache_control = f"{'private' if restricted else 'public'}, max-age={max_age}"
+    response.conditional_response = True
+    return response
+
+
+@view_config(route_name=ROUTE, context=SimpleRoot, request_method=("GET", "HEAD"), permission=P.VIEW)
+def simple_root(context, request):
+    if not request.path_info.endswith("/"):
+        redirect_to(request)
+    content_type = negotiate(request)
+    lindex = label_index(context.owner, context.label)
+    if lindex is None:
+        projects, hidden, revision = [], (), ""
+    else:
+        hidden = tuple(
+            project for project, pkeys in lindex.restricted.items()
+            if not visible(request, context.owner, pkeys)
+        )
+        revision = lindex.revision
+    key = ("index", context.owner.login, context.label, revision, hidden, content_type)
+
+    def build():
+        rows = []
+        if lindex is not None:
+            skip = set(hidden)
+            rows = [(name, p.display_name) for name, p in lindex.projects.items() if name not in skip]
+        body = render.index_json(rows) if render.is_json(content_type) else render.index_html(rows)
+        return make_page(body, content_type)
+
+    page = page_cache(request.registry).get_or_render(key, build)
+    return page_response(request, page, restricted=bool(lindex is not None and len(lindex.restricted)))
+
+
+@view_config(route_name=ROUTE, context=ProjectPage, request_method=("GET", "HEAD"), permission=P.VIEW)
+def project_page(context, request):
+    project = normalize(context.segment)
+    if project != context.segment:
+        redirect_to(request, project)
+    if not request.path_info.endswith("/"):
+        redirect_to(request)
+    content_type = negotiate(request)
+    pindex = project_index(context.owner, context.label, project)
+    if pindex is None:
+        raise HTTPNotFound()
+    access = pindex.access
+    public = tuple(k for k, a in access.items() if a == "public")
+    seen = public + visible(request, context.owner, [k for k, a in access.items() if a != "public"])
+    if not seen:
+        raise HTTPNotFound()
+    restricted = len(seen) != len(public)
+    key = ("project", context.owner.login, context.label, project, pindex.revision, seen, content_type)
+
+    def build():
+        allowed = set(seen)
+        records = render.sort_records(r for r in pindex.files.values() if r["pkey"] in allowed)
+        if render.is_json(content_type):
+            body = render.project_json(project, records)
+        else:
+            body = render.project_html(project, records)
+        return make_page(body, content_type)
+
+    page = page_cache(request.registry).get_or_render(key, build)
+    return page_response(request, page, restricted)

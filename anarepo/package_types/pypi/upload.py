@@ -1,0 +1,215 @@
+"""The legacy upload API (twine, uv publish, poetry, hatch) at ``/pypi/<owner>[/label/<l>]/``.
+
+``POST`` ``multipart/form-data`` with ``:action=file_upload``, ``name``,
+``version``, ``filetype``, digests and the ``content`` file part.  The body is
+read part by part off the wire; the file part is spooled straight into the blob
+temp dir (hashed on the way, never held in memory).  Credentials: HTTP Basic
+``__token__`` / token (or any token the policy accepts) whose scopes allow
+``upload`` on the PyPI face; permission ``upload`` on the existing package, or
+on the owner for a new one.
+
+Answers twine relies on: 200 on success and for an identical re-upload (a
+no-op), 409 for a different file under an existing name (``--skip-existing``
+reads that as "already there"), 400 with a reason for bad input, 401 with
+``WWW-Authenticate: Basic`` without (valid) credentials, 403 when the
+requester may not upload there.  Never a redirect.  Every error aborts the
+transaction and removes the spooled file, so a refused upload changes nothing.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ...plugins import InvalidPackage
+from ...publish import Conflict, publish
+from ...security.permissions import P
+from ...storage import request_tmpdir, spool
+from ...views.helpers import face_error
+from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
+from .face import ROUTE, OwnerFace
+from .inspect import normalize, same_version
+
+MAX_FIELDS = 500
+FILETYPES = {"bdist_wheel", "sdist"}
+
+
+class _Hashing:
+    """Feeds blake2b-256 while ``spool`` computes md5 and sha256."""
+
+    def __init__(self, part):
+        self.part = part
+        self.blake2 = hashlib.blake2b(digest_size=32)
+
+    def read(self, size=-1):
+        data = self.part.read(size if size and size > 0 else 1 << 20)
+        self.blake2.update(data)
+        return data
+
+
+def _unauthorized(message: str):
+    exc = HTTPUnauthorized(message)
+    exc.headers["WWW-Authenticate"] = 'Basic realm="anarepo"'
+    return exc
+
+
+def _digest_matches(given: str, hexdigest: str) -> bool:
+    """Hex, or (for md5, as Warehouse documents it) urlsafe base64 with or without padding."""
+    given = given.strip()
+    if hmac.compare_digest(given.lower(), hexdigest):
+        return True
+    try:
+        raw = base64.urlsafe_b64decode(given + "=" * (-len(given) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(raw.hex(), hexdigest)
+
+
+def check_digests(fields: dict, md5: str, sha256: str, blake2: str) -> None:
+    given = {k: fields.get(k, "").strip() for k in ("md5_digest", "sha256_digest", "blake2_256_digest")}
+    if not any(given.values()):
+        raise HTTPBadRequest("a digest is required: sha256_digest, blake2_256_digest or md5_digest")
+    for field, actual in (("md5_digest", md5), ("sha256_digest", sha256), ("blake2_256_digest", blake2)):
+        if given[field] and not _digest_matches(given[field], actual):
+            raise HTTPBadRequest(
+                f"the {field} supplied does not match the digest calculated from the uploaded file"
+            )
+
+
+def check_action(fields: dict) -> None:
+    action = fields.get(":action")
+    if action == "submit":
+        raise HTTPBadRequest("registering is not needed: upload the files directly")
+    if action != "file_upload":
+        raise HTTPBadRequest(f"unsupported :action {action!r}; only file_upload is supported")
+    if fields.get("protocol_version", "1") != "1":
+        raise HTTPBadRequest("unsupported protocol_version; only 1 is supported")
+
+
+class UploadRefused(Exception):
+    """403 with one message whether or not the package exists (no existence leak);
+    not HTTPForbidden, whose view would answer 404 to a token without PyPI scopes."""
+
+
+def _authorize(request, ptype, owner, name: str):
+    """The existing package for ``name`` (or None) once upload is allowed, else raise."""
+    package = ptype.find_package(owner, name)
+    target = package if package is not None else owner
+    if not request.has_permission(P.UPLOAD, target):
+        raise UploadRefused(f"you may not upload {name!r} to {owner.login} with these credentials")
+    return package
+
+
+def read_form(request, on_file):
+    """Walk the parts: small fields into a dict, the ``content`` part to ``on_file``."""
+    stream = request.body_file_raw
+    if request.is_body_seekable:  # pyramid_retry made a copy; a retried attempt starts over
+        stream.seek(0)
+    try:
+        reader = MultipartReader(stream, boundary_of(request.headers.get("Content-Type", "")),
+                                 request.content_length)
+        fields, result = {}, None
+        while True:
+            part = reader.next_part()
+            if part is None:
+                break
+            if len(fields) > MAX_FIELDS:
+                raise HTTPBadRequest("too many form fields")
+            if part.name == "content" and part.filename is not None:
+                if result is not None:
+                    raise HTTPBadRequest("more than one file in the upload")
+                result = on_file(part, fields)
+                if not part.finished:
+                    raise HTTPBadRequest("the file part was not read to its end")
+            else:
+                value = part.read_all().decode("utf-8", "replace")
+                fields.setdefault(part.name or "", value)
+        return fields, result
+    except MultipartError as exc:
+        raise HTTPBadRequest(f"malformed upload: {exc}") from None
+
+
+@view_config(route_name=ROUTE, context=OwnerFace, request_method="POST", permission=NO_PERMISSION_REQUIRED,
+             require_csrf=False)
+def upload(context, request):
+    identity = request.identity
+    if request.auth_error:
+        raise _unauthorized(request.auth_error)
+    if identity is None:
+        raise _unauthorized("authentication required: use __token__ and an access token")
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise HTTPBadRequest("expected a multipart/form-data upload")
+    owner = context.owner
+    ptype = request.registry.package_types["pypi"]
+    state = {"spooled": None, "package": None}
+    max_size = request.registry.settings["anarepo.max_upload_size"]
+
+    def on_file(part, fields):
+        if ":action" in fields:
+            check_action(fields)
+        if fields.get("name"):  # metadata before the file (twine, uv): refuse early
+            state["package"] = _authorize(request, ptype, owner, fields["name"])
+        hashing = _Hashing(part)
+        state["spooled"] = spool(hashing, request_tmpdir(request), max_size)
+        return (part.filename, hashing.blake2.hexdigest())
+
+    try:
+        fields, result = read_form(request, on_file)
+        return _finish(request, ptype, owner, context, fields, result, state)
+    except UploadRefused as exc:
+        if state["spooled"] is not None:
+            state["spooled"].discard()
+        return face_error(request, 403, str(exc))
+    except BaseException:
+        if state["spooled"] is not None:
+            state["spooled"].discard()
+        raise
+
+
+def _finish(request, ptype, owner, context, fields, result, state):
+    check_action(fields)
+    if result is None:
+        raise HTTPBadRequest("the upload has no 'content' file part")
+    filename, blake2 = result
+    name, version = fields.get("name", "").strip(), fields.get("version", "").strip()
+    if not name or not version:
+        raise HTTPBadRequest("the upload needs the 'name' and 'version' fields")
+    if not filename or "/" in filename or "\\" in filename:
+        raise HTTPBadRequest(f"invalid file name {filename!r}")
+    package = _authorize(request, ptype, owner, name)
+    spooled = state["spooled"]
+    check_digests(fields, spooled.md5, spooled.sha256, blake2)
+    info = ptype.inspect(spooled.path, filename)
+    if normalize(info.name) != normalize(name):
+        raise InvalidPackage(f"{filename}: the form says project {name!r} but the file says {info.name!r}")
+    if not same_version(info.version, version):
+        raise InvalidPackage(f"{filename}: the form says version {version!r} but the file says {info.version!r}")
+    filetype = fields.get("filetype")
+    if filetype and filetype in FILETYPES and filetype != info.attrs["packagetype"]:
+        raise InvalidPackage(f"{filename}: filetype {filetype!r} does not match the file")
+    package_name = package.name if package is not None else info.name
+    ptype.check_placement(info, package_name, info.version, filename)
+    if package is not None:
+        release = package.releases.get(info.version)
+        existing = release.files.get(filename) if release is not None else None
+        if existing is not None:
+            spooled.discard()
+            if existing.sha256 == spooled.sha256:
+                return Response("OK: this file was uploaded before (identical)\n", content_type="text/plain")
+            raise Conflict(f"File already exists: {filename} (with different content)")
+    labels = [context.label]
+    publish(
+        request.registry, owner, package_name, info.version, filename, spooled, ptype,
+        labels=labels, uploader=request.identity.login, description=info.description,
+        attrs=info.attrs, dependencies=info.dependencies, summary=info.summary,
+        package_attrs={"license": info.license, "home": info.home, **info.package_attrs},
+        release_attrs=info.release_attrs, request=request,
+    )
+    state["spooled"] = None
+    return Response("OK\n", content_type="text/plain")

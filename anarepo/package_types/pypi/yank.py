@@ -1,0 +1,102 @@
+"""Yanking (PEP 592) through the API: a file or all the PyPI files of a release.
+
+``POST /api/yank/<owner>/<package>/<version>[/<basename>]`` with an optional
+reason (JSON ``{"reason": "..."}``, a form field or ``?reason=``) yanks;
+``DELETE`` on the same URL unyanks.  Permission ``edit`` on the package; the
+usual answers: 404 when the requester may not see it, 401 without
+credentials, 403 when it may see but not edit.  The index is updated in the
+same transaction (``package_changed``), so the next simple page shows it.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPUnauthorized
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ...events import package_changed
+from ...names import check_text
+from ...security.permissions import P
+from ...security.policy import app_root
+
+MAX_REASON = 1000
+
+
+def _reason(request) -> str:
+    reason = request.params.get("reason")
+    if reason is None and request.body and "json" in (request.content_type or ""):
+        try:
+            body = request.json_body
+        except ValueError:
+            raise HTTPBadRequest("the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise HTTPBadRequest("the body must be a JSON object")
+        reason = body.get("reason")
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise HTTPBadRequest("reason must be a string")
+    return check_text(reason.strip(), "reason", MAX_REASON)
+
+
+def _targets(request):
+    m = request.matchdict
+    owner = app_root(request).get_owner(m["owner"])
+    package = owner.get_package(m["package"]) if owner is not None else None
+    if package is None or not request.has_permission(P.VIEW, package):
+        raise HTTPNotFound(f"package {m['owner']}/{m['package']} not found")
+    if not request.has_permission(P.EDIT, package):
+        if request.identity is None:
+            raise HTTPUnauthorized()
+        raise HTTPForbidden(f"you may not edit {package.full_name}")
+    release = package.releases.get(m["version"])
+    if release is None:
+        raise HTTPNotFound(f"release {package.full_name}/{m['version']} not found")
+    basename = m.get("basename")
+    if basename:
+        dist = release.files.get(basename)
+        if dist is None:
+            raise HTTPNotFound(f"file {basename} not found")
+        if dist.type != "pypi":
+            raise HTTPBadRequest(f"{basename} is not a PyPI file; only those can be yanked")
+        dists = [dist]
+    else:
+        dists = [d for d in release.files.values() if d.type == "pypi"]
+        if not dists:
+            raise HTTPBadRequest(f"{package.full_name}/{release.version} has no PyPI files to yank")
+    return package, dists
+
+
+def _answer(dists):
+    return {"files": [{"basename": d.basename, "version": d.version, "yanked": d.yanked is not None,
+                       "yanked_reason": d.yanked} for d in dists]}
+
+
+@view_config(route_name="api.pypi.yank_release", request_method="POST", renderer="json",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+@view_config(route_name="api.pypi.yank_file", request_method="POST", renderer="json",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+def yank(request):
+    package, dists = _targets(request)
+    reason = _reason(request)
+    for dist in dists:
+        dist.yanked = reason
+    package_changed(request.registry, package, request)
+    return _answer(dists)
+
+
+@view_config(route_name="api.pypi.yank_release", request_method="DELETE", renderer="json",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+@view_config(route_name="api.pypi.yank_file", request_method="DELETE", renderer="json",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+def unyank(request):
+    package, dists = _targets(request)
+    for dist in dists:
+        dist.yanked = None
+    package_changed(request.registry, package, request)
+    return _answer(dists)
+
+
+def includeme(config):
+    config.add_route("api.pypi.yank_release", "/api/yank/{owner}/{package}/{version}")
+    config.add_route("api.pypi.yank_file", "/api/yank/{owner}/{package}/{version}/{basename}")
+    config.scan(__name__)
