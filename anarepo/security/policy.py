@@ -8,7 +8,8 @@ that is present but wrong (unknown, expired, revoked token) is remembered as
 view answers 401, so a client learns at once that its token is bad.
 
 ``permits`` checks the token's scopes for the face first, then an org token's
-namespace, then the ACL of the context for the identity's principals.
+namespace: outside them the token grants nothing beyond what anybody has.  Then
+the ACL of the context decides for the identity's principals.
 """
 from __future__ import annotations
 
@@ -174,11 +175,13 @@ class AnarepoSecurityPolicy:
         if identity is None:
             return self.acl.permits(context, [Everyone], permission)
         token = identity.token
-        if token is not None:
-            if not scopes_allow(token.scopes, request_face(request), permission):
-                return Denied(f"the token's scopes do not allow {permission!r} here")
-            if token.org and not _inside(context, token.org):
-                return Denied("the token is restricted to another organization")
+        if token is not None and (
+            not scopes_allow(token.scopes, request_face(request), permission)
+            or (token.org and not _inside(context, token.org))
+        ):
+            # outside its scopes (or its organization) a token adds nothing:
+            # the requester has what anybody has
+            return self.acl.permits(context, [Everyone], permission)
         return self.acl.permits(context, identity.principals, permission)
 
     # -- sessions -------------------------------------------------------------
