@@ -1,13 +1,15 @@
-"""Build real package files for upload tests, offline: conda (.tar.bz2, .conda),
-wheels and sdists, written byte by byte with the standard archive formats."""
+"""Build real package files for upload tests, offline: conda (.tar.bz2, .conda,
+through ``tests.conda_builders``), wheels and sdists written with the standard
+archive formats."""
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tarfile
 import time
 import zipfile
+
+from tests.conda_builders import build_package
 
 
 def _tar(members: dict[str, bytes], mode: str) -> bytes:
@@ -21,46 +23,19 @@ def _tar(members: dict[str, bytes], mode: str) -> bytes:
     return buf.getvalue()
 
 
-def conda_index(name, version, build="py_0", subdir="noarch", depends=(), build_number=0) -> dict:
-    index = {"name": name, "version": version, "build": build, "build_number": build_number,
-             "depends": list(depends), "license": "MIT", "subdir": subdir, "timestamp": 1700000000000}
-    if subdir == "noarch":
-        index["noarch"] = "python"
-    else:
-        index["platform"], _, arch = subdir.partition("-")
-        index["arch"] = {"64": "x86_64", "aarch64": "aarch64"}.get(arch, arch)
-    return index
+def _about(summary):
+    return {"summary": summary, "license": "MIT", "home": "https://example.com", "description": "desc"}
 
 
-def _conda_info(name, version, build, subdir, depends, summary):
-    index = conda_index(name, version, build, subdir, depends)
-    about = {"summary": summary, "license": "MIT", "home": "https://example.com", "description": "desc"}
-    return {
-        "info/index.json": json.dumps(index).encode(),
-        "info/about.json": json.dumps(about).encode(),
-        "info/paths.json": json.dumps({"paths": [], "paths_version": 1}).encode(),
-    }
-
-
-def conda_tar_bz2(name, version, build="py_0", subdir="noarch", depends=(), summary="A test package") -> bytes:
-    members = _conda_info(name, version, build, subdir, depends, summary)
-    members[f"site-packages/{name}/__init__.py"] = b"x = 1\n"
-    return _tar(members, "w:bz2")
+def conda_tar_bz2(name, version, build="py_0", subdir="noarch", depends=(), summary="A test package",
+                  **index_extra) -> bytes:
+    return build_package(name, version, build, subdir=subdir, depends=depends, about=_about(summary),
+                         index_extra=index_extra)[1]
 
 
 def conda_v2(name, version, build="py_0", subdir="noarch", depends=(), summary="A test package") -> bytes:
-    import zstandard
-
-    stem = f"{name}-{version}-{build}"
-    info = _tar(_conda_info(name, version, build, subdir, depends, summary), "w")
-    pkg = _tar({f"site-packages/{name}/__init__.py": b"x = 1\n"}, "w")
-    cctx = zstandard.ZstdCompressor()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
-        zf.writestr(f"pkg-{stem}.tar.zst", cctx.compress(pkg))
-        zf.writestr(f"info-{stem}.tar.zst", cctx.compress(info))
-    return buf.getvalue()
+    return build_package(name, version, build, subdir=subdir, depends=depends, about=_about(summary),
+                         fmt=".conda")[1]
 
 
 def _metadata(name, version, summary) -> bytes:

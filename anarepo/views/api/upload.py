@@ -233,6 +233,16 @@ def commit(request):
     return data
 
 
+@api_view("api.upload_bad_path", "POST")
+def bad_upload_path(request):
+    """A stage/commit path without its four parts: typically a basename with
+    ``..`` that the client's URL normalization folded away."""
+    raise HTTPBadRequest(
+        "invalid upload path: expected /stage/OWNER/PACKAGE/VERSION/FILE"
+        " (file names may not contain '..' or empty segments)"
+    )
+
+
 def includeme(config):
     settings = config.registry.settings
     if not settings.get("retry.activate_hook"):
@@ -240,4 +250,5 @@ def includeme(config):
     config.add_route("api.stage", "/api/stage/{owner}/{package}/{version}/*basename")
     config.add_route("api.s3upload", S3_PATH + "{key}")
     config.add_route("api.commit", "/api/commit/{owner}/{package}/{version}/*basename")
+    config.add_route("api.upload_bad_path", "/api/{step:stage|commit}*rest")
     config.scan(__name__)

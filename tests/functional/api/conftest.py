@@ -1,12 +1,8 @@
 """Fixtures for the /api tests: users with tokens, and the package builders."""
 import base64
 import hashlib
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients"))
 
 
 class Api:

@@ -3,7 +3,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from anaconda_builders import conda_tar_bz2, conda_v2
+from tests.clients.anaconda_builders import conda_tar_bz2, conda_v2
 
 from anarepo import staging
 from anarepo.clock import utcnow
