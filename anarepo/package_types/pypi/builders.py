@@ -2,8 +2,8 @@
 
 The archives are what a build backend would write: a wheel with its
 ``.dist-info/METADATA``, ``WHEEL`` and ``RECORD`` (hashes included), an sdist
-with ``PKG-INFO``, ``pyproject.toml`` and ``setup.py`` so that pip and uv can
-build it with the setuptools already in a virtualenv (``--no-build-isolation``).
+with ``PKG-INFO``, ``pyproject.toml`` and a tiny in-tree PEP 517 backend, so that
+pip and uv build it offline, with build isolation.
 """
 from __future__ import annotations
 
@@ -64,23 +64,67 @@ def wheel(name: str, version: str, *, module: str | None = None, requires_python
     return filename, buf.getvalue()
 
 
+#: A PEP 517 in-tree backend shipped inside test sdists: builds the wheel with
+#: zipfile, needs nothing installed (``requires = []``), so pip and uv can build
+#: the sdist with build isolation and without any network.
+_BACKEND = '''"""Minimal in-tree build backend for anarepo test sdists."""
+import base64, hashlib, os, zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _meta():
+    with open(os.path.join(HERE, "PKG-INFO"), "rb") as f:
+        data = f.read()
+    fields = dict(line.split(": ", 1) for line in data.decode().split("\\n\\n")[0].splitlines() if ": " in line)
+    return data, fields["Name"], fields["Version"]
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    data, name, version = _meta()
+    dist = "".join(c if c.isalnum() else "_" for c in name)
+    while "__" in dist:
+        dist = dist.replace("__", "_")
+    info = f"{dist}-{version}.dist-info"
+    files = {f"{info}/METADATA": data,
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: anarepo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
+    for entry in os.listdir(HERE):
+        package = os.path.join(HERE, entry)
+        if os.path.isfile(os.path.join(package, "__init__.py")):
+            for fname in sorted(os.listdir(package)):
+                if fname.endswith(".py"):
+                    with open(os.path.join(package, fname), "rb") as f:
+                        files[f"{entry}/{fname}"] = f.read()
+    record = []
+    for path, content in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(content)}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = ("\\n".join(record) + "\\n").encode()
+    filename = f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as zf:
+        for path, content in files.items():
+            zf.writestr(path, content)
+    return filename
+'''
+
+
 def sdist(name: str, version: str, *, module: str | None = None, requires_python: str | None = None,
           fmt: str = "tar.gz", metadata: str | None = None) -> tuple[str, bytes]:
-    """``(filename, bytes)`` of a setuptools sdist (``.tar.gz`` or ``.zip``)."""
+    """``(filename, bytes)`` of an sdist (``.tar.gz`` or ``.zip``) with an in-tree backend."""
     dist = _escape(name)
     module = module or dist.lower()
     top = f"{dist}-{version}"
     meta = metadata if metadata is not None else metadata_text(name, version, requires_python)
     files = {
         f"{top}/PKG-INFO": meta.encode(),
-        f"{top}/pyproject.toml": b'[build-system]\nrequires = ["setuptools"]\n'
-        b'build-backend = "setuptools.build_meta"\n',
-        f"{top}/setup.py": (
-            "from setuptools import setup\n"
-            f"setup(name={name!r}, version={version!r}, packages=[{module!r}]"
-            + (f", python_requires={requires_python!r}" if requires_python else "")
-            + ")\n"
-        ).encode(),
+        f"{top}/pyproject.toml": b'[build-system]\nrequires = []\n'
+        b'build-backend = "anarepo_test_backend"\nbackend-path = ["."]\n',
+        f"{top}/anarepo_test_backend.py": _BACKEND.encode(),
         f"{top}/{module}/__init__.py": f"VERSION = {version!r}\nFROM_SDIST = True\n".encode(),
     }
     buf = io.BytesIO()

@@ -22,17 +22,18 @@ import binascii
 import hashlib
 import hmac
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
+from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError, HTTPUnauthorized
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ...names import InvalidName
 from ...plugins import InvalidPackage
-from ...publish import Conflict, publish
+from ...publish import Conflict, PublishError, publish
 from ...security.permissions import P
-from ...storage import request_tmpdir, spool
-from ...views.helpers import face_error
+from ...storage import TooLarge, request_tmpdir, spool
 from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
+from ...views.helpers import face_error
 from .face import ROUTE, OwnerFace
 from .inspect import normalize, same_version
 
@@ -162,14 +163,38 @@ def upload(context, request):
     try:
         fields, result = read_form(request, on_file)
         return _finish(request, ptype, owner, context, fields, result, state)
-    except UploadRefused as exc:
+    except REFUSALS as exc:
         if state["spooled"] is not None:
             state["spooled"].discard()
-        return face_error(request, 403, str(exc))
+        return upload_error(request, exc)
     except BaseException:
         if state["spooled"] is not None:
             state["spooled"].discard()
         raise
+
+
+REFUSALS = (HTTPClientError, UploadRefused, InvalidPackage, InvalidName, PublishError, TooLarge)
+
+
+def upload_error(request, exc) -> Response:
+    """The face's text error, with the message also as the HTTP reason phrase:
+    twine prints ``<status> <reason>`` and nothing of the body (as on Warehouse)."""
+    if isinstance(exc, HTTPClientError):
+        status, message = exc.code, exc.detail or exc.title
+    elif isinstance(exc, UploadRefused):
+        status, message = 403, str(exc)
+    elif isinstance(exc, PublishError):
+        status, message = exc.status, str(exc)
+    elif isinstance(exc, TooLarge):
+        status, message = 413, str(exc)
+    else:
+        status, message = 400, str(exc)
+    response = face_error(request, status, str(message))
+    reason = " ".join(str(message).split()).encode("ascii", "replace").decode("ascii")[:300]
+    response.status = f"{status} {reason}"
+    if status == 401:
+        response.www_authenticate = ("Basic", {"realm": "anarepo"})
+    return response
 
 
 def _finish(request, ptype, owner, context, fields, result, state):

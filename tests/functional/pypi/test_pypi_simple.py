@@ -298,22 +298,22 @@ def test_private_package_visibility(testapp, app, alice, upload):
 
 
 def test_token_scope_and_org_restriction(testapp, app, alice, upload):
+    """A token outside its scopes or organization never reveals private projects."""
     from anarepo.orgs import set_access
 
-    fn, data = builders.wheel("open-pkg", "1.0")
+    fn, data = builders.wheel("hidden-pkg", "1.0")
     upload("/pypi/alice/", fn, data, alice["upload"])
-    conda_only = app.make_token("alice", "conda", ["conda:download"])
-    # outside its scopes a token adds nothing: the public project stays visible...
-    testapp.get(f"/pypi/t/{conda_only}/alice/simple/open-pkg/", status=200)
     with app.root() as root:
-        set_access(app.registry, root.owners["alice"].get_package("open-pkg"), "private")
-    # ...and a private one is invisible to it
-    testapp.get(f"/pypi/t/{conda_only}/alice/simple/open-pkg/", status=404)
+        set_access(app.registry, root.owners["alice"].get_package("hidden-pkg"), "private")
+    conda_only = app.make_token("alice", "conda", ["conda:download"])
+    testapp.get(f"/pypi/t/{conda_only}/alice/simple/hidden-pkg/", status=404)
+    assert "hidden-pkg" not in testapp.get(f"/pypi/t/{conda_only}/alice/simple/").text
     repos = app.make_token("alice", "repos", ["repos"])
-    testapp.get(f"/pypi/t/{repos}/alice/simple/open-pkg/", status=200)
+    testapp.get(f"/pypi/t/{repos}/alice/simple/hidden-pkg/", status=200)
     app.make_org("acme", "alice")
     org_token = app.make_token("alice", "acme-read", ["pypi:download"], org="acme")
-    testapp.get(f"/pypi/t/{org_token}/alice/simple/open-pkg/", status=404)
+    testapp.get(f"/pypi/t/{org_token}/alice/simple/hidden-pkg/", status=404)
+    testapp.get(f"/pypi/t/{org_token}/alice/files/hidden-pkg/1.0/{fn}", status=404)
 
 
 def test_authenticated_access_level(testapp, app, alice, upload):
