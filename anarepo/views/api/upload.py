@@ -65,6 +65,11 @@ def _target(request, m, permission=P.UPLOAD):
     if package is None:
         names.check_package_name(m["package"])
         require(request, permission, owner, f"user {owner.login!r} not found")
+    elif not request.has_permission(P.VIEW, package):
+        # a package the requester may not see answers like a name they may not
+        # use, so uploads never reveal that a private package exists
+        require(request, permission, owner, f"user {owner.login!r} not found")
+        raise Forbidden(f"you may not upload to {owner.login}/{m['package']}")
     else:
         require(request, permission, package, f"package {owner.login}/{m['package']} not found")
     return owner, package

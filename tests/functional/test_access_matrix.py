@@ -1,0 +1,400 @@
+"""The access matrix: roles × actions × faces × access levels, every cell asserted.
+
+The expected answer of each cell comes from the rules written in docs/security.md,
+restated here as small tables (who holds which permission, which scope opens
+which face), not from the code under test:
+
+* a requester who may not see a package gets 404, in every face and listing;
+* one who may see it but not act gets 401 when anonymous, 403 otherwise
+  (actions that always need a login, like staging an upload, answer 401 to
+  anonymous requesters first); uploads answer the same for a package one may
+  not see as for a name one may not use (403), so they reveal nothing;
+* moving a package needs admin rights on it and upload rights on the target
+  (an organization token has none outside its organization);
+* a wrong (expired, revoked) credential gets 401;
+* a token acts with its user's rights only within its scopes and organization,
+  elsewhere with what anybody has.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import itertools
+
+import pytest
+import webtest
+
+from anarepo.orgs import add_collaborator, add_group_member, add_group_package, create_group
+from anarepo.package_types.pypi import builders as pypi_builders
+from anarepo.testing import csrf_from, web_login
+from tests.conda_builders import build_package
+
+ACCESS = ("public", "authenticated", "private")
+ORG = "acme"
+VERSION = "1.0"
+
+# -- the rules ------------------------------------------------------------------
+ROLE_PERMS = {
+    "owner": {"view", "upload", "edit", "admin"},  # alice owns the organization
+    "collab": {"view", "upload", "edit"},  # collaborator on every package
+    "gread": {"view"},  # member of a Read-Only group listing every package
+    "gwrite": {"view", "upload", "edit"},  # Read-Write group
+    "gadmin": {"view", "upload", "edit", "admin"},  # Administration group
+    "other": set(),  # a logged-in stranger
+    "anon": set(),
+}
+USER_OF_ROLE = {"owner": "alice", "collab": "bob", "gread": "gread", "gwrite": "gwrite", "gadmin": "gadmin",
+                "other": "carol"}
+ALL = {"view", "upload", "edit", "admin"}
+SCOPE_GRANTS = {  # docs/security.md, the scope table
+    "all": {"web": ALL, "api": ALL, "conda": ALL, "pypi": ALL},
+    "api:read": {"api": {"view"}},
+    "api:write": {"api": ALL, "pypi": {"view", "upload"}},
+    "conda:download": {"conda": {"view"}},
+    "pypi:download": {"pypi": {"view"}},
+    "pypi:upload": {"pypi": {"view", "upload"}},
+    "repos": {"web": {"view"}, "api": {"view"}, "conda": {"view"}, "pypi": {"view"}},
+}
+
+
+def user_can(role: str, perm: str, access: str) -> bool:
+    if perm in ROLE_PERMS[role]:
+        return True
+    return perm == "view" and (access == "public" or (access == "authenticated" and role != "anon"))
+
+
+class Role:
+    """How a requester authenticates on each face, and what it may do."""
+
+    def __init__(self, name, user_role="anon", token=None, scope="all", bad=False, in_org=True, login=None,
+                 org_token=False):
+        self.name, self.user_role, self.token, self.scope = name, user_role, token, scope
+        self.bad, self.in_org, self.login, self.org_token = bad, in_org, login, org_token
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_role != "anon"
+
+    def can(self, face: str, perm: str, access: str) -> bool:
+        if self.token is None:
+            return user_can(self.user_role, perm, access)
+        if self.in_org and perm in SCOPE_GRANTS[self.scope].get(face, ()):
+            return user_can(self.user_role, perm, access)
+        return user_can("anon", perm, access)
+
+
+def expected(role: Role, face: str, action, access: str) -> int:
+    if role.bad:
+        return 401
+    if action.auth_first and not role.authenticated:
+        return 401
+    if not role.can(face, "view", access) and not action.hides_nothing:
+        return 404
+    allowed = action.perm == "view" or role.can(face, action.perm, access)
+    if allowed and action.needs_target and role.token is not None and role.org_token:
+        allowed = False  # the token grants nothing in the target namespace
+    if allowed:
+        return action.ok
+    return 403 if role.authenticated else 401
+
+
+# -- the world ------------------------------------------------------------------
+class World:
+    def __init__(self, app):
+        self.app = app
+        self.counter = itertools.count()
+        for login in ("alice", "bob", "gread", "gwrite", "gadmin", "carol", "dave"):
+            app.make_user(login)
+        app.make_org(ORG, "alice")
+        app.make_org("elsewhere", "alice")
+        self.files = {}
+        for access in ACCESS:
+            name = f"{access}-pkg"
+            conda_fn, conda_data = build_package(name, VERSION)
+            app.upload(ORG, conda_fn, conda_data, access=access)
+            wheel_fn, wheel_data = pypi_builders.wheel(name, VERSION)
+            app.upload(ORG, wheel_fn, wheel_data)
+            self.files[access] = {"conda": f"noarch/{conda_fn}", "conda_fn": conda_fn, "wheel": wheel_fn}
+        with app.root() as root:
+            org = root.owners[ORG]
+            groups = {perm: create_group(org, f"g{perm}", perm) for perm in ("read", "write", "admin")}
+            for perm, group in groups.items():
+                add_group_member(root, org, group, f"g{perm}")
+            for access in ACCESS:
+                add_collaborator(app.registry, root, org.packages[f"{access}-pkg"], "bob")
+                for group in groups.values():
+                    add_group_package(app.registry, org, group, f"{access}-pkg")
+        self.groups = ("gread", "gwrite", "gadmin")
+        self.roles = self._roles()
+
+    def _roles(self):
+        app = self.app
+        roles = [Role("anon")]
+        for role, login in USER_OF_ROLE.items():
+            roles.append(Role(f"{role}+all", role, app.make_token(login, "all-token"), login=login))
+        for scope in ("api:read", "api:write", "conda:download", "pypi:download", "pypi:upload", "repos"):
+            roles.append(Role(f"owner+{scope}", "owner", app.make_token("alice", scope, [scope]), scope=scope, login="alice"))
+        roles.append(Role("owner+org-token", "owner", app.make_token("alice", "org", org=ORG), login="alice",
+                          org_token=True))
+        roles.append(Role("owner+other-org-token", "owner", app.make_token("alice", "other-org", org="elsewhere"),
+                          in_org=False, login="alice", org_token=True))
+        expired = app.make_token("alice", "expired")
+        revoked = app.make_token("alice", "revoked")
+        with app.root() as root:
+            from datetime import timedelta
+
+            from anarepo.clock import utcnow
+            from anarepo.security.tokens import revoke_token
+
+            for token in root.tokens.values():
+                if token.name == "expired":
+                    token.expires = utcnow() - timedelta(seconds=1)
+            revoke_token(root, next(t for t in root.tokens.values() if t.name == "revoked"))
+        roles.append(Role("expired-token", "owner", expired, bad=True))
+        roles.append(Role("revoked-token", "owner", revoked, bad=True))
+        return roles
+
+    def throwaway(self, access: str) -> str:
+        """A fresh package of the org for a destructive action."""
+        name = f"tmp-{next(self.counter)}"
+        self.app.publish_file(ORG, name, VERSION, f"{name}.txt", b"x", access=access)
+        with self.app.root() as root:
+            org = root.owners[ORG]
+            add_collaborator(self.app.registry, root, org.packages[name], "bob")
+            for group in org.groups.values():
+                add_group_package(self.app.registry, org, group, name)
+        return name
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from anarepo import main
+    from anarepo.testing import AppHarness, make_settings
+
+    harness = AppHarness(main({}, **make_settings(tmp_path_factory.mktemp("matrix"))))
+    yield World(harness)
+    harness.close()
+
+
+def client(world):
+    return webtest.TestApp(world.app.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+
+
+# -- actions ----------------------------------------------------------------------
+class Action:
+    def __init__(self, name, perm, ok, run, listing=False, auth_first=False, hides_nothing=False, needs_target=False):
+        self.name, self.perm, self.ok, self.run = name, perm, ok, run
+        self.listing, self.auth_first = listing, auth_first
+        self.hides_nothing = hides_nothing  # answers 403, not 404, for invisible packages
+        self.needs_target = needs_target  # also needs upload rights on another namespace
+
+
+def api_headers(role):
+    return {"Authorization": f"token {role.token}"} if role.token else {}
+
+
+def api_actions(world):
+    def get(path):
+        return lambda c, r, a: c.get(path(a), headers=api_headers(r), expect_errors=True)
+
+    def listed(path, key="full_name"):
+        def run(c, r, a):
+            response = c.get(path(a), headers=api_headers(r), expect_errors=True)
+            if response.status_int != 200:
+                return response
+            names = [item[key] for item in response.json]
+            return response.status_int, f"{ORG}/{a}-pkg" in names
+        return run
+
+    def stage(c, r, a):
+        n = next(world.counter)
+        return c.post_json(f"/api/stage/{ORG}/{a}-pkg/{VERSION}/extra_{n}.txt",
+                           {"distribution_type": "conda", "sha256": "0" * 64, "channels": []},
+                           headers=api_headers(r), expect_errors=True)
+
+    def label(c, r, a):
+        return c.post_json(f"/api/channels/{ORG}/lbl{next(world.counter)}",
+                           {"package": f"{a}-pkg", "version": VERSION, "basename": None},
+                           headers=api_headers(r), expect_errors=True)
+
+    def set_access(c, r, a):
+        other = "public" if a != "public" else "private"
+        return c.patch_json(f"/api/package/{ORG}/{world.throwaway(a)}", {"access": other},
+                            headers=api_headers(r), expect_errors=True)
+
+    def delete(c, r, a):
+        return c.delete(f"/api/package/{ORG}/{world.throwaway(a)}", headers=api_headers(r), expect_errors=True)
+
+    def transfer(c, r, a):
+        return c.post_json(f"/api/package/{ORG}/{world.throwaway(a)}/transfer", {"to_owner": r.login or "dave"},
+                           headers=api_headers(r), expect_errors=True)
+
+    f = world.files
+    return [
+        Action("see", "view", 200, get(lambda a: f"/api/package/{ORG}/{a}-pkg")),
+        Action("list", "view", 200, listed(lambda a: f"/api/packages/{ORG}"), listing=True),
+        Action("search", "view", 200, listed(lambda a: f"/api/search?name={a}-pkg"), listing=True),
+        Action("download", "view", 302, get(lambda a: f"/api/download/{ORG}/{a}-pkg/{VERSION}/{f[a]['conda']}")),
+        Action("upload", "upload", 200, stage, auth_first=True, hides_nothing=True),
+        Action("label", "edit", 201, label),
+        Action("set-access", "admin", 200, set_access),
+        Action("delete", "admin", 201, delete),
+        Action("transfer", "admin", 200, transfer, needs_target=True),
+    ]
+
+
+def conda_actions(world):
+    def prefix(role):
+        return f"/conda/t/{role.token}" if role.token else "/conda"
+
+    def repodata(c, r, a):
+        response = c.get(f"{prefix(r)}/{ORG}/noarch/repodata.json", expect_errors=True)
+        if response.status_int != 200:
+            return response
+        return 200, world.files[a]["conda_fn"] in response.json.get("packages", {})
+
+    def download(c, r, a):
+        return c.get(f"{prefix(r)}/{ORG}/{world.files[a]['conda']}", expect_errors=True)
+
+    return [Action("repodata", "view", 200, repodata, listing=True), Action("download", "view", 200, download)]
+
+
+def pypi_actions(world):
+    def headers(role, extra=None):
+        out = dict(extra or {})
+        if role.token:
+            out["Authorization"] = "Basic " + base64.b64encode(f"__token__:{role.token}".encode()).decode()
+        return out
+
+    def project(c, r, a):
+        return c.get(f"/pypi/{ORG}/simple/{a}-pkg/", headers=headers(r, {"Accept": "application/vnd.pypi.simple.v1+json"}),
+                     expect_errors=True)
+
+    def index(c, r, a):
+        response = c.get(f"/pypi/{ORG}/simple/", headers=headers(r, {"Accept": "application/vnd.pypi.simple.v1+json"}),
+                         expect_errors=True)
+        if response.status_int != 200:
+            return response
+        return 200, f"{a}-pkg" in [p["name"] for p in response.json["projects"]]
+
+    def download(c, r, a):
+        page = c.get(f"/pypi/{ORG}/simple/{a}-pkg/", headers={"Accept": "application/vnd.pypi.simple.v1+json",
+                                                             "Authorization": "token " + world.owner_token})
+        url = page.json["files"][0]["url"]
+        target = f"/pypi/{ORG}/simple/{a}-pkg/{url}" if not url.startswith("/") else url
+        return c.get(target, headers=headers(r), expect_errors=True)
+
+    def upload(c, r, a):
+        n = next(world.counter)
+        filename, data = pypi_builders.wheel(f"{a}-pkg", f"{VERSION}.{n}")
+        fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", f"{a}-pkg"),
+                  ("version", f"{VERSION}.{n}"), ("filetype", "bdist_wheel"), ("pyversion", "py3"),
+                  ("metadata_version", "2.1"), ("sha256_digest", hashlib.sha256(data).hexdigest())]
+        return c.post(f"/pypi/{ORG}/", params=fields, upload_files=[("content", filename, data)],
+                      headers=headers(r), expect_errors=True)
+
+    return [
+        Action("project", "view", 200, project),
+        Action("index", "view", 200, index, listing=True),
+        Action("download", "view", 200, download),
+        Action("upload", "upload", 200, upload, auth_first=True, hides_nothing=True),
+    ]
+
+
+def web_actions(world):
+    def path(role, p):
+        return f"/t/{role.token}{p}" if role.token else p
+
+    def get(p):
+        return lambda c, r, a: c.get(path(r, p(a)), expect_errors=True)
+
+    def listed(c, r, a):
+        response = c.get(path(r, f"/{ORG}"), expect_errors=True)
+        if response.status_int != 200:
+            return response
+        return 200, f'href="http://localhost{path(r, "")}/{ORG}/{a}-pkg/"' in response.text
+
+    def settings_post(action, **fields):
+        def run(c, r, a):
+            name = world.throwaway(a)
+            form = {"action": action, **{k: (v(r, name) if callable(v) else v) for k, v in fields.items()}}
+            if not r.token:
+                form["csrf_token"] = csrf_from(c.get("/account/login"))
+            return c.post(path(r, f"/{ORG}/{name}/settings/admin"), form, expect_errors=True)
+        return run
+
+    f = world.files
+    return [
+        Action("see", "view", 200, get(lambda a: f"/{ORG}/{a}-pkg")),
+        Action("list", "view", 200, listed, listing=True),
+        Action("download", "view", 200, get(lambda a: f"/{ORG}/{a}-pkg/{VERSION}/download/{f[a]['conda']}")),
+        Action("set-access", "admin", 302, settings_post("access", access=lambda r, n: "public")),
+        Action("delete", "admin", 302, settings_post("delete", confirm=lambda r, n: n)),
+        Action("transfer", "admin", 302, settings_post("transfer", owner=lambda r, n: r.login or "dave")),
+    ]
+
+
+FACES = {"api": api_actions, "conda": conda_actions, "pypi": pypi_actions, "web": web_actions}
+
+
+def web_roles(world):
+    """The web face by session for every user role, plus path tokens."""
+    roles = [Role("anon")] + [Role(f"{role}+session", role, login=login) for role, login in USER_OF_ROLE.items()]
+    by_name = {r.name: r for r in world.roles}
+    roles += [by_name[n] for n in ("owner+all", "owner+repos", "owner+api:read", "expired-token", "revoked-token")]
+    return roles
+
+
+def run_cell(world, face, role, action, access, clients):
+    c = clients.get(role.name)
+    if c is None:
+        c = clients[role.name] = client(world)
+        if face == "web" and role.token is None and role.authenticated:
+            web_login(c, role.login)
+    result = action.run(c, role, access)
+    want = expected(role, face, action, access)
+    if isinstance(result, tuple):
+        status, present = result
+        if want != 401 and action.listing:
+            visible = role.can(face, "view", access)
+            return None if (status == 200 and present == visible) else f"status {status}, listed={present}, want listed={visible}"
+        return None if status == want else f"status {status}, want {want}"
+    status = result.status_int
+    if face == "web" and not role.token and not role.authenticated and want == 401 and action.perm == "view":
+        want = 302  # web pages send anonymous visitors to the login page
+    if status != want:
+        return f"status {status}, want {want} ({result.body[:120]!r})"
+    return None
+
+
+@pytest.mark.parametrize("face", sorted(FACES))
+@pytest.mark.parametrize("access", ACCESS)
+def test_access_matrix(world, face, access):
+    world.owner_token = next(r.token for r in world.roles if r.name == "owner+all")
+    actions = FACES[face](world)
+    roles = web_roles(world) if face == "web" else world.roles
+    clients, failures, cells = {}, [], 0
+    for role in roles:
+        for action in actions:
+            cells += 1
+            problem = run_cell(world, face, role, action, access, clients)
+            if problem:
+                failures.append(f"{face:5} {access:13} {role.name:22} {action.name:10} {problem}")
+    assert cells >= len(roles) * len(actions)
+    assert not failures, "\n" + "\n".join(failures)
+
+
+def test_private_package_appears_in_no_listing_for_strangers(world):
+    """A private package shows up in no listing, search, repodata or index for a stranger."""
+    stranger = next(r for r in world.roles if r.name == "other+all")
+    c = client(world)
+    h = {"Authorization": f"token {stranger.token}"}
+    private = "private-pkg"
+    assert private not in c.get(f"/api/packages/{ORG}", headers=h).text
+    assert private not in c.get(f"/api/search?name={private}", headers=h).text
+    assert private not in c.get(f"/conda/t/{stranger.token}/{ORG}/noarch/repodata.json").text
+    assert private not in c.get(f"/pypi/t/{stranger.token}/{ORG}/simple/").text
+    assert private not in c.get(f"/t/{stranger.token}/{ORG}").text
+    assert private not in c.get("/acme").text
+    assert world.files["private"]["conda_fn"] not in c.get(f"/conda/{ORG}/noarch/repodata.json").text
