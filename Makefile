@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/anarepo -c $(INI) init
-	$(BIN)/pserve $(INI)
+	PYTHONWARNINGS="ignore:pkg_resources is deprecated" $(BIN)/pserve $(INI)
 
 system-deps:
 	scripts/install-system-packages.sh scripts/system-packages.txt
