@@ -29,6 +29,13 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("P", P)
     event.setdefault("allow_signup", request.registry.settings["anarepo.allow_signup"])
     event.setdefault("flash", request.session.pop_flash())
+    event.setdefault("acting_owner", lambda: _acting_owner(request))
+
+
+def _acting_owner(request):
+    from .orgs import acting_owner
+
+    return acting_owner(request)
 
 
 def includeme(config):
@@ -42,4 +49,9 @@ def includeme(config):
     config.include(".dashboard")
     config.include(".orgs")
     config.include(".package_settings")
+    config.include(".packages")
+    config.include(".package_files")
+    config.include(".labels")
+    config.include(".upload")
+    config.include(".search")
     config.include(".api")

@@ -38,6 +38,15 @@ def my_organizations(request):
     return [owners[o] for o in identity.user.organizations if o in owners]
 
 
+def controlled_owners(request, permission=P.UPLOAD):
+    """The user and their organizations on which they hold ``permission``."""
+    identity = request.identity
+    if identity is None:
+        return []
+    candidates = [identity.user] + my_organizations(request)
+    return [o for o in candidates if request.has_permission(permission, o)]
+
+
 @view_config(route_name="organizations", renderer="organizations.jinja2", permission=P.ACCOUNT)
 def organizations(request):
     user = request.context

@@ -11,6 +11,7 @@ from ..publish import PublishError, remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
 from .helpers import form_error_status
+from .pages import package_tabs
 
 SECTIONS = ("collaborators", "admin")
 
@@ -60,11 +61,12 @@ def package_settings(request):
     if section not in SECTIONS:
         raise HTTPNotFound()
     owner = package.owner
-    values = {
-        "package": package, "owner": owner, "section": section, "error": None,
+    values = package_tabs(request, package)
+    values.update({
+        "tab": "settings", "section": section, "error": None,
         "access_levels": ACCESS_LEVELS, "targets": transfer_targets(request, package),
         "allow_private": request.registry.settings["anarepo.allow_private"],
-    }
+    })
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:

@@ -7,6 +7,7 @@ from ..resources.owners import Owner
 from ..resources.packages import Package
 from ..resources.root import Root
 from ..security.permissions import P
+from .package_info import download_chart, install_sections, package_labels, sorted_releases, total_downloads
 
 PAGE_SIZE = 100
 
@@ -50,27 +51,36 @@ def owner_page(request):
     }
 
 
+def package_tabs(request, package) -> dict:
+    """Values every tab of a package page shares (header, tabs, rights)."""
+    return {
+        "package": package,
+        "owner": package.owner,
+        "can_edit": request.has_permission(P.EDIT, package),
+        "can_admin": request.has_permission(P.ADMIN, package),
+    }
+
+
 @view_config(context=Package, renderer="package.jinja2")
 def package_page(request):
     package = request.context
     types = request.registry.package_types
-    hints, sections = [], []
+    sections = []
     for type_name in package.package_types:
         ptype = types.get(type_name)
-        if ptype is None:
-            continue
-        hints += ptype.install_hints(request, package)
-        if ptype.page_template:
+        if ptype is not None and ptype.page_template:
             sections.append((ptype.page_template, ptype.page_context(request, package)))
-    releases = sorted(package.releases.values(), key=lambda r: r.created, reverse=True)
-    return {
-        "package": package,
-        "owner": package.owner,
-        "releases": releases,
-        "hints": hints,
-        "sections": sections,
-        "can_edit": request.has_permission(P.EDIT, package),
-    }
+    values = package_tabs(request, package)
+    values.update(
+        tab="overview",
+        releases=sorted_releases(package),
+        labels=package_labels(package),
+        install=install_sections(request, package),
+        sections=sections,
+        downloads=total_downloads(package),
+        chart=download_chart(package),
+    )
+    return values
 
 
 def includeme(config):

@@ -1,0 +1,92 @@
+"""The Files tab of a package page: files grouped by version (expandable),
+checkboxes, Delete of files and Actions → Remove of versions.
+
+Both ask for the account name (the package owner's login) in a dialog, or on a
+confirmation page when JavaScript is off; there is no undo.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from ..publish import NotFound, PublishError, remove_distribution, remove_release
+from ..resources.packages import Package
+from ..security.permissions import P
+from .package_info import sorted_releases
+from .packages import confirm_page
+from .pages import package_tabs
+
+
+def files_values(request, package, error=None):
+    values = package_tabs(request, package)
+    values.update(tab="files", releases=sorted_releases(package), error=error)
+    return values
+
+
+@view_config(context=Package, name="files", renderer="package_files.jinja2", request_method="GET")
+def files_tab(request):
+    return files_values(request, request.context)
+
+
+def _selected_files(package):
+    def pick(values):
+        out = []
+        for value in values:
+            version, _, basename = value.partition("/")
+            release = package.releases.get(version)
+            dist = release.files.get(basename) if release is not None else None
+            if dist is None:
+                raise NotFound(f"file {version}/{basename} of {package.full_name} not found")
+            out.append(dist)
+        return out
+    return pick
+
+
+@view_config(context=Package, name="files", renderer="package_files.jinja2", request_method="POST",
+             permission=P.EDIT)
+def files_action(request):
+    package = request.context
+    owner = package.owner
+    action = request.POST.get("action", "")
+    back = request.resource_url(package, "files")
+    if action == "delete":
+        targets = _selected_files(package)(request.POST.getall("file"))
+        items = [f"{d.version}/{d.basename}" for d in targets]
+        hidden = [("file", item) for item in items]
+        what = "file(s)"
+    elif action == "remove":
+        targets = []
+        for version in request.POST.getall("version"):
+            release = package.releases.get(version)
+            if release is None:
+                raise NotFound(f"version {package.full_name}/{version} not found")
+            targets.append(release)
+        items = [f"{package.full_name}/{r.version}" for r in targets]
+        hidden = [("version", r.version) for r in targets]
+        what = "version(s)"
+    else:
+        raise PublishError(f"unknown action {action!r}")
+    if not targets:
+        request.response.status = 400
+        return files_values(request, package, error=f"Select at least one {what[:-3]} first.")
+    confirm = request.POST.get("confirm", "")
+    if confirm != owner.login:
+        return confirm_page(
+            request, title=f"{'Delete' if action == 'delete' else 'Remove'} {len(targets)} {what}",
+            message=f"This permanently removes the {what} below from {package.full_name}. There is no undo. "
+                    f"Type the account name ({owner.login}) to confirm.",
+            hidden=hidden + [("action", action)], field="confirm",
+            submit="Delete" if action == "delete" else "Remove", cancel_url=back, items=items, expect=owner.login,
+            error=f"The account name does not match; type {owner.login} to confirm." if confirm else None,
+        )
+    for target in targets:
+        if action == "delete":
+            remove_distribution(request.registry, target, request)
+        else:
+            remove_release(request.registry, target, request)
+    request.session.flash(f"Removed {', '.join(items)}.")
+    return HTTPFound(location=back)
+
+
+def includeme(config):
+    config.scan(__name__)

@@ -1,0 +1,89 @@
+"""What a package page shows beyond its fields: install commands per label
+(with the ``/t/<TOKEN>/`` form for packages that are not public), versions,
+labels and a download chart (inline SVG geometry computed here, drawn by the
+template, no script)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..clock import utcnow
+from ..downloads import daily_downloads
+from ..versions import version_key
+
+CHART_DAYS = 30
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+
+
+def package_labels(package) -> list[str]:
+    labels = {label for dist in package.distributions() for label in dist.labels}
+    return sorted(labels, key=lambda name: (name != "main", name))
+
+
+def _channel(owner: str, label: str) -> str:
+    return owner if label == "main" else f"{owner}/label/{label}"
+
+
+def extra_hints(request, package, label: str) -> list[tuple[str, str]]:
+    """Commands every package gets: full channel URLs and the token variants."""
+    app = request.application_url
+    owner = package.owner.login
+    hints = []
+    types = package.package_types
+    if "conda" in types:
+        hints.append(("conda (channel URL)", f"conda install -c {app}/conda/{_channel(owner, label)} {package.name}"))
+    if package.access != "public":
+        if "conda" in types:
+            hints.append(("conda with a token",
+                          f"conda install -c {app}/conda/t/<TOKEN>/{_channel(owner, label)} {package.name}"))
+        if "pypi" in types:
+            index = f"{app}/pypi/t/<TOKEN>/{owner}" + ("" if label == "main" else f"/label/{label}")
+            hints.append(("pip with a token", f"pip install --index-url {index}/simple/ {package.name}"))
+        hints.append(("anaconda download with a token", f"anaconda -t <TOKEN> download {package.full_name}"))
+    else:
+        hints.append(("anaconda download", f"anaconda download {package.full_name}"))
+    return hints
+
+
+def install_sections(request, package) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(label, [(title, command), ...]), ...]: main first, no duplicates."""
+    types = request.registry.package_types
+    sections = []
+    for label in package_labels(package) or ["main"]:
+        hints = []
+        for type_name in package.package_types:
+            ptype = types.get(type_name)
+            if ptype is not None:
+                hints += ptype.install_hints(request, package, label)
+        hints += extra_hints(request, package, label)
+        seen, unique = set(), []
+        for title, command in hints:
+            if command not in seen:
+                seen.add(command)
+                unique.append((title, command))
+        sections.append((label, unique))
+    return sections
+
+
+def sorted_releases(package) -> list:
+    return sorted(package.releases.values(), key=lambda r: version_key(r.version), reverse=True)
+
+
+def total_downloads(package) -> int:
+    return sum(dist.downloads() for dist in package.distributions())
+
+
+def download_chart(package, days: int = CHART_DAYS) -> dict:
+    """Bars for the last ``days`` days: [{day, count, x, y, w, h}], the total and the peak."""
+    history = daily_downloads(package)
+    today = utcnow().date()
+    series = [(d.isoformat(), history.get(d.isoformat(), 0))
+              for d in (today - timedelta(days=n) for n in range(days - 1, -1, -1))]
+    peak = max((count for _, count in series), default=0)
+    step = CHART_WIDTH / days
+    bars = []
+    for i, (day, count) in enumerate(series):
+        height = 0 if not peak else max(1.0, (CHART_HEIGHT - 4) * count / peak) if count else 0
+        bars.append({"day": day, "count": count, "x": round(i * step + 1, 1), "w": round(step - 2, 1),
+                     "y": round(CHART_HEIGHT - height, 1), "h": round(height, 1)})
+    return {"bars": bars, "total": sum(c for _, c in series), "peak": peak, "days": days,
+            "width": CHART_WIDTH, "height": CHART_HEIGHT, "first": series[0][0], "last": series[-1][0]}

@@ -1,0 +1,174 @@
+"""Tools → Packages and Tools → Projects: the acting owner's packages, filtered,
+with bulk Delete (type the account name; there is no undo) and Set access.
+
+The bulk buttons open a <dialog> when JavaScript runs; without it the same POST
+lacks the confirmation field and gets a confirmation page instead (so nothing
+is ever deleted by one click).
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound
+from pyramid.view import view_config
+
+from .. import orgs
+from ..names import InvalidName
+from ..publish import PublishError, remove_package
+from ..resources.packages import ACCESS_LEVELS
+from ..security.permissions import P
+from .account import account_factory
+from .helpers import form_error_status
+from .orgs import acting_owner
+
+PAGE_SIZE = 100
+
+#: The type filter of the list: (value, title); "ipynb" is shown as "Notebook".
+TYPE_FILTERS = (
+    ("", "All"), ("conda", "conda"), ("pypi", "pypi"), ("ipynb", "Notebook"), ("env", "Environment"),
+    ("file", "File"), ("project", "Project"), ("r", "R"),
+)
+
+
+def filtered_packages(request, owner, type_name="", access="", after=None, limit=PAGE_SIZE):
+    """Visible packages of ``owner`` matching the filters, a page at a time."""
+    keys = owner.packages.keys(min=after, excludemin=True) if after else owner.packages.keys()
+    out = []
+    for key in keys:
+        package = owner.packages[key]
+        if type_name and type_name not in package.package_types:
+            continue
+        if access and package.access != access:
+            continue
+        if not request.has_permission(P.VIEW, package):
+            continue
+        if len(out) >= limit:
+            return out, out[-1].name.lower()
+        out.append(package)
+    return out, None
+
+
+def _filters(params):
+    type_name = params.get("type", "")
+    access = params.get("access", "")
+    return (
+        type_name if type_name in dict(TYPE_FILTERS) else "",
+        access if access in ACCESS_LEVELS else "",
+    )
+
+
+def list_values(request, owner, fixed_type=None, **extra):
+    type_name, access = _filters(request.params)
+    if fixed_type:
+        type_name = fixed_type
+    packages, next_after = filtered_packages(request, owner, type_name, access, request.params.get("after") or None)
+    values = {
+        "owner": owner,
+        "packages": packages,
+        "next_after": next_after,
+        "type_filters": TYPE_FILTERS,
+        "access_levels": ACCESS_LEVELS,
+        "allow_private": request.registry.settings["anarepo.allow_private"],
+        "type_filter": type_name,
+        "access_filter": access,
+        "fixed_type": fixed_type,
+        "can_admin": {p.name: request.has_permission(P.ADMIN, p) for p in packages},
+        "error": None,
+    }
+    values.update(extra)
+    return values
+
+
+@view_config(route_name="packages", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="GET")
+def packages_list(request):
+    return list_values(request, acting_owner(request))
+
+
+@view_config(route_name="projects", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="GET")
+def projects_list(request):
+    return list_values(request, acting_owner(request), fixed_type="project")
+
+
+def selected_packages(request, owner, permission=P.ADMIN):
+    """The checked packages, each one the requester may act on (else 404/403)."""
+    from pyramid.httpexceptions import HTTPNotFound
+
+    out = []
+    for name in request.POST.getall("package"):
+        package = owner.get_package(name)
+        if package is None or not request.has_permission(P.VIEW, package):
+            raise HTTPNotFound(f"package {owner.login}/{name} not found")
+        if not request.has_permission(permission, package):
+            raise HTTPForbidden(f"you may not change {package.full_name}")
+        out.append(package)
+    return out
+
+
+def confirm_page(request, *, title, message, hidden, field, submit, cancel_url, error=None, items=(), expect=""):
+    """The no-JavaScript confirmation step of a bulk action (also re-shown on a wrong answer)."""
+    from pyramid.renderers import render_to_response
+
+    response = render_to_response("confirm.jinja2", {
+        "title": title, "message": message, "hidden": hidden, "field": field, "submit": submit,
+        "cancel_url": cancel_url, "error": error, "items": items, "expect": expect,
+        "access_levels": ACCESS_LEVELS, "allow_private": request.registry.settings["anarepo.allow_private"],
+    }, request=request)
+    if error:
+        response.status = 400
+    return response
+
+
+@view_config(route_name="packages", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="POST")
+@view_config(route_name="projects", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="POST")
+def packages_bulk(request):
+    owner = acting_owner(request)
+    fixed_type = "project" if request.matched_route.name == "projects" else None
+    action = request.POST.get("action", "")
+    packages = selected_packages(request, owner)
+    back = request.route_url(request.matched_route.name, _query=_back_query(request))
+    if not packages:
+        request.response.status = 400
+        return list_values(request, owner, fixed_type, error="Select at least one package first.")
+    hidden = [("package", p.name) for p in packages] + [("action", action)]
+    items = [p.full_name for p in packages]
+    if action == "delete":
+        confirm = request.POST.get("confirm", "")
+        if confirm != owner.login:
+            return confirm_page(
+                request, title=f"Delete {len(packages)} package(s)",
+                message=f"This permanently deletes the packages below with all their versions and files. "
+                        f"There is no undo. Type the account name ({owner.login}) to confirm.",
+                hidden=hidden, field="confirm", submit="Delete", cancel_url=back, items=items, expect=owner.login,
+                error=f"The account name does not match; type {owner.login} to confirm." if confirm else None,
+            )
+        for package in packages:
+            remove_package(request.registry, package, request)
+        request.session.flash(f"Deleted {', '.join(items)}.")
+        return HTTPFound(location=back)
+    if action == "access":
+        access = request.POST.get("access", "")
+        if not access:
+            return confirm_page(
+                request, title=f"Set access of {len(packages)} package(s)",
+                message="Who may see and download the packages below?", hidden=hidden, field="access",
+                submit="Set access", cancel_url=back, items=items,
+            )
+        try:
+            for package in packages:
+                orgs.set_access(request.registry, package, access)
+        except (InvalidName, PublishError) as exc:
+            request.response.status = form_error_status(exc)
+            return list_values(request, owner, fixed_type, error=str(exc))
+        request.session.flash(f"Access of {', '.join(items)} set to {access}.")
+        return HTTPFound(location=back)
+    request.response.status = 400
+    return list_values(request, owner, fixed_type, error=f"Unknown action {action!r}.")
+
+
+def _back_query(request):
+    type_name, access = _filters({"type": request.POST.get("type", ""), "access": request.POST.get("access_filter", "")})
+    return {k: v for k, v in (("type", type_name), ("access", access)) if v}
+
+
+def includeme(config):
+    config.add_route("packages", "/packages", factory=account_factory)
+    config.add_route("projects", "/projects", factory=account_factory)
+    config.scan(__name__)

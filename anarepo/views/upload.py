@@ -1,0 +1,117 @@
+"""Uploading from the browser (the "Upload" button in the top bar), for every type.
+
+The form posts one file with the target owner, an optional type (auto-detect
+by default), package name and version (needed for plain files), a label and
+the access of a new package.  It goes through the same
+:func:`anarepo.uploads.publish_upload` as the API, so the type checks are
+identical; any error re-shows the form with a 4xx status, which aborts the
+transaction, and the spooled file is removed: nothing is half-made.
+
+WebOb parses the form (the file lands in a temporary file once) because the
+CSRF token must be checked before we act; the file is then spooled into the
+blob directory.  Browser uploads are small enough for that second copy.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from ..names import InvalidName
+from ..plugins import InvalidPackage
+from ..publish import PublishError
+from ..resources.packages import ACCESS_LEVELS
+from ..security.permissions import P
+from ..storage import TooLarge, request_tmpdir, spool
+from ..uploads import publish_upload, resolve_type
+from .account import account_factory
+from .helpers import form_error_status
+from .orgs import acting_owner, controlled_owners
+
+FIELDS = ("owner", "type", "name", "version", "label", "access")
+
+
+def _values(request, **extra):
+    types = request.registry.package_types.ordered()
+    targets = controlled_owners(request, P.UPLOAD)
+    acting = acting_owner(request)
+    values = {
+        "types": types,
+        "targets": targets,
+        "access_levels": ACCESS_LEVELS,
+        "allow_private": request.registry.settings["anarepo.allow_private"],
+        "form": {"owner": acting.login if acting in targets else request.identity.login,
+                 "type": "", "label": "main", "access": "public"},
+        "error": None,
+        "max_size": request.registry.settings["anarepo.max_upload_size"],
+    }
+    values.update(extra)
+    return values
+
+
+def _filename(field) -> str:
+    """The file's own name: browsers may send a path (old IE sends C:\\...)."""
+    name = (getattr(field, "filename", "") or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name:
+        raise PublishError("choose a file to upload")
+    return name
+
+
+def _publish(request, form, field):
+    registry = request.registry
+    owner = request.root.get_owner(form["owner"])
+    if owner is None or owner not in controlled_owners(request, P.UPLOAD):
+        raise PublishError("choose an owner you may upload to")
+    if form["access"] not in ACCESS_LEVELS:
+        raise PublishError("choose the access of the package")
+    filename = _filename(field)
+    type_name = form["type"] or None
+    name, version = form["name"] or None, form["version"] or None
+    spooled = spool(field.file, request_tmpdir(request), registry.settings["anarepo.max_upload_size"])
+    try:
+        if type_name is None and registry.package_types.detect(filename, spooled.path) is None:
+            if not (name and version):
+                raise InvalidPackage(
+                    f"the type of {filename} could not be detected: choose the type “File” "
+                    "and give a package name and a version"
+                )
+            type_name = "file"
+        ptype = resolve_type(registry, filename, spooled.path, type_name)
+        if ptype.name == "file" and not (name and version):
+            raise InvalidPackage("a plain file needs a package name and a version")
+        if ptype.name == "project" and not version:
+            version = _next_revision(ptype, owner, spooled, filename, name)
+        return publish_upload(
+            registry, owner, spooled, filename, type_name=ptype.name, name=name, version=version,
+            labels=[form["label"]] if form["label"] else None, uploader=request.identity.login,
+            access=form["access"], request=request,
+        )
+    except BaseException:
+        spooled.discard()
+        raise
+
+
+def _next_revision(ptype, owner, spooled, filename, name):
+    """Projects are numbered revisions: the next one of the package the archive names."""
+    from ..package_types.project import next_revision
+
+    info = ptype.inspect(spooled.path, filename, name=name, version="1")
+    return next_revision(owner.get_package(info.name))
+
+
+@view_config(route_name="upload", renderer="upload.jinja2", permission=P.ACCOUNT)
+def upload(request):
+    if request.method != "POST":
+        return _values(request)
+    form = {key: request.POST.get(key, "").strip()[:300] for key in FIELDS}
+    try:
+        dist = _publish(request, form, request.POST.get("file"))
+    except (InvalidName, InvalidPackage, PublishError, TooLarge) as exc:
+        request.response.status = 413 if isinstance(exc, TooLarge) else form_error_status(exc)
+        return _values(request, form=form, error=str(exc))
+    request.session.flash(f"Uploaded {dist.basename} to {dist.package.full_name} version {dist.version}.")
+    return HTTPFound(location=request.resource_url(dist.package))
+
+
+def includeme(config):
+    config.add_route("upload", "/upload", factory=account_factory)
+    config.scan(__name__)
