@@ -119,6 +119,18 @@ def stored_metadata(dist) -> StoredMetadata | None:
 
 
 def file_record(dist, pkey: str) -> dict:
+    """The index record of one file; memoized on the (cached) object while its
+    stamp holds, so re-syncing a large package only rebuilds what changed."""
+    stamp = (pkey, dist.version, dist.sha256, dist.yanked, dist.upload_time)
+    cached = getattr(dist, "_v_pypi_record", None)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    record = _build_record(dist, pkey)
+    dist._v_pypi_record = (stamp, record)
+    return record
+
+
+def _build_record(dist, pkey: str) -> dict:
     meta = stored_metadata(dist)
     requires_python = (dist.attrs or {}).get("requires_python") or (meta.requires_python if meta else None)
     return {
