@@ -16,6 +16,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
+from ..db import root_factory
 from ..names import InvalidName
 from ..plugins import InvalidPackage
 from ..publish import PublishError
@@ -58,7 +59,7 @@ def _filename(field) -> str:
 
 def _publish(request, form, field):
     registry = request.registry
-    owner = request.root.get_owner(form["owner"])
+    owner = root_factory(request).get_owner(form["owner"])
     if owner is None or owner not in controlled_owners(request, P.UPLOAD):
         raise PublishError("choose an owner you may upload to")
     if form["access"] not in ACCESS_LEVELS:
