@@ -22,8 +22,14 @@ def test_login_returns_a_token_that_works_and_relogin_replaces_it(app, testapp):
     second = testapp.post_json("/api/authentications", LOGIN_BODY, headers=basic("alice")).json["token"]
     assert second != first
     testapp.get("/api/user", headers={"Authorization": f"token {first}"}, status=401)
-    # the token also works on the conda face (same /api <-> /conda symmetry)
-    testapp.get("/api/user", headers={"Authorization": f"token {second}"}, status=200)
+    # the login token also opens private conda channels (/conda/t/<token>/..., as conda sends it)
+    from tests.clients.anaconda_builders import conda_tar_bz2
+    from tests.conda_builders import publish_conda
+
+    publish_conda(app, "alice", "mypkg-1.0-py_0.tar.bz2", conda_tar_bz2("mypkg", "1.0"), access="private")
+    assert "mypkg" not in testapp.get("/conda/alice/noarch/repodata.json", status=(200, 404)).text
+    with_token = testapp.get(f"/conda/t/{second}/alice/noarch/repodata.json").json
+    assert "mypkg-1.0-py_0.tar.bz2" in with_token["packages"]
 
 
 def test_wrong_password_and_bearer_are_401_and_change_nothing(app, testapp):
