@@ -132,3 +132,5 @@ def includeme(config):
     config.scan(".files")
     config.scan(".upload")
     config.include(".yank")
+    # databases that held wheels before this plugin indexed them (fresh ones skip it)
+    config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")

@@ -257,3 +257,15 @@ def _replace_in_label(index: OwnerIndex, label: str, project: str | None, pkey: 
         else:
             lindex.restricted[project] = restricted
         lindex.revision = new_revision()
+
+
+def reindex_all(root) -> int:
+    """Rebuild the index state of every package holding PyPI files (evolve step,
+    and a repair tool); returns how many packages were indexed."""
+    count = 0
+    for owner in root.owners.values():
+        for package in owner.packages.values():
+            if TYPE_NAME in package.package_types or owner_index(owner) is not None:
+                sync_package(package)
+                count += TYPE_NAME in package.package_types
+    return count
