@@ -334,3 +334,13 @@ def test_remove_file_release_package(alice, server, files):
     assert err.value.code == 404
     repodata = json.loads(urllib.request.urlopen(server[1].url + "/conda/alice/noarch/repodata.json").read())
     assert "mypkg-1.0-py_0.tar.bz2" not in repodata["packages"]
+
+
+def test_channel_notices(alice, bob):
+    created = alice("channel", "notice", "create", "alice", "--message", "Maintenance tonight", "--level", "warning",
+                    "--expires-after", "3").output
+    notice_id = next(w for w in created.replace("'", " ").replace('"', " ").split() if w.count("-") == 4)
+    alice("channel", "notice", "publish", "alice", notice_id, "--force")
+    assert "Maintenance tonight" in bob("channel", "notice", "list", "alice", env={"COLUMNS": "300"}).output
+    alice("channel", "notice", "delete", "alice", notice_id, "--force")
+    assert "Maintenance tonight" not in bob("channel", "notice", "list", "alice", env={"COLUMNS": "300"}).output
