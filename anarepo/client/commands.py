@@ -21,15 +21,9 @@ def _api(args) -> Api:
 
 
 def _registry():
-    """The package-type plugins, loaded without a server (client-side detection)."""
-    from pyramid.config import Configurator
+    from ..plugins import standalone_registry
 
-    from ..settings import with_defaults
-
-    config = Configurator(settings=with_defaults({}))
-    config.include("anarepo.plugins")
-    config.commit()
-    return config.registry
+    return standalone_registry()
 
 
 def _progress(total: int, label: str, enabled: bool):

@@ -75,6 +75,24 @@ def load_entry_point_plugins(config) -> list[str]:
     return loaded
 
 
+def standalone_registry():
+    """The package types without a server or a database (client-side detection).
+
+    Plugins are included as the server includes them, with the directives they
+    may use (``add_package_type``, ``add_evolve_step``); their views are
+    registered too but never served.
+    """
+    from pyramid.config import Configurator
+
+    from ..settings import with_defaults
+
+    config = Configurator(settings=with_defaults({}))
+    config.include("anarepo.evolve")
+    config.include("anarepo.plugins")
+    config.commit()
+    return config.registry
+
+
 def includeme(config):
     config.registry.package_types = PackageTypeRegistry()
     config.add_directive("add_package_type", add_package_type)

@@ -61,3 +61,4 @@ def test_paths_without_tokens_are_untouched():
 
 def test_redact():
     assert redact("/conda/t/abc-1/alice") == "/conda/t/<TOKEN>/alice"
+
