@@ -1,4 +1,5 @@
 """Package types load without a server, as the client needs them."""
+
 def test_package_types_load_without_a_server():
     """The client detects types locally: every plugin must load without a database."""
     from anarepo.plugins import standalone_registry

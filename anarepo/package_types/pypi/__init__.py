@@ -108,14 +108,10 @@ class PypiType(PackageType):
         sync_package(event.package, removed=event.removed, previous_owner=event.previous_owner)
 
     def install_hints(self, request, package, label: str = "main"):
-        base = request.application_url + f"/pypi/{package.owner.login}"
-        if label != "main":
-            base += f"/label/{label}"
-        hints = [("pip", f"pip install --index-url {base}/simple/ {normalize(package.name)}")]
-        if package.access != "public":
-            hints = [("pip", f"pip install --index-url {request.host_url}/t/<TOKEN>/pypi/"
-                             f"{package.owner.login}/simple/ {normalize(package.name)}")]
-        return hints
+        """``pip install`` against this owner's index (with a token placeholder if not public)."""
+        prefix = request.host_url + ("/t/<TOKEN>" if package.access != "public" else "")
+        index = f"{prefix}/pypi/{package.owner.login}" + (f"/label/{label}" if label != "main" else "")
+        return [("pip", f"pip install --index-url {index}/simple/ {normalize(package.name)}")]
 
 
 def includeme(config):
