@@ -9,9 +9,12 @@ page with different content.
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotAcceptable, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
+from webob.acceptparse import create_accept_header
 
 from ...middleware import ORIGINAL_PATH
 from ...security.permissions import P
@@ -23,7 +26,6 @@ from .inspect import normalize
 
 DEFAULT_MAX_AGE = 30
 
-
 _NEGOTIATED: dict[str, str | None] = {}
 _NEGOTIATED_MAX = 512
 
@@ -34,8 +36,6 @@ def _from_accept(accept: str) -> str | None:
         return _NEGOTIATED[accept]
     except KeyError:
         pass
-    from webob.acceptparse import create_accept_header
-
     offers = create_accept_header(accept).acceptable_offers(render.OFFERS)
     result = render.CONCRETE[offers[0][0]] if offers else None
     if len(_NEGOTIATED) < _NEGOTIATED_MAX:
@@ -74,7 +74,7 @@ def redirect_to(request, last_segment: str | None = None):
     base = path.rstrip("/")
     if last_segment is not None:
         base = base.rsplit("/", 1)[0] + "/" + last_segment
-    location = request.host_url + base + "/"
+    location = request.host_url + quote(base, safe="/") + "/"
     if request.query_string:
         location += "?" + request.query_string
     raise HTTPMovedPermanently(location=location)
