@@ -43,7 +43,7 @@ class RenderCache:
         self.data: OrderedDict = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
-        self.render_lock = threading.Lock()
+        self.render_lock = threading.RLock()  # .zst renders the .json first
 
     def get(self, key, build):
         with self.lock:
