@@ -9,6 +9,8 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini token create alice --name ci --scopes conda:download
     anarepo -c development.ini evolve [--dry-run]
     anarepo -c development.ini pack [--days N]
+    anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory)
+    anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild conda index state)
 
 Errors print one line on stderr and exit non-zero (2 for usage, 1 otherwise).
 """
@@ -151,6 +153,49 @@ def cmd_pack(args, registry):
     print("packed")
 
 
+@command("import")
+def cmd_import(args, registry):
+    """Bulk-load a conda channel directory (DIR/<subdir>/*.conda|*.tar.bz2) into an owner's label."""
+    from tqdm import tqdm
+
+    from .names import InvalidName
+    from .package_types.conda.admin import channel_files, import_channel
+
+    directory = os.path.abspath(args.directory)
+    if not os.path.isdir(directory):
+        raise CommandError(f"{args.directory!r} is not a directory")
+    owner = args.owner or os.path.basename(directory.rstrip("/"))
+    total = len(channel_files(directory))
+    with tqdm(total=total, unit="file", desc=f"import {owner}/{args.label}", disable=args.quiet) as bar:
+        try:
+            report = import_channel(registry, directory, owner, args.label, access=args.access,
+                                    batch=args.batch, progress=bar.update)
+        except (LookupError, InvalidName) as exc:
+            raise CommandError(str(exc).strip("'\"")) from exc
+    for path, message in report.failed:
+        print(f"failed: {path}: {message}", file=sys.stderr)
+    print(f"imported {report.published} file(s), labelled {report.labelled}, skipped {report.skipped},"
+          f" failed {len(report.failed)}")
+    if report.failed:
+        raise CommandError(f"{len(report.failed)} file(s) could not be imported")
+
+
+@command("reindex")
+def cmd_reindex(args, registry):
+    """Rebuild the conda index state from the stored files; say whether it equals the kept state."""
+    from tqdm import tqdm
+
+    from .package_types.conda.admin import reindex
+
+    with tqdm(unit="package", desc="reindex", disable=args.quiet) as bar:
+        count, differing = reindex(registry, check_only=args.check, reinspect=args.reinspect, progress=bar.update)
+    state = "identical to" if not differing else "different from"
+    print(f"reindexed {count} conda package(s); the rebuilt index is {state} the kept one"
+          + (f" (owners: {', '.join(differing)})" if differing else ""))
+    if args.check and differing:
+        raise CommandError("the kept index differs from the stored files (run without --check to rebuild it)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anarepo", description="anarepo repository server administration")
     parser.add_argument("-c", "--config", default="development.ini", help="the .ini file (default: development.ini)")
@@ -182,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     pack = sub.add_parser("pack", help="pack the database (drop old revisions)")
     pack.add_argument("--days", type=float, default=0.0)
+    imp = sub.add_parser("import", help="bulk-load a conda channel directory")
+    imp.add_argument("directory", help="a channel directory: DIR/<subdir>/<package files>")
+    imp.add_argument("--owner", help="the owner to import into (default: the directory name)")
+    imp.add_argument("--label", default="main", help="the label (default: main)")
+    imp.add_argument("--access", default="public", choices=("public", "authenticated", "private"),
+                     help="access of packages created by the import (default: public)")
+    imp.add_argument("--batch", type=int, default=500, help="files per transaction (default: 500)")
+    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    reidx = sub.add_parser("reindex", help="rebuild the conda index state from the stored files")
+    reidx.add_argument("--check", action="store_true", help="only compare with the kept state; change nothing")
+    reidx.add_argument("--reinspect", action="store_true", help="read the metadata again from every file")
+    reidx.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     from .client.commands import add_client_commands
 
     add_client_commands(sub)

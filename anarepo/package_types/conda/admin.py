@@ -1,0 +1,149 @@
+"""Operator work on conda channels: bulk import of a channel directory, and reindexing.
+
+``import_channel`` loads ``DIR/<subdir>/*.tar.bz2|*.conda`` into an owner's label
+through the same inspect → check → publish path as uploads, in batched
+transactions; each package is indexed once per batch (:func:`deferred_indexing`).
+``reindex`` rebuilds every owner's index state from the stored files and says
+whether it equals the incrementally kept state.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from ...db import get_db
+from ...storage import CHUNK_SIZE
+from ...plugins import InvalidPackage
+from .index import CondaChannel, get_channel, snapshot, update_package
+from .inspect import EXTENSIONS, KNOWN_SUBDIRS, inspect_package
+
+
+@dataclass
+class ImportReport:
+    published: int = 0
+    labelled: int = 0  # already present: the label was added
+    skipped: int = 0  # already present with the label
+    failed: list = field(default_factory=list)  # (path, message)
+
+
+def channel_files(directory: str) -> list[tuple[str, str]]:
+    """(subdir, path) of every package file in a channel directory, in a stable order."""
+    out = []
+    for subdir in sorted(os.listdir(directory)):
+        path = os.path.join(directory, subdir)
+        if subdir not in KNOWN_SUBDIRS or not os.path.isdir(path):
+            continue
+        for fn in sorted(os.listdir(path)):
+            if fn.endswith(EXTENSIONS) and os.path.isfile(os.path.join(path, fn)):
+                out.append((subdir, os.path.join(path, fn)))
+    return out
+
+
+def _import_one(registry, owner, ptype, subdir, path, label, access, report):
+    from ...events import package_changed
+    from ...publish import publish
+    from ...storage import blob_tmpdir, spool_file
+
+    fn = os.path.basename(path)
+    info = inspect_package(path, f"{subdir}/{fn}")
+    ptype.check_placement(info, info.name, info.version, info.basename)
+    package = owner.get_package(info.name)
+    release = package.releases.get(info.version) if package is not None else None
+    existing = release.files.get(info.basename) if release is not None else None
+    if existing is not None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(CHUNK_SIZE), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != existing.sha256:
+            raise InvalidPackage(f"{info.basename} exists already with different content")
+        if label in existing.labels:
+            report.skipped += 1
+            return
+        existing.set_labels(existing.labels + (label,))
+        owner.ensure_label(label)
+        package_changed(registry, package)
+        report.labelled += 1
+        return
+    spooled = spool_file(path, blob_tmpdir(get_db(registry)), registry.settings["anarepo.max_upload_size"])
+    try:
+        publish(registry, owner, info.name, info.version, info.basename, spooled, ptype, labels=[label],
+                uploader="anarepo-import", description=info.description, attrs=info.attrs,
+                dependencies=info.dependencies, summary=info.summary,
+                package_attrs={"license": info.license, "home": info.home, **info.package_attrs},
+                access=access)
+    except BaseException:
+        spooled.discard()
+        raise
+    report.published += 1
+
+
+def import_channel(registry, directory: str, owner_name: str, label: str = "main", access: str = "public",
+                   batch: int = 500, progress=None) -> ImportReport:
+    from ...names import check_label
+    from ...publish import PublishError
+    from . import deferred_indexing, flush_deferred
+
+    label = check_label(label)
+    files = channel_files(directory)
+    report = ImportReport()
+    ptype = registry.package_types["conda"]
+    db = get_db(registry)
+    for start in range(0, len(files), batch):
+        with db.transaction(f"anarepo import {directory}") as conn:
+            root = conn.root()["anarepo"]
+            owner = root.get_owner(owner_name)
+            if owner is None:
+                raise LookupError(f"no owner named {owner_name!r}")
+            with deferred_indexing():
+                for subdir, path in files[start:start + batch]:
+                    try:
+                        _import_one(registry, owner, ptype, subdir, path, label, access, report)
+                    except (InvalidPackage, PublishError, ValueError) as exc:
+                        report.failed.append((path, str(exc)))
+                    if progress is not None:
+                        progress(1)
+                flush_deferred()
+    return report
+
+
+def reindex(registry, check_only: bool = False, reinspect: bool = False, progress=None) -> tuple[int, list[str]]:
+    """Rebuild the conda index of every owner from its stored files.
+
+    Returns (packages indexed, owners whose rebuilt state differs from the kept one).
+    With ``check_only`` nothing is written.
+    """
+    db = get_db(registry)
+    differing, count = [], 0
+    conn = db.open()
+    try:
+        tm = conn.transaction_manager
+        tm.begin()
+        root = conn.root()["anarepo"]
+        for owner in list(root.owners.values()):
+            before = snapshot(get_channel(owner))
+            if not before and not any("conda" in p.package_types for p in owner.packages.values()):
+                continue  # nothing conda here: leave the owner untouched
+            owner.conda_channel = CondaChannel()
+            for package in owner.packages.values():
+                if "conda" not in package.package_types:
+                    continue
+                if reinspect:
+                    for dist in package.distributions():
+                        if dist.type == "conda":
+                            with dist.blob.open("r") as f:
+                                dist.attrs = dict(inspect_package(f.name, dist.basename, now_ms=2**62).attrs)
+                update_package(owner, package)
+                count += 1
+                if progress is not None:
+                    progress(1)
+            if before != snapshot(owner.conda_channel):
+                differing.append(owner.login)
+        if check_only:
+            tm.abort()
+        else:
+            tm.commit()
+    finally:
+        conn.close()
+    return count, differing
