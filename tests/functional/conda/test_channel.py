@@ -1,0 +1,215 @@
+"""The conda channel face over WebTest: documents, variants, caching, downloads."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import msgpack
+import pytest
+import zstandard
+
+from tests.conda_builders import build_package, publish_conda
+
+
+def unzstd(data: bytes) -> bytes:
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+@pytest.fixture
+def channel(app):
+    app.make_user("alice")
+    files = {}
+    for args, kw in [
+        (("tool", "1.0"), {"depends": ["lib >=1"], "run_exports": {"weak": ["tool >=1.0"]}}),
+        (("tool", "1.1"), {"fmt": ".conda", "depends": ["lib >=1"]}),
+        (("lib", "1.0", "h1"), {"subdir": "linux-64", "fmt": ".conda"}),
+        (("lib", "0.5", "h1"), {"subdir": "linux-64"}),
+    ]:
+        fn, data = build_package(*args, **kw)
+        files[fn] = data
+        publish_conda(app, "alice", fn, data)
+    return files
+
+
+def test_repodata_has_the_cep36_shape_and_channel_computed_fields(testapp, channel):
+    response = testapp.get("/conda/alice/noarch/repodata.json")
+    assert response.content_type == "application/json"
+    doc = response.json
+    assert doc["info"] == {"subdir": "noarch"} and doc["repodata_version"] == 1 and doc["removed"] == []
+    assert sorted(doc["packages"]) == ["tool-1.0-0.tar.bz2"]
+    assert sorted(doc["packages.conda"]) == ["tool-1.1-0.conda"]
+    for fn, rec in {**doc["packages"], **doc["packages.conda"]}.items():
+        data = channel[fn]
+        assert rec["md5"] == hashlib.md5(data).hexdigest()
+        assert rec["sha256"] == hashlib.sha256(data).hexdigest()
+        assert rec["size"] == len(data)
+        assert rec["depends"] == ["lib >=1"] and rec["subdir"] == "noarch" and rec["noarch"] == "generic"
+        assert isinstance(rec["indexed_timestamp"], int) and rec["indexed_timestamp"] >= rec["timestamp"]
+        assert "run_exports" not in rec  # shards only (CEP 21)
+    linux = testapp.get("/conda/alice/linux-64/repodata.json").json
+    assert sorted(linux["packages"]) == ["lib-0.5-h1.tar.bz2"]
+    assert linux["packages.conda"]["lib-1.0-h1.conda"]["arch"] == "x86_64"
+
+
+def test_zst_is_the_same_document_with_the_same_etag(testapp, channel):
+    plain = testapp.get("/conda/alice/noarch/repodata.json")
+    zst = testapp.get("/conda/alice/noarch/repodata.json.zst")
+    assert unzstd(zst.body) == plain.body
+    assert zst.headers["ETag"] == plain.headers["ETag"] and not zst.headers["ETag"].startswith("W/")
+    assert "Content-Encoding" not in zst.headers
+
+
+@pytest.mark.parametrize("path", ["repodata.json", "repodata.json.zst", "current_repodata.json",
+                                  "repodata_shards.msgpack.zst"])
+def test_conditional_requests_and_head(testapp, channel, path):
+    url = f"/conda/alice/noarch/{path}"
+    first = testapp.get(url)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert testapp.get(url, headers={"If-None-Match": etag}, status=304).body == b""
+    assert testapp.get(url, headers={"If-None-Match": f'"other", {etag}'}, status=304)
+    assert testapp.get(url, headers={"If-Modified-Since": modified}, status=304)
+    assert testapp.get(url, headers={"If-None-Match": '"stale"'}, status=200).body == first.body
+    head = testapp.head(url)
+    assert head.body == b"" and head.headers["Content-Length"] == str(len(first.body))
+    assert head.headers["ETag"] == etag
+
+
+def test_a_new_upload_changes_the_etag(app, testapp, channel):
+    before = testapp.get("/conda/alice/noarch/repodata.json")
+    fn, data = build_package("tool", "2.0")
+    publish_conda(app, "alice", fn, data)
+    after = testapp.get("/conda/alice/noarch/repodata.json", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_int == 200 and fn in after.json["packages"]
+    assert after.headers["ETag"] != before.headers["ETag"]
+    # other subdirs did not change
+    linux = testapp.get("/conda/alice/linux-64/repodata.json")
+    assert testapp.get("/conda/alice/linux-64/repodata.json", headers={"If-None-Match": linux.headers["ETag"]},
+                       status=304)
+
+
+@pytest.mark.parametrize("path", [
+    "noarch/repodata.json.bz2", "noarch/repodata.jlap", "noarch/run_exports.json.gz", "noarch/nope",
+    "linux-999/repodata.json", "noarch/shards/" + "0" * 64 + ".msgpack.zst", "noarch/shards/xyz",
+    "noarch/tool-9.9-0.tar.bz2", "noarch/tool-1.0-0.zip", "label/nolabel/noarch/repodata.json",
+    "label/missing/noarch/repodata.json",
+])
+def test_absent_variants_are_404_never_500(testapp, channel, path):
+    testapp.get(f"/conda/alice/{path}", status=404)
+    testapp.head(f"/conda/alice/{path}", status=404)
+
+
+def test_unknown_owner_is_404(testapp):
+    testapp.get("/conda/nobody/noarch/repodata.json", status=404)
+
+
+def test_noarch_is_always_present_and_known_subdirs_are_empty(app, testapp):
+    app.make_user("bob")
+    for subdir in ("noarch", "osx-arm64"):
+        doc = testapp.get(f"/conda/bob/{subdir}/repodata.json").json
+        assert doc == {"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}, "removed": [],
+                       "repodata_version": 1}
+    index = msgpack.unpackb(unzstd(testapp.get("/conda/bob/noarch/repodata_shards.msgpack.zst").body))
+    assert index["shards"] == {}
+    assert testapp.get("/conda/bob/channeldata.json").json == {
+        "channeldata_version": 1, "packages": {}, "subdirs": ["noarch"]}
+
+
+def test_current_repodata_keeps_only_the_latest_version(testapp, channel):
+    doc = testapp.get("/conda/alice/linux-64/current_repodata.json").json
+    assert doc["packages"] == {} and sorted(doc["packages.conda"]) == ["lib-1.0-h1.conda"]
+    noarch = testapp.get("/conda/alice/noarch/current_repodata.json").json
+    assert list(noarch["packages"]) == [] and list(noarch["packages.conda"]) == ["tool-1.1-0.conda"]
+
+
+def test_shards_index_and_content_addressed_shards(testapp, channel):
+    response = testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst")
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    index = msgpack.unpackb(unzstd(response.body))
+    assert index["version"] == 1
+    assert index["info"]["subdir"] == "noarch" and index["info"]["shards_base_url"] == "./shards/"
+    assert index["info"]["base_url"] == ""
+    assert set(index["shards"]) == {"tool"}
+    digest = index["shards"]["tool"]
+    shard_resp = testapp.get(f"/conda/alice/noarch/shards/{digest.hex()}.msgpack.zst")
+    assert hashlib.sha256(shard_resp.body).digest() == digest
+    assert shard_resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    shard = msgpack.unpackb(unzstd(shard_resp.body))
+    assert sorted(shard) == ["packages", "packages.conda", "removed"]
+    rec = shard["packages"]["tool-1.0-0.tar.bz2"]
+    data = channel["tool-1.0-0.tar.bz2"]
+    assert rec["sha256"] == hashlib.sha256(data).digest() and rec["md5"] == hashlib.md5(data).digest()
+    assert rec["run_exports"] == {"weak": ["tool >=1.0"]}
+    plain = testapp.get("/conda/alice/noarch/repodata.json").json["packages"]["tool-1.0-0.tar.bz2"]
+    assert {k: v for k, v in rec.items() if k not in ("md5", "sha256", "run_exports")} == {
+        k: v for k, v in plain.items() if k not in ("md5", "sha256")}
+    testapp.get(f"/conda/alice/noarch/shards/{digest.hex()}.msgpack.zst",
+                headers={"If-None-Match": shard_resp.headers["ETag"]}, status=304)
+
+
+def test_superseded_shards_stay_available_for_a_while(app, testapp, channel):
+    index = msgpack.unpackb(unzstd(testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst").body))
+    old = index["shards"]["tool"].hex()
+    publish_conda(app, "alice", *build_package("tool", "3.0"))
+    new = msgpack.unpackb(unzstd(testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst").body))
+    assert new["shards"]["tool"].hex() != old
+    testapp.get(f"/conda/alice/noarch/shards/{old}.msgpack.zst", status=200)
+
+
+def test_package_download(testapp, channel):
+    for subdir, fn in [("noarch", "tool-1.0-0.tar.bz2"), ("linux-64", "lib-1.0-h1.conda")]:
+        response = testapp.get(f"/conda/alice/{subdir}/{fn}")
+        assert response.body == channel[fn]
+        assert response.headers["ETag"] == f'"{hashlib.sha256(channel[fn]).hexdigest()}"'
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        testapp.get(f"/conda/alice/{subdir}/{fn}", headers={"If-None-Match": response.headers["ETag"]}, status=304)
+        ranged = testapp.get(f"/conda/alice/{subdir}/{fn}", headers={"Range": "bytes=0-9"}, status=206)
+        assert ranged.body == channel[fn][:10]
+    testapp.get("/conda/alice/linux-64/tool-1.0-0.tar.bz2", status=404)  # wrong subdir
+
+
+def test_channeldata(testapp, channel):
+    doc = testapp.get("/conda/alice/channeldata.json").json
+    assert doc["channeldata_version"] == 1 and doc["subdirs"] == ["linux-64", "noarch"]
+    tool = doc["packages"]["tool"]
+    assert tool["version"] == "1.1" and tool["subdirs"] == ["noarch"]
+    assert tool["run_exports"] == {"1.0": {"weak": ["tool >=1.0"]}}
+    assert tool["summary"] == "tool for tests" and tool["home"] == "https://example.org"
+    assert tool["activate.d"] is False and isinstance(tool["timestamp"], int)
+    assert tool["timestamp"] < 10**11  # seconds (CEP 38)
+    assert doc["packages"]["lib"]["subdirs"] == ["linux-64"]
+    assert testapp.get("/conda/alice/label/main/channeldata.json").body == testapp.get(
+        "/conda/alice/channeldata.json").body
+
+
+def test_main_label_is_the_default(testapp, channel):
+    plain = testapp.get("/conda/alice/noarch/repodata.json")
+    labelled = testapp.get("/conda/alice/label/main/noarch/repodata.json")
+    assert plain.body == labelled.body and plain.headers["ETag"] == labelled.headers["ETag"]
+    testapp.get("/conda/alice/label/MAIN/noarch/repodata.json", status=200)
+    testapp.get("/conda/alice/label/main/label/main/noarch/repodata.json", status=404)
+
+
+def test_labels_are_separate_channels(app, testapp, channel):
+    fn, data = build_package("tool", "2.0.dev1")
+    publish_conda(app, "alice", fn, data, labels=["dev"])
+    dev = testapp.get("/conda/alice/label/dev/noarch/repodata.json").json
+    assert list(dev["packages"]) == [fn]
+    assert fn not in testapp.get("/conda/alice/noarch/repodata.json").json["packages"]
+    testapp.get(f"/conda/alice/label/dev/noarch/{fn}", status=200)
+    testapp.get(f"/conda/alice/noarch/{fn}", status=404)
+    assert testapp.get("/conda/alice/label/dev/channeldata.json").json["packages"]["tool"]["version"] == "2.0.dev1"
+
+
+def test_subdomain_and_token_forms_reach_the_same_channel(app, testapp, channel):
+    plain = testapp.get("/conda/alice/noarch/repodata.json")
+    sub = testapp.get("/alice/noarch/repodata.json", extra_environ={"HTTP_HOST": "conda.example.org"})
+    assert sub.body == plain.body
+
+
+def test_a_file_published_without_inspection_is_read_from_its_blob(app, testapp):
+    app.make_user("carol")
+    fn, data = build_package("raw", "1.0", subdir="linux-64")
+    app.publish_file("carol", "raw", "1.0", f"linux-64/{fn}", data, type_name="conda")
+    rec = testapp.get("/conda/carol/linux-64/repodata.json").json["packages"][fn]
+    assert rec["name"] == "raw" and rec["sha256"] == hashlib.sha256(data).hexdigest()
