@@ -171,7 +171,7 @@ def cmd_import(args, registry):
             report = import_channel(registry, directory, owner, args.label, access=args.access,
                                     batch=args.batch, progress=bar.update)
         except (LookupError, InvalidName) as exc:
-            raise CommandError(str(exc).strip("'\"")) from exc
+            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
     for path, message in report.failed:
         print(f"failed: {path}: {message}", file=sys.stderr)
     print(f"imported {report.published} file(s), labelled {report.labelled}, skipped {report.skipped},"
