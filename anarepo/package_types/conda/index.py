@@ -150,9 +150,10 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         if dist.yanked is not None:
             removed.append(fn)
             continue
-        records[fn] = rec
         if dist.attrs.get("run_exports"):
             run_exports[fn] = dist.attrs["run_exports"]
+            rec["run_exports"] = dist.attrs["run_exports"]  # as rattler-index writes it (CEP 21)
+        records[fn] = rec
     removed = tuple(sorted(removed))
     bucket = sub.buckets.get(name)
     was_restricted = name in sub.restricted

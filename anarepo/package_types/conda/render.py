@@ -52,15 +52,14 @@ def fragments(records: dict, removed) -> tuple[bytes, bytes, bytes, bytes, bytes
 def shard(records: dict, removed, run_exports: dict) -> bytes:
     """One CEP-16 shard: msgpack with raw md5/sha256 bytes, zstd-compressed.
 
-    Records carry ``run_exports`` where the package declared them (CEP 21).
+    Records carry ``run_exports`` where the package declared them (CEP 21), as in
+    repodata.json.
     """
     doc = {"packages": {}, "packages.conda": {}, "removed": sorted(removed)}
     for fn in sorted(records):
         rec = dict(sorted(records[fn].items()))
         rec["md5"] = bytes.fromhex(rec["md5"])
         rec["sha256"] = bytes.fromhex(rec["sha256"])
-        if fn in run_exports:
-            rec["run_exports"] = run_exports[fn]
         doc["packages.conda" if fn.endswith(".conda") else "packages"][fn] = rec
     return zstandard.ZstdCompressor(level=SHARD_ZSTD_LEVEL).compress(msgpack.packb(doc, use_bin_type=True))
 

@@ -45,7 +45,7 @@ def test_repodata_has_the_cep36_shape_and_channel_computed_fields(testapp, chann
         assert rec["size"] == len(data)
         assert rec["depends"] == ["lib >=1"] and rec["subdir"] == "noarch" and rec["noarch"] == "generic"
         assert isinstance(rec["indexed_timestamp"], int) and rec["indexed_timestamp"] >= rec["timestamp"]
-        assert "run_exports" not in rec  # shards only (CEP 21)
+        assert rec.get("run_exports") == ({"weak": ["tool >=1.0"]} if fn == "tool-1.0-0.tar.bz2" else None)
     linux = testapp.get("/conda/alice/linux-64/repodata.json").json
     assert sorted(linux["packages"]) == ["lib-0.5-h1.tar.bz2"]
     assert linux["packages.conda"]["lib-1.0-h1.conda"]["arch"] == "x86_64"
@@ -141,7 +141,7 @@ def test_shards_index_and_content_addressed_shards(testapp, channel):
     assert rec["sha256"] == hashlib.sha256(data).digest() and rec["md5"] == hashlib.md5(data).digest()
     assert rec["run_exports"] == {"weak": ["tool >=1.0"]}
     plain = testapp.get("/conda/alice/noarch/repodata.json").json["packages"]["tool-1.0-0.tar.bz2"]
-    assert {k: v for k, v in rec.items() if k not in ("md5", "sha256", "run_exports")} == {
+    assert {k: v for k, v in rec.items() if k not in ("md5", "sha256")} == {
         k: v for k, v in plain.items() if k not in ("md5", "sha256")}
     testapp.get(f"/conda/alice/noarch/shards/{digest.hex()}.msgpack.zst",
                 headers={"If-None-Match": shard_resp.headers["ETag"]}, status=304)
