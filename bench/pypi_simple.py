@@ -397,29 +397,12 @@ def main_bench(argv=None):
         print(f"anarepo: page sizes HTML {len(html):,} B, JSON {len(json_body):,} B; first JSON render"
               f" (cold cache) {cold:.0f} ms", flush=True)
 
-        targets = [("anarepo", anarepo, anarepo)]
-        if "nginx" not in args.skip:
-            base = setup_nginx(procs, workdir, html, json_body)
-            targets.append(("nginx (static bytes)", f"{base}/html/{PROJECT}/index", f"{base}/json/{PROJECT}/index"))
-        if "waitress" not in args.skip:
-            base = start_static_waitress(procs, workdir, html, json_body, args.processes, args.server_threads,
-                                         args.send_bytes)
-            targets.append(("waitress (static bytes)", f"{base}/html", f"{base}/json"))
-        if "pypiserver" not in args.skip:
-            base = setup_pypiserver(procs, workdir / "files")
-            targets.append(("pypiserver", f"{base}/simple/{PROJECT}/", None))
-        if "devpi" not in args.skip:
-            base = setup_devpi(procs, workdir, files, args.server_threads)
-            url = f"{base}/{PROJECT}/"
-            wait_for(url)
-            targets.append(("devpi-server", url, url))
-
-        for name, html_url, json_url in targets:  # every server lists every file
+        def measure(name, html_url, json_url):
+            """wrk on one server while it is the only one running (others would steal CPU)."""
             for url, headers in ((html_url, {"Accept": "text/html"}), (json_url, {"Accept": JSON_TYPE})):
-                if url is not None:
+                if url is not None:  # every server lists every file
                     listed = fetch(url, headers).count(b".whl")
                     assert listed >= len(files) // 2, (name, url, listed)
-        for name, html_url, json_url in targets:
             for fmt, url, headers in (("HTML", html_url, {"Accept": "text/html"}),
                                       ("JSON", json_url, {"Accept": JSON_TYPE})):
                 if url is None:
@@ -432,6 +415,31 @@ def main_bench(argv=None):
                     results.append((name, fmt, encoding, r))
                     print(f"{name:24} {fmt:4} {encoding:8} {r['rps']:9.1f} req/s  {r['transfer']:>9}/s"
                           f"  p50 {r['p50']:>8}  p99 {r['p99']:>8}  errors {r['errors']}", flush=True)
+
+        measure("anarepo", anarepo, anarepo)
+        procs.stop_all()
+        others = [
+            ("nginx (static bytes)", lambda p: (lambda b: (f"{b}/html/{PROJECT}/index", f"{b}/json/{PROJECT}/index"))(
+                setup_nginx(p, workdir, html, json_body))),
+            ("waitress (static bytes)", lambda p: (lambda b: (f"{b}/html", f"{b}/json"))(
+                start_static_waitress(p, workdir, html, json_body, args.processes, args.server_threads,
+                                      args.send_bytes))),
+            ("pypiserver", lambda p: (f"{setup_pypiserver(p, workdir / 'files')}/simple/{PROJECT}/", None)),
+            ("devpi-server", lambda p: (lambda u: (u, u))(f"{setup_devpi(p, workdir, files, args.server_threads)}"
+                                                          f"/{PROJECT}/")),
+        ]
+        skip = {"nginx (static bytes)": "nginx", "waitress (static bytes)": "waitress",
+                "pypiserver": "pypiserver", "devpi-server": "devpi"}
+        for name, setup in others:
+            if skip[name] in args.skip:
+                continue
+            group = Procs()
+            try:
+                html_url, json_url = setup(group)
+                wait_for(html_url)
+                measure(name, html_url, json_url)
+            finally:
+                group.stop_all()
     finally:
         procs.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -185,7 +185,9 @@ def _replace(owner, pkey: str, project: str | None, records: dict, package) -> N
             _replace_in_label(index, label, old_project, pkey, {}, None, None)
         _replace_in_label(index, label, project, pkey, records.get(label, {}), access, display)
     if records:
-        index.packages[pkey] = (project, tuple(sorted(records)))
+        entry = (project, tuple(sorted(records)))
+        if index.packages.get(pkey) != entry:  # unchanged: no write, no conflict
+            index.packages[pkey] = entry
     elif pkey in index.packages:
         del index.packages[pkey]
     for name in {old_project, project} - {None}:

@@ -148,14 +148,14 @@ def upload(context, request):
         raise HTTPBadRequest("expected a multipart/form-data upload")
     owner = context.owner
     ptype = request.registry.package_types["pypi"]
-    state = {"spooled": None, "package": None}
+    state = {"spooled": None}
     max_size = request.registry.settings["anarepo.max_upload_size"]
 
     def on_file(part, fields):
         if ":action" in fields:
             check_action(fields)
-        if fields.get("name"):  # metadata before the file (twine, uv): refuse early
-            state["package"] = _authorize(request, ptype, owner, fields["name"])
+        if fields.get("name"):  # metadata before the file (twine, uv): refuse before reading it
+            _authorize(request, ptype, owner, fields["name"])
         hashing = _Hashing(part)
         state["spooled"] = spool(hashing, request_tmpdir(request), max_size)
         return (part.filename, hashing.blake2.hexdigest())
