@@ -4,6 +4,7 @@
 * ``index``    — index state per (owner, label, project), kept by ``package_changed``;
 * ``face``     — the ``/pypi/*traverse`` route and its transient resources;
 * ``simple``   — PEP 503 HTML / PEP 691 JSON pages, negotiated, cached, 304;
+* ``fastpath`` — the same public pages for anonymous clients without traversal;
 * ``files``    — files and their PEP 658 ``.metadata``;
 * ``upload``   — the legacy upload API (twine, uv publish, poetry);
 * ``yank``     — ``/api/yank/...`` (PEP 592).
@@ -128,5 +129,6 @@ def includeme(config):
     config.scan(".files")
     config.scan(".upload")
     config.include(".yank")
+    config.include(".fastpath")
     # databases that held wheels before this plugin indexed them (fresh ones skip it)
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")

@@ -157,7 +157,15 @@ def project_page(context, request):
     if not seen:
         raise HTTPNotFound()
     restricted = len(seen) != len(public)
-    key = ("project", context.owner.login, context.label, project, pindex.revision, seen, content_type)
+    page = project_document(request.registry, context.owner.login, context.label, project, pindex, seen,
+                            content_type)
+    return page_response(request, page, restricted)
+
+
+def project_document(registry, owner_login: str, label: str, project: str, pindex, seen: tuple,
+                     content_type: str):
+    """The rendered page for the packages ``seen``, from the cache or rendered now."""
+    key = ("project", owner_login, label, project, pindex.revision, seen, content_type)
 
     def build():
         allowed = set(seen)
@@ -168,5 +176,4 @@ def project_page(context, request):
             body = render.project_html(project, records)
         return make_page(body, content_type)
 
-    page = page_cache(request.registry).get_or_render(key, build)
-    return page_response(request, page, restricted)
+    return page_cache(registry).get_or_render(key, build)

@@ -383,3 +383,17 @@ def test_reindex_rebuilds_lost_state(testapp, app, alice, upload):
     with app.root() as root:
         assert reindex_all(root) == 1
     assert testapp.get("/pypi/alice/simple/rebuilt/", headers={"Accept": JSON}).json == before
+
+
+@pytest.mark.parametrize("headers", [{}, {"Accept": JSON}, {"Accept": JSON, "Accept-Encoding": "gzip"},
+                                     {"Accept": HTML_V1}])
+def test_anonymous_short_cut_answers_like_the_view(testapp, project, alice, headers):
+    """Anonymous public pages come from the fastpath tween; a token request goes through
+    traversal and the view: same bytes, same headers."""
+    fast = testapp.get("/pypi/alice/simple/foo-bar/", headers=headers)
+    slow = testapp.get(f"/pypi/t/{alice['read']}/alice/simple/foo-bar/", headers=headers)
+    assert fast.body == slow.body
+    for name in ("Content-Type", "ETag", "Vary", "Cache-Control", "Content-Length"):
+        assert fast.headers.get(name) == slow.headers.get(name), name
+    testapp.get("/pypi/alice/simple/foo-bar/", headers={**headers, "If-None-Match": fast.headers["ETag"]},
+                status=304)
