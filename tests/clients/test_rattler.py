@@ -117,3 +117,26 @@ def test_private_package_is_invisible_anonymously(channel, shards):
     with pytest.raises(Exception, match="secret"):
         asyncio.run(rattler.solve([f"{channel['url']}/conda/alice"], ["secret"], gateway=gw,
                                   platforms=["linux-64", "noarch"]))
+
+
+def test_anaconda_upload_then_install_with_the_login_token(channel, tmp_path):
+    """``anaconda login`` + ``anaconda upload --private``; the login token then reads the
+    private package through ``/conda/t/<token>/`` (the /api ↔ /conda symmetry)."""
+    from anarepo.testing import DEFAULT_PASSWORD
+    from tests.clients.anaconda_cli import AnacondaCli
+
+    cli = AnacondaCli(tmp_path / "home", channel["url"] + "/api")
+    cli("login", "--username", "alice", "--password", DEFAULT_PASSWORD)
+    fn, data = build_package("uploaded", "3.1", "h0", subdir="linux-64", fmt=".conda", depends=["libdep >=1"])
+    path = tmp_path / fn
+    path.write_bytes(data)
+    cli("upload", "--private", path)
+    token = cli.token()
+    assert token
+    solved, prefix = solve_and_install(channel, [f"{channel['url']}/conda/t/{token}/alice"], ["uploaded"],
+                                       True, "uploaded")
+    assert solved == {"uploaded": "3.1", "libdep": "1.0"}
+    assert (prefix / "share/uploaded/uploaded-3.1.txt").exists()
+    with pytest.raises(Exception, match="uploaded"):
+        asyncio.run(rattler.solve([f"{channel['url']}/conda/alice"], ["uploaded"],
+                                  gateway=gateway(channel["tmp"], False), platforms=["linux-64", "noarch"]))

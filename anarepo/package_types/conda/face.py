@@ -314,28 +314,19 @@ class SubdirDocs:
 GET = ("GET", "HEAD")
 
 
-@view_config(route_name="conda", context=Subdir, name="repodata.json", request_method=GET)
-def repodata_json(context, request):
+#: The documents of a subdir: view name → (SubdirDocs method, content type).
+SUBDIR_DOCUMENTS = {
+    "repodata.json": (lambda docs: docs.repodata, "application/json"),
+    "repodata.json.zst": (lambda docs: docs.repodata_zst, "application/zstd"),
+    "current_repodata.json": (lambda docs: lambda: docs.repodata(current=True), "application/json"),
+    "repodata_shards.msgpack.zst": (lambda docs: docs.shard_index, "application/zstd"),
+}
+
+
+def subdir_document(context, request):
     docs = SubdirDocs(request, context)
-    return docs.respond(docs.repodata, "application/json")
-
-
-@view_config(route_name="conda", context=Subdir, name="repodata.json.zst", request_method=GET)
-def repodata_zst(context, request):
-    docs = SubdirDocs(request, context)
-    return docs.respond(docs.repodata_zst, "application/zstd")
-
-
-@view_config(route_name="conda", context=Subdir, name="current_repodata.json", request_method=GET)
-def current_repodata_json(context, request):
-    docs = SubdirDocs(request, context)
-    return docs.respond(lambda: docs.repodata(current=True), "application/json")
-
-
-@view_config(route_name="conda", context=Subdir, name="repodata_shards.msgpack.zst", request_method=GET)
-def shard_index(context, request):
-    docs = SubdirDocs(request, context)
-    return docs.respond(docs.shard_index, "application/zstd")
+    body_fn, content_type = SUBDIR_DOCUMENTS[request.view_name]
+    return docs.respond(body_fn(docs), content_type)
 
 
 @view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET)
@@ -364,11 +355,16 @@ def channeldata_json(context, request):
     )
 
 
+def immutable(package) -> str:
+    """Cache-Control of content-addressed things; private ones stay out of shared caches."""
+    return ("public, " if package.access == "public" else "private, ") + IMMUTABLE
+
+
 @view_config(route_name="conda", context=Shard, request_method=GET)
 def shard_view(context, request):
     response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
     response.etag = context.__name__.split(".", 1)[0]
-    response.cache_control = ("public, " if context.package.access == "public" else "private, ") + IMMUTABLE
+    response.cache_control = immutable(context.package)
     return response
 
 
@@ -377,7 +373,7 @@ def package_file(context, request):
     dist = context.dist
     response = FileResponse(dist.blob.committed(), request=request, content_type="application/octet-stream")
     response.etag = dist.sha256
-    response.cache_control = ("public, " if context.package.access == "public" else "private, ") + IMMUTABLE
+    response.cache_control = immutable(context.package)
     return response
 
 
@@ -385,5 +381,7 @@ def includeme(config):
     settings = config.registry.settings
     config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
     config.add_route("conda", "/conda/*traverse", factory=face_factory)
+    for name in SUBDIR_DOCUMENTS:
+        config.add_view(subdir_document, route_name="conda", context=Subdir, name=name, request_method=GET)
     config.scan(__name__)
 

@@ -1,33 +1,18 @@
 """``anarepo import`` and ``anarepo reindex`` as real subprocesses on a real .ini."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import webtest
 
 from tests.conda_builders import write_package
-
-REPO = Path(__file__).resolve().parents[3]
-ANAREPO = str(Path(sys.executable).with_name("anarepo"))
-
-
-def run(*args, stdin=""):
-    return subprocess.run([ANAREPO, *args], input=stdin, capture_output=True, text=True, timeout=300)
+from tests.functional.test_cli import ini, run  # noqa: F401 - the .ini fixture and the subprocess runner
 
 
 @pytest.fixture
-def ini(tmp_path):
-    target = tmp_path / "site" / "development.ini"
-    target.parent.mkdir()
-    text = (REPO / "development.ini").read_text()
-    text = text.replace("[app:main]", "[app:main]\nanarepo.argon2.time_cost = 1\nanarepo.argon2.memory_cost = 64", 1)
-    target.write_text(text)
-    assert run("-c", str(target), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+def alice_ini(ini):
+    assert run("-c", str(ini), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
                stdin="a-long-password\n").returncode == 0
-    return target
+    return ini
 
 
 @pytest.fixture
@@ -49,7 +34,8 @@ def served(ini):
     return app, webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
 
 
-def test_import_then_reindex_check(ini, channel_dir):
+def test_import_then_reindex_check(alice_ini, channel_dir):
+    ini = alice_ini
     result = run("-c", str(ini), "import", str(channel_dir), "--label", "dev")
     assert result.returncode == 0, result.stderr
     assert "imported 3 file(s), labelled 0, skipped 0, failed 0" in result.stdout
@@ -73,7 +59,8 @@ def test_import_then_reindex_check(ini, channel_dir):
         app.app.registry._zodb_databases[""].close()
 
 
-def test_import_reports_bad_files_and_keeps_the_good_ones(ini, channel_dir):
+def test_import_reports_bad_files_and_keeps_the_good_ones(alice_ini, channel_dir):
+    ini = alice_ini
     (channel_dir / "noarch" / "broken-1.0-0.tar.bz2").write_bytes(b"BZh9 not really")
     renamed = channel_dir / "noarch" / "other-1.0-0.tar.bz2"
     renamed.write_bytes((channel_dir / "noarch" / "tool-1.0-0.tar.bz2").read_bytes())
@@ -84,7 +71,8 @@ def test_import_reports_bad_files_and_keeps_the_good_ones(ini, channel_dir):
     assert "does not match its metadata" in result.stderr
 
 
-def test_import_errors(ini, channel_dir, tmp_path):
+def test_import_errors(alice_ini, channel_dir, tmp_path):
+    ini = alice_ini
     assert "no owner named 'nobody'" in run("-c", str(ini), "import", str(channel_dir), "--owner", "nobody").stderr
     assert "is not a directory" in run("-c", str(ini), "import", str(tmp_path / "missing")).stderr
     assert "invalid label" in run("-c", str(ini), "import", str(channel_dir), "--label=9bad").stderr
