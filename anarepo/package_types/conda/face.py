@@ -24,6 +24,8 @@ from pyramid.authorization import Allow, Everyone
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
+from ...downloads import count_download
+
 from ...security.permissions import P
 from ...security.policy import app_root
 from . import render
@@ -371,6 +373,8 @@ def shard_view(context, request):
 @view_config(route_name="conda", context=PackageFile, request_method=GET)
 def package_file(context, request):
     dist = context.dist
+    if request.method == "GET":
+        count_download(request, dist)  # buffered, written off the request (GETs never write)
     response = FileResponse(dist.blob.committed(), request=request, content_type="application/octet-stream")
     response.etag = dist.sha256
     response.cache_control = immutable(context.package)

@@ -213,3 +213,20 @@ def test_a_file_published_without_inspection_is_read_from_its_blob(app, testapp)
     app.publish_file("carol", "raw", "1.0", f"linux-64/{fn}", data, type_name="conda")
     rec = testapp.get("/conda/carol/linux-64/repodata.json").json["packages"][fn]
     assert rec["name"] == "raw" and rec["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_conda_downloads_are_counted(app, testapp):
+    """Counting happens off the request (GETs never write); a flush makes it visible."""
+    from anarepo.downloads import download_counter
+    from tests.conda_builders import build_package
+
+    app.make_user("counter")
+    fn, data = build_package("counted", "1.0")
+    app.upload("counter", fn, data)
+    for _ in range(3):
+        testapp.get(f"/conda/counter/noarch/{fn}")
+    testapp.head(f"/conda/counter/noarch/{fn}")
+    download_counter(app.registry).flush()
+    with app.root() as root:
+        (dist,) = root.owners["counter"].packages["counted"].distributions()
+        assert dist.downloads() == 3
