@@ -339,6 +339,10 @@ def test_anaconda_cli_upload_then_pip_install(url, dist_dir, tmp_path, server):
     env = Venv(tmp_path / "env", tmp_path)
     env.pip("install", "--index-url", f"{url}/pypi/alice/simple/", "--no-deps", "cli-made")
     assert env.value("cli_made") == "3.2"
+    uv_env = Venv(tmp_path / "uv-env", tmp_path)  # uv takes the sdist when told to
+    uv_env.uv("install", "--index-url", f"{url}/pypi/alice/simple/", "--no-deps", "--no-binary", "cli-made",
+              "cli-made")
+    assert uv_env.value("cli_made", "FROM_SDIST") == "True"
     # twine adds another file of the same project to the same package
     other = build(dist_dir, builders.wheel, "cli-made", "3.3", module="cli_made")
     twine_upload(url, server[3]["upload"], [other], tmp_path)

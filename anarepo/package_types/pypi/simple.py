@@ -99,15 +99,16 @@ def page_response(request, page, restricted: bool) -> Response:
     body, etag = (page.gzipped, f'"{page.etag}-gz"') if gzip_ok else (page.body, f'"{page.etag}"')
     max_age = request.registry.settings.get("anarepo.pypi.max_age", DEFAULT_MAX_AGE)
     headers = [
-        ("Content-Type", page.content_type + ("; charset=utf-8" if page.content_type == render.HTML else "")),
         ("ETag", etag),
         ("Vary", "Accept, Accept-Encoding"),
         ("Cache-Control", f"{'private' if restricted else 'public'}, max-age={max_age}"),
     ]
+    if etag in request.environ.get("HTTP_IF_NONE_MATCH", ""):
+        return Response(status=304, headerlist=headers)  # no content headers on a 304
+    headers.append(("Content-Type", page.content_type + ("; charset=utf-8" if page.content_type == render.HTML
+                                                         else "")))
     if gzip_ok:
         headers.append(("Content-Encoding", "gzip"))
-    if etag in request.environ.get("HTTP_IF_NONE_MATCH", ""):
-        return Response(status=304, headerlist=headers)
     headers.append(("Content-Length", str(len(body))))
     return Response(body=body, headerlist=headers)
 
