@@ -179,7 +179,9 @@ sys.path.insert(0, {repo!r})
 from anarepo import main
 from waitress import serve
 app = main({{}}, **json.loads(os.environ["BENCH_SETTINGS"]))
-serve(app, host="127.0.0.1", port={port}, threads=4, clear_untrusted_proxy_headers=True, _quiet=True)
+# the same waitress settings as development.ini: large index documents stay in memory
+serve(app, host="127.0.0.1", port={port}, threads=4, clear_untrusted_proxy_headers=True, _quiet=True,
+      outbuf_overflow=64 << 20)
 """
 
 
