@@ -145,18 +145,23 @@ def start_static_waitress(procs, workdir: Path, html: bytes, json_body: bytes, p
     pure-Python server on this stack, to tell waitress's share from anarepo's."""
     (workdir / "page.html").write_bytes(html)
     (workdir / "page.json").write_bytes(json_body)
+    base = start_on_one_socket(procs, processes, lambda fd: [
+        sys.executable, "-c", STATIC_WAITRESS, fd, workdir / "page.html", workdir / "page.json", threads, send_bytes])
+    wait_for(base + "/html")
+    return base
+
+
+def start_on_one_socket(procs, processes: int, command) -> str:
+    """Pre-fork style: ``processes`` servers accepting on one listening socket."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     port = sock.getsockname()[1]
     for _ in range(processes):
-        procs.start([sys.executable, "-c", STATIC_WAITRESS, sock.fileno(), workdir / "page.html",
-                     workdir / "page.json", threads, send_bytes], pass_fds=(sock.fileno(),))
+        procs.start(command(sock.fileno()), pass_fds=(sock.fileno(),))
     sock.close()
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/html")
-    return base
+    return f"http://127.0.0.1:{port}"
 
 
 ZEO_CONF = """
@@ -179,16 +184,8 @@ def zeo_uri(port: int, datadir: Path) -> str:
 
 def start_anarepo(procs, datadir: Path, processes: int, threads: int, send_bytes: int, uri: str = "-") -> str:
     """``processes`` waitress processes accepting on one pre-bound socket (one per core)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    port = sock.getsockname()[1]
-    for _ in range(processes):
-        procs.start([sys.executable, "-c", ANAREPO_SERVER, datadir, sock.fileno(), threads, send_bytes, uri],
-                    pass_fds=(sock.fileno(),))
-    sock.close()
-    return f"http://127.0.0.1:{port}"
+    return start_on_one_socket(procs, processes, lambda fd: [
+        sys.executable, "-c", ANAREPO_SERVER, datadir, fd, threads, send_bytes, uri])
 
 
 # -- load generator ------------------------------------------------------------------------------------
