@@ -50,6 +50,7 @@ def includeme(config):
     config.include(".orgs")
     config.include(".package_settings")
     config.include(".packages")
+    config.include(".owner_files")
     config.include(".package_files")
     config.include(".labels")
     config.include(".upload")

@@ -208,3 +208,28 @@ def test_stranger_sees_no_edit_controls_and_cannot_post(site, as_user):
                                   form={"action": "delete", "file": "1/baby-names1.csv", "confirm": "alice"})
     assert response.status == 400 and "did not come from this site" in response.text()  # no CSRF token
     assert site.api("/api/release/alice/baby-names/1")[0] == 200
+
+
+def test_owner_files_tab_deletes_selected_files(site, as_user):
+    """The spec: Packages → Files tab → expand a package → tick files → Delete → type the account name."""
+    site.app.upload("alice", "rows-1.csv", b"a\n1\n", type_name="file", name="sheets", version="1")
+    site.app.upload("alice", "rows-2.csv", b"a\n2\n", type_name="file", name="sheets", version="2")
+    page = as_user("alice")
+    page.goto(site.url + "/packages")
+    page.get_by_role("navigation", name="Packages").get_by_role("link", name="Files").click()
+    page.wait_for_load_state()
+    group = page.locator("details.file-group", has_text="sheets")
+    group.locator("summary").click()
+    group.get_by_label("Select rows-1.csv (1)").check()
+    shot(page, "owner-files")
+    page.locator(".toolbar").get_by_role("button", name="Delete").click()
+    dialog = page.locator("#delete-files-dialog")
+    expect(dialog).to_contain_text("There is no undo")
+    submit = dialog.get_by_role("button", name="Delete")
+    expect(submit).to_be_disabled()
+    dialog.get_by_label(re.compile("Type the account name")).fill("alice")
+    submit.click()
+    page.wait_for_load_state()
+    assert "Deleted sheets/1/rows-1.csv" in " ".join(flash(page))
+    files = site.api("/api/package/alice/sheets")[1]["files"]
+    assert [f["basename"] for f in files] == ["rows-2.csv"]
