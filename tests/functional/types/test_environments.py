@@ -36,3 +36,12 @@ def test_malformed_environments_are_refused(app, text, message):
         app.upload("alice", "env.yml", text, type_name="env")
     with app.root() as root:
         assert len(root.owners["alice"].packages) == 0
+
+
+def test_oversize_environment_is_refused(app):
+    app.make_user("alice")
+    huge = b"name: x\ndependencies:\n" + b"  - numpy\n" * 120_000  # > 1 MiB
+    with pytest.raises(InvalidPackage, match="the limit is"):
+        app.upload("alice", "env.yml", huge, type_name="env")
+    with app.root() as root:
+        assert len(root.owners["alice"].packages) == 0
