@@ -168,6 +168,27 @@ class LiveServer:
         self.thread.join(timeout=5)
 
 
+@contextmanager
+def served_app(path, users=(), orgs=None, **settings):
+    """A fresh app on a database in ``path``, with users and orgs, served by waitress.
+
+    Yields ``(harness, live_server)``; for module-scoped fixtures of client tests.
+    """
+    from . import main
+
+    harness = AppHarness(main({}, **make_settings(path, **settings)))
+    for login in users:
+        harness.make_user(login)
+    for org, owner in (orgs or {}).items():
+        harness.make_org(org, owner)
+    live = LiveServer(harness.wsgi_app).start()
+    try:
+        yield harness, live
+    finally:
+        live.stop()
+        harness.close()
+
+
 @pytest.fixture
 def live_server(app):
     server = LiveServer(app.wsgi_app).start()

@@ -50,3 +50,19 @@ def form_error_status(exc) -> int:
     from ..publish import Conflict
 
     return 409 if isinstance(exc, Conflict) else 400
+
+
+def form_outcome(request, values: dict, change):
+    """Run a form's ``change()``; on a refused change re-show the page with the error.
+
+    The 4xx status makes pyramid_tm abort, so nothing of a refused change is kept.
+    """
+    from ..names import InvalidName
+    from ..publish import PublishError
+
+    try:
+        return change()
+    except (InvalidName, PublishError) as exc:
+        request.response.status = form_error_status(exc)
+        values["error"] = str(exc)
+        return values

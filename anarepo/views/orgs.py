@@ -7,12 +7,12 @@ from pyramid.view import view_config
 from .. import orgs
 from ..accounts import create_organization
 from ..db import root_factory
-from ..names import InvalidName, split_names
+from ..names import split_names
 from ..publish import PublishError
 from ..resources.owners import Organization
 from ..security.permissions import GROUP_LEVELS, P
 from .account import account_factory
-from .helpers import form_error_status
+from .helpers import form_outcome
 
 ACTING_AS = "acting_as"
 
@@ -54,15 +54,14 @@ def organizations(request):
     if request.method == "POST":
         login, email = request.POST.get("name", ""), request.POST.get("email", "")
         values["form"] = {"name": login[:100], "email": email[:300]}
-        try:
+
+        def create():
             org = create_organization(root_factory(request), login, email, user)
-        except (InvalidName, PublishError) as exc:
-            request.response.status = form_error_status(exc)
-            values["error"] = str(exc)
-            return values
-        request.session[ACTING_AS] = org.login
-        request.session.flash(f"Organization {org.login} created. You are now acting as {org.login}.")
-        return HTTPFound(location=request.route_url("dashboard"))
+            request.session[ACTING_AS] = org.login
+            request.session.flash(f"Organization {org.login} created. You are now acting as {org.login}.")
+            return HTTPFound(location=request.route_url("dashboard"))
+
+        return form_outcome(request, values, create)
     return values
 
 
@@ -103,15 +102,14 @@ def groups(request):
     values = {"org": org, "groups": list(org.groups.values()), "levels": GROUP_LEVELS, "error": None, "form": {}}
     if request.method == "POST":
         values["form"] = {k: request.POST.get(k, "")[:2000] for k in ("name", "permission", "members", "packages")}
-        try:
+
+        def create():
             group = orgs.create_group(org, request.POST.get("name", ""), request.POST.get("permission", "read"))
             _group_form(request, org, group)
-        except (InvalidName, PublishError) as exc:
-            request.response.status = form_error_status(exc)
-            values["error"] = str(exc)
-            return values
-        request.session.flash(f"Group {group.name} saved.")
-        return HTTPFound(location=request.resource_url(org, "groups", group.name))
+            request.session.flash(f"Group {group.name} saved.")
+            return HTTPFound(location=request.resource_url(org, "groups", group.name))
+
+        return form_outcome(request, values, create)
     return values
 
 
@@ -124,7 +122,8 @@ def group_page(request, org, name):
     if request.method == "POST":
         action = request.POST.get("action", "save")
         root = root_factory(request)
-        try:
+
+        def change():
             if action == "save":
                 _group_form(request, org, group)
             elif action == "remove_member":
@@ -137,12 +136,10 @@ def group_page(request, org, name):
                 return HTTPFound(location=request.resource_url(org, "groups"))
             else:
                 raise PublishError(f"unknown action {action!r}")
-        except (InvalidName, PublishError) as exc:
-            request.response.status = form_error_status(exc)
-            values["error"] = str(exc)
-            return values
-        request.session.flash(f"Group {group.name} saved.")
-        return HTTPFound(location=request.resource_url(org, "groups", group.name))
+            request.session.flash(f"Group {group.name} saved.")
+            return HTTPFound(location=request.resource_url(org, "groups", group.name))
+
+        return form_outcome(request, values, change)
     return values
 
 
@@ -153,7 +150,8 @@ def org_settings(request):
     if request.method == "POST":
         action = request.POST.get("action", "")
         root = root_factory(request)
-        try:
+
+        def change():
             if action == "add_owner":
                 orgs.add_org_owner(root, org, request.POST.get("login", ""))
             elif action == "remove_owner":
@@ -167,12 +165,10 @@ def org_settings(request):
                 return HTTPFound(location=request.route_url("dashboard"))
             else:
                 raise PublishError(f"unknown action {action!r}")
-        except (InvalidName, PublishError) as exc:
-            request.response.status = form_error_status(exc)
-            values["error"] = str(exc)
-            return values
-        request.session.flash("Saved.")
-        return HTTPFound(location=request.resource_url(org, "settings"))
+            request.session.flash("Saved.")
+            return HTTPFound(location=request.resource_url(org, "settings"))
+
+        return form_outcome(request, values, change)
     return values
 
 

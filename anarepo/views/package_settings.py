@@ -6,11 +6,10 @@ from pyramid.view import view_config
 
 from .. import orgs
 from ..db import root_factory
-from ..names import InvalidName
 from ..publish import PublishError, remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
-from .helpers import form_error_status
+from .helpers import form_outcome
 from .pages import package_tabs
 
 SECTIONS = ("collaborators", "admin")
@@ -69,16 +68,14 @@ def package_settings(request):
     })
     if request.method == "POST":
         action = request.POST.get("action", "")
-        try:
-            message = _apply(request, package, section, action)
-        except (InvalidName, PublishError) as exc:
-            request.response.status = form_error_status(exc)
-            values["error"] = str(exc)
-            return values
-        request.session.flash(message)
-        if action == "delete":
-            return HTTPFound(location=request.resource_url(owner))
-        return HTTPFound(location=request.resource_url(package, "settings", section))
+
+        def change():
+            request.session.flash(_apply(request, package, section, action))
+            if action == "delete":
+                return HTTPFound(location=request.resource_url(owner))
+            return HTTPFound(location=request.resource_url(package, "settings", section))
+
+        return form_outcome(request, values, change)
     return values
 
 

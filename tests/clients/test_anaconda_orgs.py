@@ -11,24 +11,15 @@ import pytest
 from tests.clients.anaconda_builders import conda_tar_bz2
 from tests.clients.anaconda_cli import AnacondaCli
 
-from anarepo.testing import DEFAULT_PASSWORD, AppHarness, LiveServer, make_settings
+from anarepo.testing import DEFAULT_PASSWORD, served_app
 
 pytestmark = pytest.mark.clients
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from anarepo import main
-
-    harness = AppHarness(main({}, **make_settings(tmp_path_factory.mktemp("orgs-server"))))
-    harness.make_user("alice")
-    harness.make_user("bob")
-    harness.make_user("carol")
-    harness.make_org("acme", "alice")
-    live = LiveServer(harness.wsgi_app).start()
-    yield harness, live
-    live.stop()
-    harness.close()
+    with served_app(tmp_path_factory.mktemp("orgs-server"), ["alice", "bob", "carol"], {"acme": "alice"}) as served:
+        yield served
 
 
 def cli_for(server, tmp_path_factory, login):

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anarepo import main
-from anarepo.testing import DEFAULT_PASSWORD, AppHarness, LiveServer, make_settings
-from tests.builders import ENVIRONMENT, notebook, project_archive, r_package
+from anarepo.testing import DEFAULT_PASSWORD, served_app
+from tests.builders import ENVIRONMENT, notebook, r_package
 
 pytestmark = pytest.mark.clients
 BIN = Path(sys.executable).parent
@@ -21,14 +20,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    harness = AppHarness(main({}, **make_settings(tmp_path_factory.mktemp("server"))))
-    harness.make_user("alice")
-    harness.make_user("bob")
-    harness.make_org("acme", "alice")
-    live = LiveServer(harness.wsgi_app).start()
-    yield harness, live
-    live.stop()
-    harness.close()
+    with served_app(tmp_path_factory.mktemp("server"), ["alice", "bob"], {"acme": "alice"}) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
