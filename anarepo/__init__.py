@@ -16,6 +16,7 @@ from pyramid.settings import aslist  # noqa: E402
 
 from .db import close_at_exit, ensure_root, get_db, prepare_file_storage_dirs
 from .middleware import TokenPrefixMiddleware
+from .replay import ReplayMiddleware
 from .settings import with_defaults
 
 
@@ -57,4 +58,7 @@ def main(global_config=None, **settings):
     config = make_config(settings)
     app = config.make_wsgi_app()
     finish_startup(app.registry)
-    return TokenPrefixMiddleware(app, subdomains=app.registry.settings["anarepo.subdomains"])
+    settings = app.registry.settings
+    replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
+                              max_age=float(settings["anarepo.replay.max_age"]))
+    return TokenPrefixMiddleware(replay, subdomains=settings["anarepo.subdomains"])

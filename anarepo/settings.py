@@ -15,6 +15,10 @@
 ``anarepo.disabled_plugins``        entry-point plugin names not to load
 ``anarepo.argon2.time_cost``        argon2 cost (library default)
 ``anarepo.argon2.memory_cost``      argon2 memory in KiB (library default)
+``anarepo.replay.max_bytes``        memory for replayed public index answers
+                                    (256 MiB; 0 turns replay off)
+``anarepo.replay.max_age``          seconds a replayable answer is trusted at
+                                    most (5; see anarepo/replay.py)
 ==================================  =========================================
 """
 from __future__ import annotations
@@ -31,6 +35,8 @@ DEFAULTS = {
     "anarepo.autoevolve": "true",
     "anarepo.includes": "",
     "anarepo.disabled_plugins": "",
+    "anarepo.replay.max_bytes": str(256 << 20),
+    "anarepo.replay.max_age": "5",
     # transactions: explicit manager, 4xx/5xx never commit, ConflictError retried
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     "tm.commit_veto": "pyramid_tm.default_commit_veto",

@@ -15,7 +15,6 @@ Package files and shards are immutable; indexes get a short max-age.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import threading
 from collections import OrderedDict
@@ -24,7 +23,9 @@ from pyramid.authorization import Allow, Everyone
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
+from ...bodies import body_iter
 from ...downloads import count_download
+from ...replay import mark_replayable
 
 from ...security.permissions import P
 from ...security.policy import app_root
@@ -257,16 +258,12 @@ def index_response(request, etag, mtime, vis, body_fn, content_type):
     if not_modified(request, etag, mtime):
         return Response(status=304, headers=headers)
     body = body_fn()
+    if vis == "p":
+        mark_replayable(request, body)
     response = Response(content_type=content_type, charset=None)
     response.headers.update(headers)
-    wrapper = request.environ.get("wsgi.file_wrapper")
-    if wrapper is not None and len(body) > 1 << 20:
-        # waitress sends a file-like body straight from it instead of copying it
-        # into its (disk-overflowing) output buffer
-        response.app_iter = wrapper(io.BytesIO(body), 1 << 20)
-        response.content_length = len(body)
-    else:
-        response.body = body
+    response.app_iter = body_iter(request.environ, body)
+    response.content_length = len(body)
     return response
 
 
@@ -367,6 +364,8 @@ def shard_view(context, request):
     response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
     response.etag = context.__name__.split(".", 1)[0]
     response.cache_control = immutable(context.package)
+    if context.package.access == "public":
+        mark_replayable(request, context.data)
     return response
 
 

@@ -16,7 +16,9 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from webob.acceptparse import create_accept_header
 
+from ...bodies import body_iter
 from ...middleware import ORIGINAL_PATH
+from ...replay import mark_replayable
 from ...security.permissions import P
 from . import render
 from .cache import make_page, page_cache
@@ -110,7 +112,9 @@ def page_response(request, page, restricted: bool) -> Response:
     if gzip_ok:
         headers.append(("Content-Encoding", "gzip"))
     headers.append(("Content-Length", str(len(body))))
-    return Response(body=body, headerlist=headers)
+    if not restricted:
+        mark_replayable(request, body)
+    return Response(app_iter=body_iter(request.environ, body), headerlist=headers)
 
 
 @view_config(route_name=ROUTE, context=SimpleRoot, request_method=("GET", "HEAD"), permission=P.VIEW)
