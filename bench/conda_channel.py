@@ -148,11 +148,16 @@ def get(conn, path, headers=None):
     return resp.status, t1 - t0, t2 - t0, body, resp
 
 
-def measure(port: int, path: str, warm_runs: int = 10) -> dict:
+def measure(port: int, path: str, warm_runs: int = 10, warm_up: int = 20) -> dict:
+    """Cold: the first request.  Warm: the median of ``warm_runs`` after ``warm_up``
+    unmeasured ones (both processes' allocators settle on multi-megabyte bodies
+    only after a few rounds; a running server is always warm)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     status, ttfb, total, body, resp = get(conn, path)
     assert status == 200, (status, path)
     cold = {"ttfb": ttfb, "total": total, "mbps": len(body) / total / 1e6}
+    for _ in range(warm_up):
+        get(conn, path)
     runs = [get(conn, path) for _ in range(warm_runs)]
     ttfbs = [r[1] for r in runs]
     totals = [r[2] for r in runs]
