@@ -19,6 +19,7 @@ import zstandard
 from ...versions import version_key
 
 SHARD_ZSTD_LEVEL = 16
+SHARD_INDEX_ZSTD_LEVEL = 1
 
 
 def dumps(value) -> bytes:
@@ -98,7 +99,9 @@ def shard_index(subdir: str, hashes, created: float) -> bytes:
         "info": {"subdir": subdir, "base_url": "", "shards_base_url": "./shards/", "created_at": iso(created)},
         "shards": dict(hashes),
     }
-    return zstandard.ZstdCompressor(level=3).compress(msgpack.packb(doc, use_bin_type=True))
+    # level 1: the bulk is sha256 digests, which no level compresses, and this
+    # document is rendered on the first request after every upload
+    return zstandard.ZstdCompressor(level=SHARD_INDEX_ZSTD_LEVEL).compress(msgpack.packb(doc, use_bin_type=True))
 
 
 def channeldata(subdirs, entries) -> bytes:
