@@ -15,10 +15,11 @@ For channels of 1k, 10k and 50k package files (default; ``--sizes``), in one run
 * serves the database with waitress in a subprocess and measures over HTTP
   (keep-alive, one client): time to first byte and throughput of
   ``repodata.json`` and ``.zst``, cold (first request after start) and warm
-  (median of 10), the latency of a ``304`` (median of 200), and the shard
+  (median of 30 after 20 unmeasured, best of 3 rounds), the latency of a ``304`` (median of 200), and the shard
   index size;
 * nginx (Debian, ``sendfile on``) serving the very same repodata bytes, with the
-  same client.
+  same client; and a trivial WSGI app under waitress serving them too (the
+  ceiling of anything running on waitress).
 
 Setup once: ``apt-get install -y nginx-light``.  Run::
 
@@ -148,23 +149,37 @@ def get(conn, path, headers=None):
     return resp.status, t1 - t0, t2 - t0, body, resp
 
 
-def measure(port: int, path: str, warm_runs: int = 10, warm_up: int = 20) -> dict:
-    """Cold: the first request.  Warm: the median of ``warm_runs`` after ``warm_up``
-    unmeasured ones (both processes' allocators settle on multi-megabyte bodies
-    only after a few rounds; a running server is always warm)."""
+ROUNDS = 3
+
+
+def measure(port: int, path: str, warm_runs: int = 30, warm_up: int = 20) -> dict:
+    """Cold: the first request, from this process.  Warm: the median of
+    ``warm_runs`` after ``warm_up`` unmeasured ones, best of ``ROUNDS``, each from a fresh client process
+    (this one holds a large heap after loading the channel, which slows its
+    reading of multi-megabyte bodies by several times; a separate client treats
+    every server alike)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     status, ttfb, total, body, resp = get(conn, path)
     assert status == 200, (status, path)
+    conn.close()
     cold = {"ttfb": ttfb, "total": total, "mbps": len(body) / total / 1e6}
+    rounds = []
+    for _ in range(ROUNDS):  # the best of a few rounds: this VM's neighbours come and go
+        out = subprocess.run([sys.executable, __file__, "--client", str(port), path, str(warm_runs), str(warm_up)],
+                             capture_output=True, text=True, check=True).stdout
+        rounds.append(json.loads(out))
+    ttfb, total = min(rounds, key=lambda r: r[1])
+    warm = {"ttfb": ttfb, "total": total, "mbps": len(body) / total / 1e6}
+    return {"cold": cold, "warm": warm, "bytes": len(body), "etag": resp.headers.get("ETag"), "body": body}
+
+
+def client(port: int, path: str, warm_runs: int, warm_up: int) -> None:
+    """``--client``: print the median TTFB and total time of warm GETs as JSON."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     for _ in range(warm_up):
         get(conn, path)
     runs = [get(conn, path) for _ in range(warm_runs)]
-    ttfbs = [r[1] for r in runs]
-    totals = [r[2] for r in runs]
-    warm = {"ttfb": statistics.median(ttfbs), "total": statistics.median(totals),
-            "mbps": len(body) / statistics.median(totals) / 1e6}
-    conn.close()
-    return {"cold": cold, "warm": warm, "bytes": len(body), "etag": resp.headers.get("ETag"), "body": body}
+    print(json.dumps([statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)]))
 
 
 def not_modified_latency(port: int, path: str, etag: str, runs: int = 200) -> float:
@@ -245,6 +260,38 @@ def nginx_figures(workdir: Path, files: dict) -> dict:
         proc.wait(timeout=10)
 
 
+STATIC_WAITRESS = """
+import sys
+from waitress import serve
+sys.path.insert(0, {repo!r})
+from anarepo.bodies import body_iter
+bodies = {{name: open(path, "rb").read() for name, path in {files!r}.items()}}
+def app(environ, start_response):
+    body = bodies[environ["PATH_INFO"].rsplit("/", 1)[-1]]
+    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+    return body_iter(environ, body)
+serve(app, host="127.0.0.1", port={port}, threads=4, _quiet=True, outbuf_overflow=64 << 20)
+"""
+
+
+def bare_waitress_figures(workdir: Path, files: dict) -> dict:
+    """The same bytes from a trivial WSGI app under waitress, with the same settings
+    and zero-copy body as anarepo: the ceiling of any app on this server."""
+    paths = {}
+    for name, body in files.items():
+        paths[name] = str(workdir / f"bare-{name}")
+        Path(paths[name]).write_bytes(body)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", STATIC_WAITRESS.format(repo=str(HERE.parent), files=paths,
+                                                                         port=port)])
+    try:
+        wait_port(port)
+        return {name: measure(port, f"/{SUBDIR}/{name}") for name in files}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def rattler_figures(channel_dir: Path, fn: str, data: bytes) -> dict:
     from rattler.index import index_fs
 
@@ -290,13 +337,15 @@ def run_size(n: int, base: Path) -> dict:
         server.wait(timeout=30)
     static = nginx_figures(workdir, {"repodata.json": ours["repodata.json"]["body"],
                                      "repodata.json.zst": ours["repodata.json.zst"]["body"]})
+    bare = bare_waitress_figures(workdir, {"repodata.json": ours["repodata.json"]["body"],
+                                           "repodata.json.zst": ours["repodata.json.zst"]["body"]})
     rattler = rattler_figures(channel_dir, fn, data)
     med = lambda key: statistics.median(u[key] for u in uploads)  # noqa: E731
     return {
         "n": n, "built": built, "imported": imported, "commit": med("commit"), "visible_shards": med("shards"),
         "render_json": med("json"), "render_zst": med("zst"), "json_bytes": uploads[-1]["json_bytes"],
         "zst_bytes": uploads[-1]["zst_bytes"], "ours": ours, "shard_index_bytes": shard_index["bytes"],
-        "shard_index_ttfb": shard_index["warm"]["ttfb"], "static": static, "rattler": rattler,
+        "shard_index_ttfb": shard_index["warm"]["ttfb"], "static": static, "bare": bare, "rattler": rattler,
     }
 
 
@@ -318,7 +367,7 @@ def report(r: dict) -> None:
     print(f"  rattler index_fs: full index {rat['full']:.2f} s; adding the same one file {rat['one_more']:.2f} s")
     print(f"  shard index size                {r['shard_index_bytes']:,} bytes (warm TTFB {ms(r['shard_index_ttfb'])})")
     print("  HTTP, one keep-alive client        TTFB cold   total cold   TTFB warm   total warm   MB/s warm")
-    for who, figures in (("anarepo", r["ours"]), ("nginx", r["static"])):
+    for who, figures in (("anarepo", r["ours"]), ("nginx", r["static"]), ("waitress", r["bare"])):
         for name in ("repodata.json", "repodata.json.zst"):
             f = figures.get(name)
             if not f:
@@ -328,7 +377,8 @@ def report(r: dict) -> None:
     if r["static"]:
         for name in ("repodata.json", "repodata.json.zst"):
             ratio = r["ours"][name]["warm"]["mbps"] / r["static"][name]["warm"]["mbps"]
-            print(f"    warm throughput anarepo/nginx {name}: {ratio:.2f}×")
+            bare = r["bare"][name]["warm"]["mbps"] / r["static"][name]["warm"]["mbps"]
+            print(f"    warm throughput anarepo/nginx {name}: {ratio:.2f}×  (bare waitress app/nginx: {bare:.2f}×)")
     print(f"  304 latency (median of 200): anarepo {ms(r['ours']['304'])}"
           + (f", nginx {ms(r['static']['304'])}" if r["static"] else ""))
 
@@ -336,7 +386,11 @@ def report(r: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--client", nargs=4, metavar=("PORT", "PATH", "RUNS", "WARM_UP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client:
+        port, path, runs, warm_up = args.client
+        return client(int(port), path, int(runs), int(warm_up))
     base = Path(tempfile.mkdtemp(prefix="conda-bench-"))
     base.chmod(0o755)
     results = []

@@ -121,6 +121,7 @@ serve(app, sockets=[sock], threads=int(threads), _quiet=True, connection_limit=1
 STATIC_WAITRESS = """
 import gzip, socket, sys
 from waitress import serve
+from anarepo.bodies import body_iter  # the same zero-copy body anarepo sends
 pages = {}
 for kind, path, ctype in (("html", sys.argv[2], "text/html"), ("json", sys.argv[3], "application/vnd.pypi.simple.v1+json")):
     body = open(path, "rb").read()
@@ -133,7 +134,7 @@ def app(environ, start_response):
         headers.append(("Content-Encoding", "gzip"))
     headers.append(("Content-Length", str(len(body))))
     start_response("200 OK", headers)
-    return [body]
+    return body_iter(environ, body)
 serve(app, sockets=[socket.socket(fileno=int(sys.argv[1]))], threads=int(sys.argv[4]), _quiet=True,
       send_bytes=int(sys.argv[5]))
 """
