@@ -160,7 +160,7 @@ def publish(
         owner.ensure_label(label)
     package.add_type(ptype.name)
     package.modified = utcnow()
-    package_changed(registry, package, request)
+    package_changed(registry, package, request, added=dist if existing is None else None)
     return dist
 
 

@@ -104,8 +104,10 @@ class PypiType(PackageType):
         return None
 
     def package_changed(self, event, registry) -> None:
-        from .index import sync_package
+        from .index import add_distribution, sync_package
 
+        if event.added is not None and add_distribution(event.package, event.added):
+            return
         sync_package(event.package, removed=event.removed, previous_owner=event.previous_owner)
 
     def install_hints(self, request, package, label: str = "main"):

@@ -2,7 +2,8 @@
 
 ``sync_package`` runs inside the writing transaction (upload, removal, label,
 access, yank or transfer) and touches only the index records of that one
-package: it rebuilds the package's file records from its distributions and
+package (an upload of one more file into an indexed project only adds that
+file's record: ``add_distribution``): it rebuilds the package's file records from its distributions and
 replaces, per label, the records it owns in the project's state.  Pages are
 rendered from this state and cached by ``revision`` (see ``cache.py``); no
 request walks an owner.
@@ -169,6 +170,28 @@ def sync_package(package, removed: bool = False, previous_owner=None) -> None:
         records = package_records(package)
         if records or owner_index(current) is not None:
             _replace(current, package_key(package.name), normalize(package.name), records, package)
+
+
+def add_distribution(package, dist) -> bool:
+    """The common upload, one new file in a project already indexed in the file's
+    labels with the package's current access: add its record alone, instead of
+    re-reading every file of the package.  False (nothing written) when any of
+    that does not hold; the caller then runs :func:`sync_package`."""
+    if dist.type != TYPE_NAME or "/" in dist.basename:
+        return False
+    index = owner_index(package.owner)
+    pkey, project = package_key(package.name), normalize(package.name)
+    entry = index.packages.get(pkey) if index is not None else None
+    if entry is None or entry[0] != project or not set(dist.labels) <= set(entry[1]):
+        return False
+    pindexes = [project_index(package.owner, label, project) for label in dist.labels]
+    if any(p is None or p.access.get(pkey) != package.access or dist.basename in p.files for p in pindexes):
+        return False
+    record = file_record(dist, pkey)
+    for pindex in pindexes:
+        pindex.files[dist.basename] = record
+        pindex.revision = new_revision()
+    return True
 
 
 def _replace(owner, pkey: str, project: str | None, records: dict, package) -> None:
