@@ -1,6 +1,4 @@
 """The ``anarepo`` console script, run as a real subprocess on a real .ini."""
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

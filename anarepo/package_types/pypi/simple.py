@@ -124,7 +124,7 @@ def simple_root(context, request):
     content_type = negotiate(request)
     lindex = label_index(context.owner, context.label)
     if lindex is None:
-        projects, hidden, revision = [], (), ""
+        hidden, revision = (), ""
     else:
         hidden = tuple(
             project for project, pkeys in lindex.restricted.items()
