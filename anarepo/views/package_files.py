@@ -1,14 +1,17 @@
 """The Files tab of a package page: files grouped by version (expandable),
-checkboxes, Delete of files and Actions → Remove of versions.
+checkboxes, Delete of files and Actions → Remove of versions, and for PyPI
+files Actions → Yank / Unyank (PEP 592) with an optional reason.
 
-Both ask for the account name (the package owner's login) in a dialog, or on a
-confirmation page when JavaScript is off; there is no undo.
+Delete and Remove ask for the account name (the package owner's login) in a
+dialog, or on a confirmation page when JavaScript is off; there is no undo.
+Yanking is undone by unyanking, so it asks nothing.
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
+from ..names import check_text
 from ..publish import NotFound, PublishError, remove_distribution, remove_release
 from ..resources.packages import Package
 from ..security.permissions import P
@@ -49,6 +52,8 @@ def files_action(request):
     owner = package.owner
     action = request.POST.get("action", "")
     back = request.resource_url(package, "files")
+    if action in ("yank", "unyank"):
+        return _yank(request, package, action, back)
     if action == "delete":
         targets = _selected_files(package)(request.POST.getall("file"))
         items = [f"{d.version}/{d.basename}" for d in targets]
@@ -85,6 +90,27 @@ def files_action(request):
         else:
             remove_release(request.registry, target, request)
     request.session.flash(f"Removed {', '.join(items)}.")
+    return HTTPFound(location=back)
+
+
+def _yank(request, package, action, back):
+    from ..package_types.pypi.yank import MAX_REASON, set_yanked
+
+    targets = _selected_files(package)(request.POST.getall("file"))
+    reason = None
+    if action == "yank":
+        reason = check_text(request.POST.get("reason", "").strip(), "reason", MAX_REASON)
+    error = None if targets else "Select at least one file first."
+    if error is None:
+        try:
+            set_yanked(request.registry, package, targets, reason, request)
+        except ValueError as exc:
+            error = f"{exc}."
+    if error is not None:
+        request.response.status = 400
+        return files_values(request, package, error=error)
+    verb = "Yanked" if action == "yank" else "Unyanked"
+    request.session.flash(f"{verb} {', '.join(d.basename for d in targets)}.")
     return HTTPFound(location=back)
 
 

@@ -2,7 +2,9 @@
 walked in Chromium as a person would, with the outcome checked through the API."""
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 
 from playwright.sync_api import expect
 
@@ -233,3 +235,23 @@ def test_owner_files_tab_deletes_selected_files(site, as_user):
     assert "Deleted sheets/1/rows-1.csv" in " ".join(flash(page))
     files = site.api("/api/package/alice/sheets")[1]["files"]
     assert [f["basename"] for f in files] == ["rows-2.csv"]
+
+
+def test_yank_a_pypi_file_from_the_files_tab(site, as_user):
+    from anarepo.package_types.pypi import builders
+
+    wheel, data = builders.wheel("yankme", "1.0")
+    site.app.upload("alice", wheel, data)
+    page = as_user("alice")
+    page.goto(site.url + "/alice/yankme/files")
+    page.get_by_label(f"Select {wheel}").check()
+    page.get_by_label("Yank reason").fill("bad build")
+    page.locator("details.actions summary").click()
+    page.get_by_role("button", name="Yank", exact=True).click()
+    page.wait_for_load_state()
+    assert f"Yanked {wheel}." in " ".join(flash(page))
+    expect(page.locator("tbody tr", has_text=wheel).locator(".badge", has_text="yanked")).to_be_visible()
+    shot(page, "files-yanked")
+    with urllib.request.urlopen(urllib.request.Request(
+            site.url + "/pypi/alice/simple/yankme/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})) as r:
+        assert json.load(r)["files"][0]["yanked"] == "bad build"

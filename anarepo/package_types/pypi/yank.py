@@ -1,4 +1,6 @@
-"""Yanking (PEP 592) through the API: a file or all the PyPI files of a release.
+"""Yanking (PEP 592): a file or all the PyPI files of a release.
+
+The web Files tab (``views/package_files.py``) uses :func:`set_yanked` too.
 
 ``POST /api/yank/<owner>/<package>/<version>[/<basename>]`` with an optional
 reason (JSON ``{"reason": "..."}``, a form field or ``?reason=``) yanks;
@@ -66,6 +68,17 @@ def _targets(request):
     return package, dists
 
 
+def set_yanked(registry, package, dists, reason: str | None, request=None) -> None:
+    """Yank ``dists`` with ``reason`` ("" for none), or unyank them with None;
+    the index follows in the same transaction."""
+    for dist in dists:
+        if dist.type != "pypi":
+            raise ValueError(f"{dist.basename} is not a PyPI file; only those can be yanked")
+    for dist in dists:
+        dist.yanked = reason
+    package_changed(registry, package, request)
+
+
 def _answer(dists):
     return {"files": [{"basename": d.basename, "version": d.version, "yanked": d.yanked is not None,
                        "yanked_reason": d.yanked} for d in dists]}
@@ -77,10 +90,7 @@ def _answer(dists):
              permission=NO_PERMISSION_REQUIRED, require_csrf=False)
 def yank(request):
     package, dists = _targets(request)
-    reason = _reason(request)
-    for dist in dists:
-        dist.yanked = reason
-    package_changed(request.registry, package, request)
+    set_yanked(request.registry, package, dists, _reason(request), request)
     return _answer(dists)
 
 
@@ -90,9 +100,7 @@ def yank(request):
              permission=NO_PERMISSION_REQUIRED, require_csrf=False)
 def unyank(request):
     package, dists = _targets(request)
-    for dist in dists:
-        dist.yanked = None
-    package_changed(request.registry, package, request)
+    set_yanked(request.registry, package, dists, None, request)
     return _answer(dists)
 
 
