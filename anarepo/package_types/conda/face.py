@@ -283,10 +283,14 @@ class SubdirDocs:
             rev = self.index.revision
             self.etag, self.mtime = f"{_oid(self.index)}.{rev.counter}.{self.vis}", rev.mtime
 
+    def _skip(self):
+        """Names of restricted packages this requester may not read."""
+        return set(self.index.restricted.keys()) - self.visible if len(self.index.restricted) else ()
+
     def _filtered(self, tree):
         if self.index is None:
             return []
-        skip = set(self.index.restricted.keys()) - self.visible if len(self.index.restricted) else ()
+        skip = self._skip()
         if not skip:
             return tree.items()
         return ((name, value) for name, value in tree.items() if name not in skip)
@@ -303,8 +307,20 @@ class SubdirDocs:
         return self.cache.get(("repodata.zst", self.etag), lambda: render.compress(self.repodata(), level))
 
     def shard_index(self) -> bytes:
-        hashes = self._filtered(self.index.shard_hashes) if self.index is not None else ()
-        return self.cache.get(("shards", self.etag), lambda: render.shard_index(self.subdir, hashes, self.mtime or 0))
+        def build():
+            if self.index is None:
+                return render.shard_index(self.subdir, [], 0)
+            if self.index.shard_entries is None:  # not rewritten since the upgrade: encode here
+                pairs = self._filtered(self.index.shard_hashes)
+                entries = [render.shard_entry(name, digest) for name, digest in pairs]
+            elif self._skip():
+                skip = self._skip()
+                entries = [entry for name, entry in self.index.shard_entries.items() if name not in skip]
+            else:
+                entries = list(self.index.shard_entries.values())
+            return render.shard_index(self.subdir, entries, self.mtime or 0)
+
+        return self.cache.get(("shards", self.etag), build)
 
     def respond(self, body_fn, content_type):
         return index_response(self.request, self.etag, self.mtime, self.vis, body_fn, content_type)

@@ -11,6 +11,7 @@ Shape (one :class:`CondaChannel` per owner, kept as ``owner.conda_channel``)::
     SubdirIndex.buckets    name -> Bucket (records, file locations, shards)
                .frags      name -> JSON fragments (see render.fragments)
                .shard_hashes name -> sha256 of the current shard
+               .shard_entries name -> that pair msgpack-encoded (render.shard_entry)
                .by_hash    shard hex -> name (current and a few previous shards)
                .restricted name -> package key
                .revision   Revision (conflict-free counter + time of change)
@@ -67,12 +68,15 @@ class Bucket(Persistent):
 
 
 class SubdirIndex(Persistent):
+    shard_entries = None  # absent from indexes written before it existed: see entries_for()
+
     def __init__(self, name: str):
         self.name = name
         self.revision = Revision()
         self.buckets = OOBTree()
         self.frags = OOBTree()
         self.shard_hashes = OOBTree()
+        self.shard_entries = OOBTree()
         self.by_hash = OOBTree()
         self.restricted = OOBTree()
 
@@ -183,6 +187,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         bucket.shards, bucket.shard_hex = shards, digest.hex()
         sub.by_hash[digest.hex()] = name
         sub.shard_hashes[name] = digest
+        entries_for(sub)[name] = render.shard_entry(name, digest)
     if restricted:
         sub.restricted[name] = key
     elif was_restricted:
@@ -191,12 +196,21 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
     return True
 
 
+def entries_for(sub: SubdirIndex) -> OOBTree:
+    """The pre-encoded shard index entries, built once from ``shard_hashes`` for
+    an index written before they were kept (the first write after an upgrade)."""
+    if sub.shard_entries is None:
+        sub.shard_entries = OOBTree({name: render.shard_entry(name, digest)
+                                     for name, digest in sub.shard_hashes.items()})
+    return sub.shard_entries
+
+
 def _drop_bucket(sub: SubdirIndex, name: str) -> bool:
     bucket = sub.buckets.get(name)
     if bucket is None:
         return False
     del sub.buckets[name]
-    for tree in (sub.frags, sub.shard_hashes, sub.restricted):
+    for tree in (sub.frags, sub.shard_hashes, entries_for(sub), sub.restricted):
         if name in tree:
             del tree[name]
     for old in bucket.shards:

@@ -229,3 +229,22 @@ def test_conda_downloads_are_counted(app, testapp):
     with app.root() as root:
         (dist,) = root.owners["counter"].packages["counted"].distributions()
         assert dist.downloads() == 3
+
+
+def test_indexes_from_before_pre_encoded_shard_entries_still_serve_and_heal(app, testapp, channel):
+    from anarepo.package_types.conda.index import get_channel, label_index, subdir_index
+
+    url = "/conda/alice/noarch/repodata_shards.msgpack.zst"
+    current = testapp.get(url).body
+    with app.root() as root:  # as an index written by the previous release looks
+        sub = subdir_index(label_index(get_channel(root.owners["alice"]), "main"), "noarch")
+        sub.shard_entries = None
+        sub.revision.bump()
+    old = testapp.get(url).body
+    assert msgpack.unpackb(unzstd(old))["shards"] == msgpack.unpackb(unzstd(current))["shards"]
+    fn, data = build_package("other", "1.0")
+    publish_conda(app, "alice", fn, data)  # the first write rebuilds the entries
+    with app.root() as root:
+        sub = subdir_index(label_index(get_channel(root.owners["alice"]), "main"), "noarch")
+        assert sorted(sub.shard_entries.keys()) == sorted(sub.shard_hashes.keys()) == ["other", "tool"]
+    assert sorted(msgpack.unpackb(unzstd(testapp.get(url).body))["shards"]) == ["other", "tool"]
