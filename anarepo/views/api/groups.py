@@ -26,6 +26,12 @@ def _org(request, permission=None):
     return org
 
 
+def _org_group(request, permission=None):
+    """The organization (checked as :func:`_org` does) and its group named in the URL."""
+    org = _org(request, permission)
+    return org, orgs.get_group(org, request.matchdict["group"])
+
+
 def group_json(org, group, detail: bool = False) -> dict:
     data = {
         "name": group.name,
@@ -82,8 +88,7 @@ def remove_group(request):
 
 @api_view("api.group_members", "GET")
 def group_members(request):
-    org = _org(request)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request)
     root = request.root
     out = []
     for login in group.members:
@@ -94,8 +99,7 @@ def group_members(request):
 
 @api_view("api.group_member", "GET")
 def is_group_member(request):
-    org = _org(request)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request)
     if request.matchdict["login"].lower() not in group.members:
         raise NotFound(f"{request.matchdict['login']} is not a member of {org.login}/{group.name}")
     return empty(204)
@@ -103,24 +107,21 @@ def is_group_member(request):
 
 @api_view("api.group_member", "PUT")
 def add_group_member(request):
-    org = _org(request, P.MANAGE)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request, P.MANAGE)
     orgs.add_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
 
 @api_view("api.group_member", "DELETE")
 def remove_group_member(request):
-    org = _org(request, P.MANAGE)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request, P.MANAGE)
     orgs.remove_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
 
 @api_view("api.group_packages", "GET")
 def group_packages(request):
-    org = _org(request)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request)
     out = []
     for key in group.packages:
         package = org.packages.get(key)
@@ -131,16 +132,14 @@ def group_packages(request):
 
 @api_view("api.group_package", "PUT")
 def add_group_package(request):
-    org = _org(request, P.MANAGE)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request, P.MANAGE)
     orgs.add_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
 
 @api_view("api.group_package", "DELETE")
 def remove_group_package(request):
-    org = _org(request, P.MANAGE)
-    group = orgs.get_group(org, request.matchdict["group"])
+    org, group = _org_group(request, P.MANAGE)
     orgs.remove_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
