@@ -5,6 +5,8 @@ Web pages are Jinja2 templates with autoescaping; the API answers JSON with
 """
 from __future__ import annotations
 
+import os
+
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 
@@ -12,10 +14,15 @@ from ..middleware import ORIGINAL_SCRIPT_NAME
 from ..security.permissions import P
 
 
+#: The site's static files, by absolute path: an asset spec would go through
+#: pkg_resources, which cannot read a package imported by a foreign loader (pytest's
+#: assertion rewriter, a zip importer) and then answered 500 for every CSS/JS file.
+STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+
 def static_url(request, path: str) -> str:
     """Static assets never carry a path token (style pitfall 16)."""
     app_url = request.host_url + request.environ.get(ORIGINAL_SCRIPT_NAME, "")
-    return request.static_url(f"anarepo:static/{path}", _app_url=app_url)
+    return request.static_url(f"{STATIC_DIR}/{path}", _app_url=app_url)
 
 
 def add_template_globals(event: BeforeRender) -> None:
@@ -39,7 +46,7 @@ def _acting_owner(request):
 
 
 def includeme(config):
-    config.add_static_view("static", "anarepo:static", cache_max_age=3600)
+    config.add_static_view("static", STATIC_DIR, cache_max_age=3600)
     config.add_subscriber(add_template_globals, BeforeRender)
     config.include(".errors")
     config.include(".auth")
