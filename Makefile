@@ -23,7 +23,7 @@ system-deps:
 	scripts/install-system-packages.sh scripts/system-packages.txt
 
 test: $(STAMP) system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
