@@ -1,0 +1,90 @@
+"""A database written by an earlier release opens, evolves and serves what it served.
+
+``tests/fixtures/legacy/db-ddb27c0.tar.gz`` was made by ``make_legacy_db.py`` (beside
+it) with the code of commit ddb27c0: users, an organization, every package type,
+labels, private packages, a token.  It also records the body of every index document
+that release answered, anonymously and with the token.  Today's code must open it,
+run whatever evolve steps are pending, and answer the same index documents byte for
+byte (class paths are schema; moved classes keep import aliases).  API JSON may gain
+fields, never lose or change one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import webtest
+
+from anarepo import main
+from anarepo.testing import AppHarness, make_settings
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy" / "db-ddb27c0.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("legacy")
+    with tarfile.open(FIXTURE) as tar:
+        tar.extractall(workdir, filter="data")
+    record = json.loads((workdir / "documents.json").read_text())
+    harness = AppHarness(main({}, **make_settings(workdir)))
+    testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+    yield harness, testapp, record
+    harness.close()
+
+
+def _cases():
+    with tarfile.open(FIXTURE) as tar:
+        record = json.load(tar.extractfile("documents.json"))
+    return sorted(record["documents"])
+
+
+def _superset(old, new, where="$"):
+    """Every key and value of ``old`` is in ``new`` (lists element-wise)."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict), where
+        for key, value in old.items():
+            assert key in new, f"{where}.{key} is gone"
+            _superset(value, new[key], f"{where}.{key}")
+    elif isinstance(old, list):
+        assert isinstance(new, list) and len(new) == len(old), where
+        for i, (a, b) in enumerate(zip(old, new)):
+            _superset(a, b, f"{where}[{i}]")
+    else:
+        assert old == new, f"{where}: {old!r} became {new!r}"
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_the_earlier_release_documents_are_served_unchanged(legacy, case):
+    harness, testapp, record = legacy
+    who, path, headers = case.split(" ", 2)
+    headers = json.loads(headers)
+    if who == "alice":
+        headers["Authorization"] = f"token {record['token']}"
+    expected = record["documents"][case]
+    response = testapp.get(path, headers=headers, expect_errors=True)
+    assert response.status_int == expected["status"]
+    if path.startswith("/api/") and expected["status"] == 200:
+        _superset(json.loads(record["bodies"][case]), response.json)
+        return
+    assert response.content_type == expected["content_type"]
+    assert hashlib.sha256(response.body).hexdigest() == expected["sha256"], (
+        f"{case}: the document differs from what release ddb27c0 served for the same database")
+
+
+def test_every_stored_file_is_intact_and_evolve_steps_are_finished(legacy):
+    harness, testapp, record = legacy
+    seen = {}
+    with harness.root() as root:
+        assert not harness.registry.anarepo_evolve.pending(root)
+        for owner in root.owners.values():
+            for package in owner.packages.values():
+                for release in package.releases.values():
+                    for dist in release.files.values():
+                        with dist.blob.open("r") as handle:
+                            seen[f"{owner.login}/{package.name}/{release.version}/{dist.basename}"] = (
+                                hashlib.sha256(handle.read()).hexdigest())
+    assert seen == record["files"]
