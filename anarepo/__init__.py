@@ -14,7 +14,7 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 from pyramid.config import Configurator  # noqa: E402
 from pyramid.settings import aslist  # noqa: E402
 
-from .db import close_at_exit, ensure_root, get_db, prepare_file_storage_dirs
+from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
 from .middleware import TokenPrefixMiddleware
 from .replay import ReplayMiddleware
 from .settings import with_defaults
@@ -26,7 +26,7 @@ def make_config(settings: dict) -> Configurator:
     config.include("pyramid_retry")
     config.include("pyramid_tm")
     prepare_file_storage_dirs(settings.get("zodbconn.uri", ""))
-    config.include("pyramid_zodbconn")
+    config.include(include_zodb)
     db = get_db(config.registry)
     close_at_exit(db)
     secret, fresh = ensure_root(db)

@@ -17,16 +17,70 @@ from pyramid_zodbconn import get_connection
 ROOT_KEY = "anarepo"
 
 
+#: ``file://`` URI parameters naming the blob directory (``blobstorage_dir`` is
+#: zodburi's; it is read as the same native directory, same on-disk layout).
+BLOB_DIR_PARAMS = ("blob_dir", "blobstorage_dir")
+
+
+def _file_uri_parts(uri: str):
+    from urllib.parse import parse_qsl
+
+    path, _, query = uri[len("file://"):].partition("?")
+    return os.path.normpath(path), dict(parse_qsl(query))
+
+
 def prepare_file_storage_dirs(uri: str) -> None:
     """Create the directories a ``file://`` URI points into (``var/`` on first run)."""
-    from urllib.parse import parse_qs, urlsplit
-
     if not uri or not uri.startswith("file://"):
         return
-    parts = urlsplit(uri)
-    os.makedirs(os.path.dirname(parts.path) or ".", exist_ok=True)
-    for blob_dir in parse_qs(parts.query).get("blobstorage_dir", []):
-        os.makedirs(blob_dir, exist_ok=True)
+    path, params = _file_uri_parts(uri)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    for key in BLOB_DIR_PARAMS:
+        if params.get(key):
+            os.makedirs(params[key], exist_ok=True)
+
+
+def resolve_uri(uri: str):
+    """zodburi's resolver, except that ``file://`` with a blob directory opens a
+    FileStorage with *native* blob support.
+
+    zodburi wraps FileStorage in ZODB's legacy ``BlobStorage`` proxy, whose
+    ``tpc_abort`` empties the list of just-stored blobs after the commit lock
+    is released: an aborted (conflicting) transaction deletes the blob files of
+    another one that commits at the same time, and acknowledged uploads are lost
+    (``POSKeyError: No blob file``).  FileStorage's own blob support does the
+    same bookkeeping under its commit lock.  See docs/operations.md.
+    """
+    import zodburi
+
+    if not uri.startswith("file://"):
+        return zodburi.resolve_uri(uri)
+    path, params = _file_uri_parts(uri)
+    blob_dir = next((params.pop(key) for key in BLOB_DIR_PARAMS if params.get(key)), None)
+    if blob_dir is None:
+        return zodburi.resolve_uri(uri)
+    for key in BLOB_DIR_PARAMS + ("blobstorage_layout",):  # the directory keeps its layout
+        params.pop(key, None)
+    storage_kw = {k: int(params.pop(k)) for k in ("create", "read_only") if k in params}
+    from urllib.parse import urlencode
+
+    _, dbkw = zodburi.resolve_uri("memory://?" + urlencode(params))
+
+    def factory():
+        from ZODB.FileStorage import FileStorage
+
+        return FileStorage(path, blob_dir=blob_dir, **storage_kw)
+
+    return factory, dbkw
+
+
+def include_zodb(config) -> None:
+    """pyramid_zodbconn with :func:`resolve_uri` (``config.include(include_zodb)``)."""
+    from functools import partial
+
+    import pyramid_zodbconn
+
+    pyramid_zodbconn.includeme(config, db_from_uri=partial(pyramid_zodbconn.db_from_uri, resolve_uri=resolve_uri))
 
 
 def root_factory(request):

@@ -20,7 +20,7 @@ DEFAULT_PASSWORD = "correct-horse-battery"
 def make_settings(path, **extra) -> dict:
     data = path / "var"
     settings = {
-        "zodbconn.uri": f"file://{data}/Data.fs?blobstorage_dir={data}/blobs&connection_pool_size=8",
+        "zodbconn.uri": f"file://{data}/Data.fs?blob_dir={data}/blobs&connection_pool_size=8",
         "jinja2.undefined": "strict",
         "anarepo.site_name": "anarepo-test",
         **FAST_ARGON2,

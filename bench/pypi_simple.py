@@ -169,12 +169,10 @@ ZEO_CONF = """
 <zeo>
   address 127.0.0.1:{port}
 </zeo>
-<blobstorage 1>
+<filestorage 1>
+  path {dir}/Data.fs
   blob-dir {dir}/blobs
-  <filestorage>
-    path {dir}/Data.fs
-  </filestorage>
-</blobstorage>
+</filestorage>
 """
 
 

@@ -30,7 +30,7 @@ def served(ini):
     from anarepo import main
 
     app = main({"__file__": str(ini), "here": str(ini.parent)},
-               **{"zodbconn.uri": f"file://{ini.parent}/var/Data.fs?blobstorage_dir={ini.parent}/var/blobs"})
+               **{"zodbconn.uri": f"file://{ini.parent}/var/Data.fs?blob_dir={ini.parent}/var/blobs"})
     return app, webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
 
 
