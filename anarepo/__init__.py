@@ -24,6 +24,7 @@ def make_config(settings: dict) -> Configurator:
     settings = with_defaults(settings)
     config = Configurator(settings=settings, root_factory="anarepo.db.root_factory")
     config.include("pyramid_retry")
+    config.include(".retry")
     config.include("pyramid_tm")
     prepare_file_storage_dirs(settings.get("zodbconn.uri", ""))
     config.include(include_zodb)

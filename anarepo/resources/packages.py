@@ -8,14 +8,16 @@ from __future__ import annotations
 from BTrees.Length import Length
 from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
+from ZODB.POSException import ConflictError
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated, Everyone
 from ZODB.blob import Blob
 
 from ..clock import utcnow
 from ..names import RESERVED_VERSIONS
 from ..security.permissions import COLLABORATOR_PERMS, SITE_ADMIN, P, user_principal
-from ..versions import latest
+from ..versions import latest, version_key
 from .folder import Folder, locate
+from .merge import three_way_merge
 
 ACCESS_LEVELS = ("public", "authenticated", "private")
 
@@ -33,8 +35,43 @@ PACKAGE_TEXT_FIELDS = (
 )
 
 
+def _merge_types(old, committed, new):
+    """Only additions merge (the union, in the committed order); a side that
+    dropped a type (its last file removed) conflicts."""
+    old, committed, new = tuple(old or ()), tuple(committed or ()), tuple(new or ())
+    if not (set(old) <= set(committed) and set(old) <= set(new)):
+        raise ConflictError("package types removed on one side")
+    return committed + tuple(t for t in new if t not in committed)
+
+
+def _merge_latest(old, committed, new):
+    """Only additions merge (the later of the two); a side that lowered the
+    latest version (a release removed) conflicts."""
+    if old is not None and any(v is None or version_key(v) < version_key(old) for v in (committed, new)):
+        raise ConflictError("latest version lowered on one side")
+    return latest(v for v in (committed, new) if v is not None)
+
+
+def _merge_modified(old, committed, new):
+    return max(v for v in (committed, new) if v is not None)
+
+
+#: Package attributes that uploads change and that merge without losing a write.
+_PACKAGE_MERGES = {
+    "modified": _merge_modified,
+    "package_types": _merge_types,
+    "latest_version": _merge_latest,
+}
+
+
 class Package(Persistent):
-    """A named package of an owner; may hold files of several types."""
+    """A named package of an owner; may hold files of several types.
+
+    Uploads of different files into one package touch only BTrees and
+    ``Length`` counters below it, plus ``modified``, ``latest_version`` and
+    ``package_types`` here, which :meth:`_p_resolveConflict` merges: two uploads
+    into one package never conflict on the package object (issue 13).
+    """
 
     summary = description = license = license_url = license_family = ""
     home = dev_url = doc_url = source_git_url = ""
@@ -111,6 +148,9 @@ class Package(Persistent):
     def distributions(self):
         for release in self.releases.values():
             yield from release.files.values()
+
+    def _p_resolveConflict(self, old, committed, new):
+        return three_way_merge(old or {}, committed, new, _PACKAGE_MERGES)
 
 
 class Release(Persistent):

@@ -49,6 +49,7 @@ def includeme(config):
     config.add_static_view("static", STATIC_DIR, cache_max_age=3600)
     config.add_subscriber(add_template_globals, BeforeRender)
     config.include(".errors")
+    config.include(".failures")
     config.include(".auth")
     config.include(".account")
     config.include(".pages")

@@ -67,9 +67,9 @@ def test_failed_transfer_leaves_everything_as_it_was(sabotaged):
     token = harness.make_token("alice", "t")
     before = snapshot(harness, testapp, token)
     sabotage.armed = True
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        testapp.post_json("/api/package/acme/two/transfer", {"to_owner": "alice"},
-                          headers={"Authorization": f"token {token}"})
+    failed = testapp.post_json("/api/package/acme/two/transfer", {"to_owner": "alice"},
+                               headers={"Authorization": f"token {token}"}, status=500)
+    assert failed.json == {"error": "internal server error; the operators have the details in the log"}
     sabotage.armed = False
     assert snapshot(harness, testapp, token) == before
     # and when nothing fails, the same transfer goes through
@@ -85,8 +85,8 @@ def test_failed_org_deletion_leaves_everything_as_it_was(sabotaged):
     harness.make_token("alice", "org-token", org="acme")
     before = snapshot(harness, testapp, token)
     sabotage.armed, sabotage.fail_on = True, 2  # fail after the first package is gone
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        testapp.delete_json("/api/organizations/acme", {"confirm": "acme"}, headers={"Authorization": f"token {token}"})
+    testapp.delete_json("/api/organizations/acme", {"confirm": "acme"}, headers={"Authorization": f"token {token}"},
+                        status=500)
     sabotage.armed = False
     assert snapshot(harness, testapp, token) == before
     testapp.delete_json("/api/organizations/acme", {"confirm": "acme"}, headers={"Authorization": f"token {token}"},

@@ -134,3 +134,5 @@ def includeme(config):
     config.include(".fastpath")
     # databases that held wheels before this plugin indexed them (fresh ones skip it)
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")
+    # records BTree conflict resolution can order (two uploads into one project)
+    config.add_evolve_step("anarepo.package_types.pypi.index.comparable_records", "pypi.comparable-records")

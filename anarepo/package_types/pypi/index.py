@@ -34,6 +34,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ...clock import isoformat_z
+from ...resources.merge import fresh_revision, three_way_merge
 from ...names import package_key
 from .inspect import InvalidPackage, normalize, read_metadata
 
@@ -54,13 +55,23 @@ class StoredMetadata(Persistent):
         self.requires_python = requires_python
 
 
+def _merge_access(old, committed: dict, new: dict) -> dict:
+    return three_way_merge(old or {}, committed, new, {})
+
+
 class ProjectIndex(Persistent):
+    """Uploads of different files into one project add to ``files`` (a BTree) and
+    both renew ``revision``: the merge keeps both (a third revision)."""
+
     def __init__(self, name: str):
         self.name = name
         self.display_name = name
         self.files = OOBTree()
         self.access = {}
         self.revision = new_revision()
+
+    def _p_resolveConflict(self, old, committed, new):
+        return three_way_merge(old or {}, committed, new, {"revision": fresh_revision, "access": _merge_access})
 
 
 class LabelIndex(Persistent):
@@ -69,6 +80,9 @@ class LabelIndex(Persistent):
         self.projects = OOBTree()
         self.restricted = OOBTree()
         self.revision = new_revision()
+
+    def _p_resolveConflict(self, old, committed, new):
+        return three_way_merge(old or {}, committed, new, {"revision": fresh_revision})
 
 
 class OwnerIndex(Persistent):
@@ -119,6 +133,34 @@ def stored_metadata(dist) -> StoredMetadata | None:
     return meta
 
 
+class FileRecord(dict):
+    """One file's index record: a plain dict that can also be ordered.
+
+    BTree conflict resolution orders the values of keys both sides kept;
+    plain dicts cannot be ordered, so two uploads adding different files to one
+    project's ``files`` would conflict.  Records never change in place.
+    """
+
+    __slots__ = ()
+
+    def __lt__(self, other):
+        return repr(sorted(self.items())) < repr(sorted(other.items()))
+
+
+def comparable_records(root) -> int:
+    """Evolve step: store every kept record as a :class:`FileRecord`."""
+    count = 0
+    for owner in root.owners.values():
+        index = owner_index(owner)
+        for lindex in index.labels.values() if index is not None else ():
+            for pindex in lindex.projects.values():
+                for filename, record in list(pindex.files.items()):
+                    if type(record) is not FileRecord:
+                        pindex.files[filename] = FileRecord(record)
+                        count += 1
+    return count
+
+
 def file_record(dist, pkey: str) -> dict:
     """The index record of one file; memoized on the (cached) object while its
     stamp holds, so re-syncing a large package only rebuilds what changed."""
@@ -134,7 +176,7 @@ def file_record(dist, pkey: str) -> dict:
 def _build_record(dist, pkey: str) -> dict:
     meta = stored_metadata(dist)
     requires_python = (dist.attrs or {}).get("requires_python") or (meta.requires_python if meta else None)
-    return {
+    return FileRecord({
         "filename": dist.basename,
         "pkey": pkey,
         "version": dist.version,
@@ -144,7 +186,7 @@ def _build_record(dist, pkey: str) -> dict:
         "upload_time": isoformat_z(dist.upload_time),
         "yanked": dist.yanked,
         "metadata_sha256": meta.sha256 if meta is not None else None,
-    }
+    })
 
 
 def package_records(package) -> dict[str, dict[str, dict]]:

@@ -27,9 +27,10 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ...names import InvalidName
+from ...names import InvalidName, package_key
 from ...plugins import InvalidPackage
 from ...publish import Conflict, PublishError, publish
+from ...retry import queue_writer
 from ...security.permissions import P
 from ...storage import TooLarge, request_tmpdir, spool
 from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
@@ -218,6 +219,8 @@ def _finish(request, ptype, owner, context, fields, result, state):
     filetype = fields.get("filetype")
     if filetype and filetype in FILETYPES and filetype != info.attrs["packagetype"]:
         raise InvalidPackage(f"{filename}: filetype {filetype!r} does not match the file")
+    queue_writer(request, owner.login, package_key(package.name if package is not None else info.name))
+    package = _authorize(request, ptype, owner, name)  # again: it may have been created meanwhile
     package_name = package.name if package is not None else info.name
     ptype.check_placement(info, package_name, info.version, filename)
     if package is not None:

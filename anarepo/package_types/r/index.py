@@ -9,6 +9,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ...names import package_key
+from ...resources.merge import add_counts, three_way_merge
 from ...versions import version_key
 from .description import packages_entry
 
@@ -20,6 +21,9 @@ class RIndex(Persistent):
 
     def bump(self):
         self.revision += 1
+
+    def _p_resolveConflict(self, old, committed, new):
+        return three_way_merge(old or {}, committed, new, {"revision": add_counts})
 
 
 def index_of(owner, create: bool = False):

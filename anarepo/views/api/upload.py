@@ -8,7 +8,8 @@
   file part streams from ``wsgi.input`` into a blob temp file while md5, sha256
   and the size are computed; ``Content-Length``, ``Content-MD5`` and the staged
   sha256 must all agree.  Errors are S3-style XML (``<Error><Code>``), success
-  is 201.  pyramid_retry is told not to copy this body (:func:`retry_attempts`).
+  is 201.  pyramid_retry is told not to copy this body
+  (:func:`anarepo.retry.retry_attempts`).
 * ``/commit`` runs the type's ``inspect`` and ``check_placement`` on the stored
   file and publishes it atomically; a refused file leaves nothing behind.
 """
@@ -29,6 +30,7 @@ from ... import names, staging
 from ...db import open_root
 from ...plugins import InvalidPackage
 from ...publish import Conflict, check_labels, check_type_compatible, publish
+from ...retry import S3_PATH, queue_writer
 from ...security.permissions import P
 from ...storage import TooLarge, request_tmpdir, spool
 from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require, require_user
@@ -37,17 +39,8 @@ from .serialize import dist_json
 
 log = logging.getLogger(__name__)
 
-S3_PATH = "/api/s3upload/"
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_ATTRS_BYTES = 256 * 1024
-
-
-def retry_attempts(request):
-    """``retry.activate_hook``: one attempt for the upload POST, so pyramid_retry
-    does not copy a (possibly huge) body to make it seekable."""
-    if request.method == "POST" and request.path_info.startswith(S3_PATH):
-        return 1
-    return None
 
 
 def resolve_type(request, name):
@@ -221,6 +214,9 @@ def commit(request):
     except InvalidPackage:
         _drop_stage_later(request, raw)
         raise
+    queue_writer(request, owner.login, names.package_key(stage.package))
+    if staging.get_stage(root, raw) is None:  # committed (or dropped) meanwhile by a twin request
+        return _committed_twin(request, owner, stage, basename)
     attrs = {**stage.attrs, **(info.attrs or {})}
     # what the server read from the file wins over what the client says about it
     dependencies = info.dependencies if info.dependencies is not None else stage.dependencies
@@ -238,6 +234,19 @@ def commit(request):
     return data
 
 
+def _committed_twin(request, owner, stage, basename):
+    """The same upload id committed twice at once: the second answer is the
+    first one's file when it is there with the staged content, else 409."""
+    package = owner.get_package(stage.package)
+    release = package.releases.get(stage.version) if package is not None else None
+    dist = release.files.get(basename) if release is not None else None
+    if dist is None or dist.sha256 != stage.sha256_received:
+        raise Conflict("this upload id was committed or dropped by another request; stage the upload again")
+    data = dist_json(request, dist)
+    data["url"] = f"{request.application_url}/{dist.package.full_name}"
+    return data
+
+
 @api_view("api.upload_bad_path", "POST")
 def bad_upload_path(request):
     """A stage/commit path without its four parts: typically a basename with
@@ -249,9 +258,6 @@ def bad_upload_path(request):
 
 
 def includeme(config):
-    settings = config.registry.settings
-    if not settings.get("retry.activate_hook"):
-        settings["retry.activate_hook"] = retry_attempts
     config.add_route("api.stage", "/api/stage/{owner}/{package}/{version}/*basename")
     config.add_route("api.s3upload", S3_PATH + "{key}")
     config.add_route("api.commit", "/api/commit/{owner}/{package}/{version}/*basename")

@@ -7,7 +7,7 @@ from tests.clients.anaconda_builders import conda_tar_bz2, conda_v2
 
 from anarepo import staging
 from anarepo.clock import utcnow
-from anarepo.views.api.upload import retry_attempts
+from anarepo.retry import retry_attempts
 
 
 def _nothing_stored(app, owner="alice"):
@@ -180,4 +180,7 @@ def test_retry_hook_disables_body_copies_only_for_the_form_post(testapp):
 
     assert retry_attempts(R("POST", "/api/s3upload/abc")) == 1
     assert retry_attempts(R("POST", "/api/stage/a/b/1/x")) is None
-    assert testapp.app.app.registry.settings["retry.activate_hook"] is retry_attempts
+    from pyramid.path import DottedNameResolver
+
+    hook = testapp.app.app.registry.settings["retry.activate_hook"]
+    assert DottedNameResolver().maybe_resolve(hook) is retry_attempts

@@ -1,0 +1,105 @@
+"""Two transactions publishing different files into one package both commit.
+
+Each test opens two connections on the real FileStorage, publishes one file in
+each from the same starting state, and commits both: the second commit must
+resolve (``_p_resolveConflict``) instead of raising ``ConflictError``.
+"""
+from __future__ import annotations
+
+import io
+
+import pytest
+import transaction
+from ZODB.POSException import ConflictError
+
+from anarepo.package_types.pypi import builders
+from anarepo.publish import publish
+from anarepo.storage import blob_tmpdir, spool
+from anarepo.uploads import publish_upload
+from tests.conda_builders import build_package
+
+
+def _open(app):
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    conn = app.db.open(transaction_manager=tm)
+    return tm, conn, conn.root()["anarepo"]
+
+
+def _upload(app, root, filename, data):
+    spooled = spool(io.BytesIO(data), blob_tmpdir(app.db), max_size=1 << 30)
+    return publish_upload(app.registry, root.owners["alice"], spooled, filename, uploader="alice")
+
+
+def _both(app, first, second):
+    """Run ``first(root)`` and ``second(root)`` in two concurrent transactions; commit both."""
+    (tm1, c1, r1), (tm2, c2, r2) = _open(app), _open(app)
+    try:
+        first(r1)
+        second(r2)
+        tm1.commit()
+        tm2.commit()
+    finally:
+        c1.close()
+        c2.close()
+
+
+@pytest.fixture
+def alice(app):
+    app.make_user("alice")
+    name, data = builders.wheel("hot", "0.1")
+    app.upload("alice", name, data)  # the package and its indexes exist already
+    return app
+
+
+def test_two_wheels_into_one_project_do_not_conflict(alice):
+    w1, w2 = builders.wheel("hot", "1.0"), builders.wheel("hot", "2.0")
+    _both(alice, lambda r: _upload(alice, r, *w1), lambda r: _upload(alice, r, *w2))
+    with alice.root() as root:
+        package = root.owners["alice"].get_package("hot")
+        assert sorted(package.releases.keys()) == ["0.1", "1.0", "2.0"]
+        assert package.latest_version == "2.0"
+        assert package.file_count() == 3
+        from anarepo.package_types.pypi.index import project_index
+
+        assert sorted(project_index(root.owners["alice"], "main", "hot").files) == sorted(
+            [builders.wheel("hot", v)[0] for v in ("0.1", "1.0", "2.0")])
+
+
+def test_conda_and_pypi_files_into_one_package_merge_the_type_list(alice):
+    conda = build_package("hot", "3.0", subdir="linux-64")
+    wheel = builders.wheel("hot", "1.5")
+    _both(alice, lambda r: _upload(alice, r, f"linux-64/{conda[0]}", conda[1]), lambda r: _upload(alice, r, *wheel))
+    with alice.root() as root:
+        package = root.owners["alice"].get_package("hot")
+        assert set(package.package_types) == {"conda", "pypi"}
+        assert package.latest_version == "3.0"
+        assert {d.basename for d in package.distributions()} >= {f"linux-64/{conda[0]}", wheel[0]}
+
+
+def test_a_real_conflict_still_conflicts(alice):
+    """Both sides change the summary differently: no merge is well defined."""
+
+    def summary(text):
+        return lambda root: setattr(root.owners["alice"].get_package("hot"), "summary", text)
+
+    with pytest.raises(ConflictError):
+        _both(alice, summary("one"), summary("two"))
+
+
+def test_a_removal_racing_an_upload_is_not_merged(alice):
+    """One side lowers the latest version (release removed), the other adds one: retried."""
+    from anarepo.publish import remove_release
+
+    wheel = builders.wheel("hot", "0.5")
+    with alice.root() as root:
+        spooled = spool(io.BytesIO(builders.wheel("hot", "0.9")[1]), blob_tmpdir(alice.db), 1 << 30)
+        publish(alice.registry, root.owners["alice"], "hot", "0.9", builders.wheel("hot", "0.9")[0], spooled,
+                alice.registry.package_types["pypi"], uploader="alice")
+
+    def remove(root):
+        package = root.owners["alice"].get_package("hot")
+        remove_release(alice.registry, package.releases["0.9"])
+
+    with pytest.raises(ConflictError):
+        _both(alice, remove, lambda r: _upload(alice, r, *wheel))
