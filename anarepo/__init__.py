@@ -15,6 +15,7 @@ from pyramid.config import Configurator  # noqa: E402
 from pyramid.settings import aslist  # noqa: E402
 
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
+from .lastresort import LastResort
 from .middleware import TokenPrefixMiddleware
 from .replay import ReplayMiddleware
 from .settings import with_defaults
@@ -62,4 +63,4 @@ def main(global_config=None, **settings):
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]))
-    return TokenPrefixMiddleware(replay, subdomains=settings["anarepo.subdomains"])
+    return TokenPrefixMiddleware(LastResort(replay), subdomains=settings["anarepo.subdomains"])

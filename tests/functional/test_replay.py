@@ -17,7 +17,7 @@ JSON = "application/vnd.pypi.simple.v1+json"
 
 @pytest.fixture
 def replay(testapp):
-    return testapp.app.app  # TokenPrefixMiddleware → ReplayMiddleware → router
+    return testapp.app.app.app  # TokenPrefixMiddleware → LastResort → ReplayMiddleware → router
 
 
 @pytest.fixture
