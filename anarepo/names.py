@@ -156,6 +156,50 @@ def check_text(value, field: str, limit: int = MAX_SUMMARY) -> str:
     return value
 
 
+#: Package and release fields shown as links: only http(s) URLs are kept.
+LINK_FIELDS = frozenset(["home", "dev_url", "doc_url", "license_url", "home_page", "source_url"])
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_HTTP_URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f<>\"'`\\]+$", re.IGNORECASE)
+MAX_URL = 2000
+
+
+def _url_text(value: str) -> str:
+    """What a browser's URL parser sees: C0 controls and spaces trimmed, tabs and
+    new lines removed anywhere (so ``java\tscript:`` is ``javascript:``)."""
+    return re.sub(r"[\t\n\r]", "", value).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                                    "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+                                                    "\x1c\x1d\x1e\x1f \xa0\u3000")
+
+
+def http_url(value) -> str:
+    """``value`` if it is an absolute http(s) URL, else ``""`` (the render filter)."""
+    if not isinstance(value, str):
+        return ""
+    text = _url_text(value)
+    return text if len(text) <= MAX_URL and _HTTP_URL_RE.match(text) else ""
+
+
+def check_link(value, field: str) -> str:
+    """A URL field (home page, documentation...): an http(s) URL or nothing.
+
+    Any other scheme (``javascript:``, ``data:``, ``file:``...) is refused; text
+    without a scheme (``UNKNOWN``, a bare host name) is not a link and is dropped.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidName(f"{field} must be a string")
+    text = _url_text(value)
+    if not text:
+        return ""
+    url = http_url(text)
+    if url:
+        return url
+    if _SCHEME_RE.match(text) or text.startswith("//"):
+        raise InvalidName(f"{field} must be an http or https URL")
+    return ""
+
+
 def split_names(text: str, limit: int = 200) -> list[str]:
     """Names typed into one form field, separated by commas, spaces or new lines."""
     items = [item for item in re.split(r"[\s,;]+", text or "") if item]

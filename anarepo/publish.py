@@ -42,9 +42,12 @@ def apply_package_attrs(package: Package, attrs: dict | None) -> None:
         if key == "license" and isinstance(value, dict):
             for sub, field in (("name", "license"), ("url", "license_url"), ("family", "license_family")):
                 if value.get(sub):
-                    setattr(package, field, names.check_text(value[sub], field))
+                    check = names.check_link if field in names.LINK_FIELDS else names.check_text
+                    setattr(package, field, check(value[sub], field))
             continue
-        if key in PACKAGE_TEXT_FIELDS and value is not None:
+        if key in names.LINK_FIELDS and key in PACKAGE_TEXT_FIELDS:
+            setattr(package, key, names.check_link(value, key))
+        elif key in PACKAGE_TEXT_FIELDS and value is not None:
             limit = names.MAX_DESCRIPTION if key == "description" else names.MAX_SUMMARY
             setattr(package, key, names.check_text(value if isinstance(value, str) else str(value), key, limit))
 
@@ -74,9 +77,10 @@ def create_release(package: Package, version: str, attrs: dict | None = None) ->
 
 def set_release_attrs(release: Release, attrs: dict | None) -> None:
     attrs = dict(attrs or {})
-    for key in ("summary", "home_page"):
-        if isinstance(attrs.get(key), str):
-            setattr(release, key, names.check_text(attrs[key], key))
+    if isinstance(attrs.get("summary"), str):
+        release.summary = names.check_text(attrs["summary"], "summary")
+    if isinstance(attrs.get("home_page"), str):
+        release.home_page = attrs["home_page"] = names.check_link(attrs["home_page"], "home page")
     if isinstance(attrs.get("description"), str):
         release.description = names.check_text(attrs["description"], "description", names.MAX_DESCRIPTION)
     kept = {k: v for k, v in attrs.items() if isinstance(k, str) and len(k) < 64}

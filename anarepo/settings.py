@@ -45,6 +45,8 @@ DEFAULTS = {
     "retry.activate_hook": "anarepo.retry.retry_attempts",
     "jinja2.directories": "anarepo:templates",
     "jinja2.autoescape": "true",
+    # links from package metadata pass through this filter again at render time
+    "jinja2.filters": "http_url = anarepo.names:http_url",
 }
 
 BOOLEAN = ("anarepo.allow_signup", "anarepo.allow_private", "anarepo.secure_cookies", "anarepo.subdomains", "anarepo.autoevolve")

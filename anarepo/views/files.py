@@ -16,7 +16,7 @@ from ..resources.packages import Release
 from ..security.permissions import P
 
 INLINE_TYPES = ("text/plain", "text/csv", "text/tab-separated-values", "application/json")
-SANDBOX_CSP = "sandbox; default-src 'none'"
+SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 def file_response(request, dist, disposition: str | None = None):

@@ -15,6 +15,7 @@ import re
 import time
 import zipfile
 
+from ... import names
 from ...plugins import FileInfo, InvalidPackage
 
 EXTENSIONS = (".tar.bz2", ".conda")
@@ -252,6 +253,8 @@ def clean_about(about: dict) -> dict:
         value = about.get(key)
         if isinstance(value, list):  # conda-build allows lists of URLs
             value = next((v for v in value if isinstance(v, str)), None)
+        if isinstance(value, str) and key in names.LINK_FIELDS:
+            value = names.check_link(value, f"info/about.json {key}")
         if isinstance(value, str) and value:
             out[key] = value[: (100_000 if key == "description" else 1000)]
     return out
