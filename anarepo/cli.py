@@ -192,8 +192,18 @@ def cmd_reindex(args, registry):
     state = "identical to" if not differing else "different from"
     print(f"reindexed {count} conda package(s); the rebuilt index is {state} the kept one"
           + (f" (owners: {', '.join(differing)})" if differing else ""))
+    from .db import open_root
+    from .package_types.pypi.index import name_collisions
+
+    with open_root(registry, "reindex: PyPI name check") as root:
+        collisions = name_collisions(root)
+    for owner, project, packages in collisions:
+        print(f"PyPI name collision: {owner} has {', '.join(packages)} for the one project {project!r}",
+              file=sys.stderr)
     if args.check and differing:
         raise CommandError("the kept index differs from the stored files (run without --check to rebuild it)")
+    if args.check and collisions:
+        raise CommandError(f"{len(collisions)} PyPI name collision(s): rename or remove all but one package of each")
 
 
 def build_parser() -> argparse.ArgumentParser:

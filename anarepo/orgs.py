@@ -198,6 +198,7 @@ def transfer_package(registry, root, package, new_owner) -> None:
     key = names.package_key(package.name)
     if key in new_owner.packages:
         raise Conflict(f"{new_owner.login} already has a package named {package.name}")
+    registry.package_types.check_package_name(new_owner, package.name)
     labels = {label for dist in package.distributions() for label in dist.labels}
     locked = [name for name in labels if getattr(new_owner.labels.get(name), "locked", False)]
     if locked:

@@ -52,10 +52,13 @@ def apply_package_attrs(package: Package, attrs: dict | None) -> None:
             setattr(package, key, names.check_text(value if isinstance(value, str) else str(value), key, limit))
 
 
-def create_package(owner, name: str, *, summary: str = "", access: str = "public", attrs=None) -> Package:
+def create_package(owner, name: str, *, summary: str = "", access: str = "public", attrs=None,
+                   registry=None) -> Package:
     name = names.check_package_name(name)
     if owner.get_package(name) is not None:
         raise Conflict(f"package {owner.login}/{name} exists already")
+    if registry is not None:
+        registry.package_types.check_package_name(owner, name)
     if access not in ACCESS_LEVELS:
         raise PublishError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
     package = Package(name, access=access)
@@ -137,7 +140,10 @@ def publish(
     if package is None:
         if not create:
             raise NotFound(f"package {owner.login}/{package_name} does not exist")
-        package = create_package(owner, package_name, summary=summary or "", access=access, attrs=package_attrs)
+        package = create_package(owner, package_name, summary=summary or "", access=access, attrs=package_attrs,
+                                 registry=registry)
+    elif ptype.name not in package.package_types:
+        registry.package_types.check_package_name(owner, package.name, types=(ptype.name,))
     check_type_compatible(package, ptype.name)
     release = package.releases.get(version)
     if release is None:

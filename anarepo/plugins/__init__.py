@@ -41,6 +41,12 @@ class PackageTypeRegistry(dict):
                 return ptype
         raise KeyError(name)
 
+    def check_package_name(self, owner, name: str, types=None) -> None:
+        """Every type (or those named in ``types``) may refuse ``name`` in ``owner``."""
+        for ptype in self.ordered():
+            if types is None or ptype.name in types:
+                ptype.check_package_name(owner, name)
+
 
 def add_package_type(config, ptype):
     ptype = config.maybe_dotted(ptype)

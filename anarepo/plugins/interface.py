@@ -68,6 +68,11 @@ class PackageType:
                 f"the file name {basename!r} does not match its metadata ({info.basename!r})"
             )
 
+    def check_package_name(self, owner, name: str) -> None:
+        """Refuse (raise a ``Conflict``) a package ``name`` of ``owner`` that would
+        collide in this type's own namespace with another package of the owner;
+        called when a package is created, moved to ``owner`` or gets this type."""
+
     def package_changed(self, event, registry) -> None:
         """Update this type's index records for ``event.package`` (see PackageChanged)."""
 

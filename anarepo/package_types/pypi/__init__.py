@@ -103,6 +103,19 @@ class PypiType(PackageType):
                 return package
         return None
 
+    def check_package_name(self, owner, name: str) -> None:
+        """One PEP 503 project page per owner: ``team_tool`` may not sit beside a
+        ``team-tool`` that holds PyPI files (pip would mix their files)."""
+        from ...publish import Conflict
+        from .index import packages_for_project
+
+        others = [k for k in packages_for_project(owner, normalize(name)) if k != package_key(name)]
+        if others:
+            raise Conflict(
+                f"{owner.login} already has a PyPI project {normalize(name)!r} under another package;"
+                " names that differ only in case, '-', '_' or '.' are one project on PyPI"
+            )
+
     def package_changed(self, event, registry) -> None:
         from .index import add_distribution, sync_package
 
@@ -136,3 +149,4 @@ def includeme(config):
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")
     # records BTree conflict resolution can order (two uploads into one project)
     config.add_evolve_step("anarepo.package_types.pypi.index.comparable_records", "pypi.comparable-records")
+    config.add_evolve_step("anarepo.package_types.pypi.index.report_name_collisions", "pypi.name-collisions-1")

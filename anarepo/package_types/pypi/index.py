@@ -28,6 +28,7 @@ Each wheel's METADATA is stored once, on its distribution
 """
 from __future__ import annotations
 
+import logging
 import uuid
 
 from BTrees.OOBTree import OOBTree
@@ -37,6 +38,8 @@ from ...clock import isoformat_z
 from ...resources.merge import fresh_revision, three_way_merge
 from ...names import package_key
 from .inspect import InvalidPackage, normalize, read_metadata
+
+log = logging.getLogger(__name__)
 
 TYPE_NAME = "pypi"
 INDEX_ATTR = "pypi_index"
@@ -336,3 +339,24 @@ def reindex_all(root) -> int:
                 sync_package(package)
                 count += TYPE_NAME in package.package_types
     return count
+
+
+def name_collisions(root) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(owner, project, package names)`` where several packages of one owner hold
+    PyPI files of one PEP 503 project (allowed before names were checked).  They are
+    reported, never merged: which files pip should see is the owner's decision."""
+    found = []
+    for owner in root.owners.values():
+        projects: dict[str, list[str]] = {}
+        for package in owner.packages.values():
+            if TYPE_NAME in package.package_types:
+                projects.setdefault(normalize(package.name), []).append(package.name)
+        found += [(owner.login, p, tuple(sorted(n))) for p, n in sorted(projects.items()) if len(n) > 1]
+    return found
+
+
+def report_name_collisions(root) -> None:
+    """Evolve step: log every PyPI name collision of an older database."""
+    for owner, project, packages in name_collisions(root):
+        log.warning("PyPI name collision: %s has packages %s for the one project %r; rename or"
+                    " remove all but one (anarepo reindex --check lists them)", owner, ", ".join(packages), project)

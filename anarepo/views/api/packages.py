@@ -50,7 +50,8 @@ def add_package(request):
     attrs = _attrs(body)
     access = requested_access(request, body) or "public"
     summary = attrs.get("summary") if isinstance(attrs.get("summary"), str) else body.get("summary") or ""
-    package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs)
+    package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs,
+                             registry=request.registry)
     package_changed(request.registry, package, request)
     return package_json(request, package)
 
