@@ -1,4 +1,5 @@
-"""Chromium crawls pages full of hostile package metadata: nothing runs, nothing leaves.
+"""Chromium crawls pages full of hostile package metadata: nothing runs, nothing leaves
+(the browser part of the adversarial suite in tests/adversarial).
 
 The crawler follows every same-origin link (anonymous and logged in), and on every
 page asserts the CSP header; across the crawl no dialog opens, the main frame never
@@ -14,7 +15,7 @@ import pytest
 from anarepo.package_types.pypi import builders
 from anarepo.testing import AppHarness, LiveServer, make_settings
 from tests import builders as files
-from tests.browser.conftest import browser, login  # noqa: F401 - the session-wide Chromium fixture
+from .conftest import login
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +91,7 @@ def crawl(page, start: str) -> list[str]:
 
 
 @pytest.mark.parametrize("who", [None, "victim"])
-def test_hostile_metadata_runs_nothing_and_calls_nowhere(browser, hostile_site, who):  # noqa: F811
+def test_hostile_metadata_runs_nothing_and_calls_nowhere(browser, hostile_site, who):
     context = browser.new_context()
     page = context.new_page()
     dialogs, foreign, navigations = [], [], []
