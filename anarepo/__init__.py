@@ -48,7 +48,9 @@ def make_config(settings: dict) -> Configurator:
 
 def finish_startup(registry) -> None:
     from .evolve import evolve, mark_all_finished
+    from .housekeeping import clean_startup
 
+    registry.anarepo_startup_cleanup = clean_startup(get_db(registry))
     if registry.anarepo_fresh_db:
         mark_all_finished(registry)
     elif registry.settings["anarepo.autoevolve"]:

@@ -10,7 +10,9 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini evolve [--dry-run]
     anarepo -c development.ini pack [--days N]
     anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory)
-    anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild conda index state)
+    anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild conda index state;
+                                                                    --check also verifies every blob)
+    anarepo -c development.ini gc [--no-pack] [--days N] [--grace S] (remove crash and refusal debris)
 
 Errors print one line on stderr and exit non-zero (2 for usage, 1 otherwise).
 """
@@ -153,6 +155,21 @@ def cmd_pack(args, registry):
     print("packed")
 
 
+@command("gc")
+def cmd_gc(args, registry):
+    """Remove partial uploads, expired stages, blobs no record references; say what went."""
+    from .db import get_db
+    from .housekeeping import collect
+
+    report = collect(get_db(registry), grace=args.grace, pack=not args.no_pack, pack_days=args.days,
+                     report=registry.anarepo_startup_cleanup)  # start-up removed temporary files already
+    for line in report.lines():
+        print(line)
+    if args.verbose:
+        for path in report.removed:
+            print(f"  {path}")
+
+
 @command("import")
 def cmd_import(args, registry):
     """Bulk-load a conda channel directory (DIR/<subdir>/*.conda|*.tar.bz2) into an owner's label."""
@@ -200,10 +217,22 @@ def cmd_reindex(args, registry):
     for owner, project, packages in collisions:
         print(f"PyPI name collision: {owner} has {', '.join(packages)} for the one project {project!r}",
               file=sys.stderr)
+    problems = []
+    if args.check:
+        from .db import get_db
+        from .housekeeping import verify_blobs
+
+        with tqdm(unit="file", desc="verify blobs", disable=args.quiet) as bar:
+            checked, problems = verify_blobs(get_db(registry), progress=bar.update)
+        print(f"verified {checked} file(s): {len(problems)} missing or damaged")
+        for problem in problems:
+            print(f"  {problem.path}: {problem.problem}", file=sys.stderr)
     if args.check and differing:
         raise CommandError("the kept index differs from the stored files (run without --check to rebuild it)")
     if args.check and collisions:
         raise CommandError(f"{len(collisions)} PyPI name collision(s): rename or remove all but one package of each")
+    if problems:
+        raise CommandError(f"{len(problems)} stored file(s) are missing or damaged")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,8 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch", type=int, default=500, help="files per transaction (default: 500)")
     imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    gc = sub.add_parser("gc", help="remove partial uploads, expired stages and blob files no record references")
+    gc.add_argument("--no-pack", action="store_true", help="do not pack the database (blobs of dropped stages stay)")
+    gc.add_argument("--days", type=float, default=0.0, help="history kept by the pack, in days (default: 0)")
+    gc.add_argument("--grace", type=float, default=None,
+                    help="only files older than this many seconds (default: 0 on an embedded FileStorage,"
+                         " 3600 when other processes may be writing)")
+    gc.add_argument("-v", "--verbose", action="store_true", help="list every removed file")
+
     reidx = sub.add_parser("reindex", help="rebuild the conda index state from the stored files")
-    reidx.add_argument("--check", action="store_true", help="only compare with the kept state; change nothing")
+    reidx.add_argument("--check", action="store_true",
+                       help="only compare with the kept state and verify every stored file; change nothing")
     reidx.add_argument("--reinspect", action="store_true", help="read the metadata again from every file")
     reidx.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     from .client.commands import add_client_commands
