@@ -40,6 +40,7 @@ BASENAME_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 ._+!~%=@,()\[\]-]{0,2
 GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline and return are text
 MAX_SUMMARY = 1000
 MAX_DESCRIPTION = 100_000
 
@@ -58,7 +59,7 @@ def check_owner_name(name: str) -> str:
     if not isinstance(name, str):
         raise InvalidName("the name must be a string")
     login = normalize_owner(name)
-    if not OWNER_RE.match(login):
+    if not OWNER_RE.fullmatch(login):
         raise InvalidName(
             "names are 2 to 64 characters: lower-case letters, digits, '-' and '_',"
             " starting with a letter or a digit (no spaces or special characters)"
@@ -75,7 +76,7 @@ def package_key(name: str) -> str:
 
 def check_package_name(name: str) -> str:
     """Return the package name as given (display case kept) or raise."""
-    if not isinstance(name, str) or not PACKAGE_RE.match(name) or ".." in name:
+    if not isinstance(name, str) or not PACKAGE_RE.fullmatch(name) or ".." in name:
         raise InvalidName(
             f"invalid package name {name!r}: use letters, digits, '.', '_', '+' and '-'"
             " (at most 128 characters)"
@@ -86,7 +87,7 @@ def check_package_name(name: str) -> str:
 
 
 def check_version(version: str) -> str:
-    if not isinstance(version, str) or not VERSION_RE.match(version) or ".." in version:
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version) or ".." in version:
         raise InvalidName(
             f"invalid version {version!r}: use letters, digits and . _ + ! * -"
             " (at most 128 characters)"
@@ -98,7 +99,7 @@ def check_version(version: str) -> str:
 
 def check_label(label: str) -> str:
     """Labels are lower-cased, as the anaconda CLI does with ``move``."""
-    if not isinstance(label, str) or not LABEL_RE.match(label):
+    if not isinstance(label, str) or not LABEL_RE.fullmatch(label):
         raise InvalidName(
             f"invalid label {label!r}: start with a letter, then letters, digits, '.', '_', '-'"
         )
@@ -110,7 +111,7 @@ def check_label(label: str) -> str:
 
 def check_group_name(name: str) -> str:
     name = (name or "").strip().lower()
-    if not GROUP_RE.match(name):
+    if not GROUP_RE.fullmatch(name):
         raise InvalidName(
             f"invalid group name {name!r}: lower-case letters, digits, '-' and '_'"
         )
@@ -131,7 +132,7 @@ def check_basename(basename: str, allow_subdir: bool = True) -> str:
     if len(parts) > (2 if allow_subdir else 1):
         raise InvalidName(f"invalid file name {basename!r}: too many directories")
     for part in parts:
-        if part in ("", ".", "..") or not BASENAME_SEGMENT_RE.match(part):
+        if part in ("", ".", "..") or not BASENAME_SEGMENT_RE.fullmatch(part):
             raise InvalidName(f"invalid file name {basename!r}")
     if len(basename) > 255:
         raise InvalidName("file names are at most 255 characters")
@@ -140,7 +141,7 @@ def check_basename(basename: str, allow_subdir: bool = True) -> str:
 
 def check_email(email: str) -> str:
     email = (email or "").strip()
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.fullmatch(email):
         raise InvalidName(f"invalid e-mail address {email!r}")
     return email
 
@@ -153,6 +154,8 @@ def check_text(value, field: str, limit: int = MAX_SUMMARY) -> str:
         raise InvalidName(f"{field} must be a string")
     if len(value) > limit:
         raise InvalidName(f"{field} is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise InvalidName(f"{field} has control characters")
     return value
 
 

@@ -24,7 +24,8 @@ MAX_PAUSE = 1.0
 
 def retry_attempts(request):
     """``retry.activate_hook``: one attempt for the upload form POST."""
-    if request.method == "POST" and request.path_info.startswith(S3_PATH):
+    # the raw path: decoding it may fail (invalid UTF-8), and this runs before any error view
+    if request.method == "POST" and request.environ.get("PATH_INFO", "").startswith(S3_PATH):
         return 1
     return None
 

@@ -14,7 +14,6 @@ the ACL of the context decides for the identity's principals.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
@@ -78,7 +77,7 @@ def _authorization_credential(request):
     if scheme == "basic":
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             return ("invalid", "malformed Basic credentials")
         username, _, password = decoded.partition(":")
         # a token as the password (``__token__`` for twine, anything for pip URLs);

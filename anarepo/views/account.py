@@ -74,7 +74,7 @@ def create(request):
     try:
         max_age = None
         if days:
-            if not days.isdigit() or not 0 < int(days) <= MAX_EXPIRY_DAYS:
+            if not (days.isascii() and days.isdigit()) or not 0 < int(days) <= MAX_EXPIRY_DAYS:
                 raise TokenError(f"expiry must be a number of days from 1 to {MAX_EXPIRY_DAYS}")
             max_age = int(days) * 24 * 3600
         raw, token = create_token(

@@ -24,7 +24,8 @@ from transaction.interfaces import TransientError
 from ZODB.POSException import ReadOnlyError, StorageSystemError
 
 from ..middleware import redact
-from .helpers import face_error
+from ..retry import S3_PATH
+from .helpers import face_error, json_error, text_error
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,18 @@ NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 def failure_response(request, status: int, message: str, retry_after: str | None = None):
     """The face's error; the S3-style form POST of staged uploads answers in XML."""
+    raw_path = request.environ.get("PATH_INFO", "")  # never decoded: it may not be UTF-8
     route = getattr(request, "matched_route", None)
-    if route is not None and route.name == "api.s3upload":
+    if raw_path.startswith(S3_PATH) or (route is not None and route.name == "api.s3upload"):
         from .api.upload import s3_error
 
-        response = s3_error(status, "ServiceUnavailable" if status == 503 else "InternalError", message)
+        codes = {503: "ServiceUnavailable", 507: "InsufficientStorage", 500: "InternalError"}
+        response = s3_error(status, codes.get(status, "InvalidRequest"), message)
     else:
-        response = face_error(request, status, message)
+        try:
+            response = face_error(request, status, message)
+        except UnicodeDecodeError:  # the face is read from the decoded path
+            response = raw_face_error(raw_path, status, message)
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
     response.cache_control.no_store = True
@@ -52,7 +58,7 @@ def failure_response(request, status: int, message: str, retry_after: str | None
 @exception_view_config(TransientError)
 def contention(exc, request):
     log.warning("gave up after %s attempts on %s: %s", request.environ.get("retry.attempts", 1),
-                redact(request.path_info), exc)
+                redact(request.environ.get("PATH_INFO", "")), exc)
     return failure_response(request, 503, "the server is busy with concurrent changes to the same data;"
                             " try again in a moment", RETRY_AFTER_BUSY)
 
@@ -60,7 +66,7 @@ def contention(exc, request):
 @exception_view_config(ReadOnlyError)
 @exception_view_config(StorageSystemError)
 def storage_unavailable(exc, request):
-    log.error("storage unavailable on %s: %r", redact(request.path_info), exc)
+    log.error("storage unavailable on %s: %r", redact(request.environ.get("PATH_INFO", "")), exc)
     return failure_response(request, 503, "the database is unavailable; try again later", RETRY_AFTER_UNAVAILABLE)
 
 
@@ -74,18 +80,30 @@ def _client_storage_errors():
 
 def storage_os_error(exc, request):
     if exc.errno in FULL:
-        log.error("storage full on %s: %s", redact(request.path_info), exc)
+        log.error("storage full on %s: %s", redact(request.environ.get("PATH_INFO", "")), exc)
         return failure_response(request, 507, "the server's storage is full; nothing was stored")
     if exc.errno in NOT_WRITABLE:
-        log.error("storage not writable on %s: %s", redact(request.path_info), exc)
+        log.error("storage not writable on %s: %s", redact(request.environ.get("PATH_INFO", "")), exc)
         return failure_response(request, 503, "the server cannot write to its storage; nothing was stored",
                                 RETRY_AFTER_UNAVAILABLE)
     return internal_error(exc, request)
 
 
+def raw_face_error(raw_path: str, status: int, message: str):
+    if raw_path == "/api" or raw_path.startswith("/api/"):
+        return json_error(status, message)
+    return text_error(status, message)
+
+
+@exception_view_config(UnicodeDecodeError)
+def undecodable(exc, request):
+    """Bytes that are not UTF-8 where text is expected (the URL, a header, a field)."""
+    return failure_response(request, 400, "the request is not valid UTF-8 text where text is expected")
+
+
 @exception_view_config(Exception)
 def internal_error(exc, request):
-    log.error("internal error on %s %s", request.method, redact(request.path_info), exc_info=exc)
+    log.error("internal error on %s %s", request.method, redact(request.environ.get("PATH_INFO", "")), exc_info=exc)
     return failure_response(request, 500, "internal server error; the operators have the details in the log")
 
 

@@ -184,7 +184,7 @@ class Shards:
         self.subdir = subdir
 
     def __getitem__(self, name):
-        m = SHARD_RE.match(name)
+        m = SHARD_RE.fullmatch(name)
         index = self.subdir.index
         if m is None or index is None:
             raise KeyError(name)

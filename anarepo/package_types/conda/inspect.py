@@ -10,12 +10,12 @@ the metadata implies, the subdir must be one conda knows, and a build
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 import zipfile
 
 from ... import names
+from ...bounded import loads_json
 from ...plugins import FileInfo, InvalidPackage
 
 EXTENSIONS = (".tar.bz2", ".conda")
@@ -147,8 +147,8 @@ def read_info(path, filename: str) -> dict[str, bytes]:
 
 def _json(data: bytes, member: str, filename: str):
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = loads_json(data, what=member)
+    except (UnicodeDecodeError, ValueError) as exc:  # json's errors and Unbounded
         raise InvalidPackage(f"{filename}: {member} is not valid JSON ({exc})") from exc
     if not isinstance(value, dict):
         raise InvalidPackage(f"{filename}: {member} must hold a JSON object")
@@ -185,13 +185,13 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
     """A clean repodata record (without hashes) from index.json, or InvalidPackage."""
     rec: dict = {}
     name = _text(index.get("name"), "name", filename, 128, required=True)
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InvalidPackage(f"{filename}: invalid package name {name!r} (lower-case letters, digits, '_', '.', '-')")
     version = _text(index.get("version"), "version", filename, 128, required=True)
-    if not VERSION_RE.match(version):
+    if not VERSION_RE.fullmatch(version):
         raise InvalidPackage(f"{filename}: invalid version {version!r}")
     build = _text(index.get("build"), "build", filename, 128, required=True)
-    if not BUILD_RE.match(build):
+    if not BUILD_RE.fullmatch(build):
         raise InvalidPackage(f"{filename}: invalid build string {build!r}")
     build_number = index.get("build_number", 0)
     if isinstance(build_number, bool) or not isinstance(build_number, int) or not 0 <= build_number < 2**31:
@@ -215,7 +215,7 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
         rec["noarch"] = noarch
     timestamp = index.get("timestamp")
     if timestamp is not None:
-        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or timestamp < 0:
+        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or not 0 <= timestamp < 2**62:
             raise InvalidPackage(f"{filename}: timestamp must be a number of milliseconds")
         timestamp = int(timestamp)
         if timestamp < 253402300799:  # seconds (old conda-build): conda-index's rule

@@ -12,6 +12,7 @@ import re
 
 import yaml
 
+from ...bounded import Unbounded, load_yaml
 from ...plugins import FileInfo, InvalidPackage, PackageType
 from ..common import read_bounded, stem, timestamp_version
 
@@ -32,7 +33,9 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 def parse_environment(text: str, filename: str) -> dict:
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
+        data = load_yaml(text, _NoAliasLoader, what=f"{filename}")
+    except Unbounded as exc:
+        raise InvalidPackage(f"{filename}: {exc}") from None
     except yaml.YAMLError as exc:
         raise InvalidPackage(f"{filename}: malformed YAML ({exc.__class__.__name__}: {getattr(exc, 'problem', '') or exc})") from None
     if not isinstance(data, dict):
@@ -41,7 +44,7 @@ def parse_environment(text: str, filename: str) -> dict:
     if unknown:
         raise InvalidPackage(f"{filename}: unknown keys {', '.join(sorted(map(str, unknown)))}")
     name = data.get("name")
-    if name is not None and (not isinstance(name, str) or not ENV_NAME_RE.match(name)):
+    if name is not None and (not isinstance(name, str) or not ENV_NAME_RE.fullmatch(name)):
         raise InvalidPackage(f"{filename}: 'name' must be a simple name")
     channels = data.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) and 0 < len(c) < 500 for c in channels):
@@ -54,7 +57,7 @@ def parse_environment(text: str, filename: str) -> dict:
     conda, pip = [], []
     for dep in deps:
         if isinstance(dep, str):
-            if not SPEC_RE.match(dep):
+            if not SPEC_RE.fullmatch(dep):
                 raise InvalidPackage(f"{filename}: invalid dependency {dep[:80]!r}")
             conda.append(dep)
         elif isinstance(dep, dict) and list(dep) == ["pip"] and isinstance(dep["pip"], list):

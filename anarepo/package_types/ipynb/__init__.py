@@ -8,9 +8,9 @@ notebook can run with the site's cookies.
 """
 from __future__ import annotations
 
-import json
 import warnings
 
+from ...bounded import loads_json
 from ...plugins import FileInfo, InvalidPackage, PackageType
 from ..common import read_bounded, stem, timestamp_version
 
@@ -30,7 +30,7 @@ class NotebookType(PackageType):
 
         raw = read_bounded(path, MAX_NOTEBOOK, "the notebook")
         try:
-            node = json.loads(raw.decode("utf-8"))
+            node = loads_json(raw, what="the notebook")
             notebook = nbformat.from_dict(node)
             with warnings.catch_warnings():  # older notebooks lack cell ids: still valid
                 warnings.simplefilter("ignore")

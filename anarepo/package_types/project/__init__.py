@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import yaml
 
+from ...bounded import Unbounded, load_yaml
 from ...plugins import FileInfo, InvalidPackage, PackageType
 from ...versions import version_key
 from ..archives import read_tar_member, tar_members, zip_names
@@ -52,8 +53,8 @@ def list_archive(path, filename: str) -> tuple[list[tuple[str, int]], dict]:
         files = [(n.split("/", 1)[1], s) for n, s in files if "/" in n]
     if spec_text is not None:
         try:
-            loaded = yaml.safe_load(spec_text.decode("utf-8", "replace"))
-        except yaml.YAMLError:
+            loaded = load_yaml(spec_text.decode("utf-8", "replace"), yaml.SafeLoader)
+        except (yaml.YAMLError, Unbounded):
             raise InvalidPackage(f"{filename}: {PROJECT_FILE} is not valid YAML") from None
         if isinstance(loaded, dict):
             spec = loaded

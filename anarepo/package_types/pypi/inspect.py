@@ -262,7 +262,7 @@ def read_metadata(path, filename: str) -> CoreMetadata:
         )
     parsed = _parse(raw, filename)
     name, version = parsed.name.strip(), parsed.version.strip()
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InvalidPackage(f"{filename}: invalid project name {name!r} in the metadata")
     try:
         parsed_version = Version(version)

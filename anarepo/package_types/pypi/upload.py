@@ -64,6 +64,8 @@ def _unauthorized(message: str):
 def _digest_matches(given: str, hexdigest: str) -> bool:
     """Hex, or (for md5, as Warehouse documents it) urlsafe base64 with or without padding."""
     given = given.strip()
+    if not given.isascii():  # compare_digest refuses non-ASCII str (TypeError)
+        return False
     if hmac.compare_digest(given.lower(), hexdigest):
         return True
     try:

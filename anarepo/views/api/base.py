@@ -8,7 +8,6 @@ what the requester may not see, 403 for what they may see but not change.
 """
 from __future__ import annotations
 
-import json
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
 from pyramid.response import Response
@@ -16,6 +15,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ... import names
+from ...bounded import Unbounded, loads_json
 from ...middleware import ORIGINAL_SCRIPT_NAME
 from ...publish import NotFound, PublishError
 from ...security.permissions import P
@@ -127,7 +127,9 @@ def json_body(request, required: bool = False) -> dict:
             raise HTTPBadRequest("a JSON body is required")
         return {}
     try:
-        body = json.loads(raw)
+        body = loads_json(raw, what="the body")
+    except Unbounded as exc:
+        raise HTTPBadRequest(str(exc)) from None
     except (ValueError, UnicodeDecodeError):
         raise HTTPBadRequest("the body is not valid JSON") from None
     if body is None:

@@ -40,6 +40,7 @@ from .serialize import dist_json
 log = logging.getLogger(__name__)
 
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+DIGITS = re.compile(r"[0-9]{1,20}")  # ASCII only: str.isdigit() accepts '²', which int() refuses
 MAX_ATTRS_BYTES = 256 * 1024
 
 
@@ -78,7 +79,7 @@ def stage(request):
     body = json_body(request, required=True)
     ptype = resolve_type(request, body.get("distribution_type"))
     sha256 = body.get("sha256")
-    if not isinstance(sha256, str) or not SHA256_RE.match(sha256):
+    if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256):
         raise HTTPBadRequest("sha256 must be the file's sha256 as 64 hex digits")
     channels = body.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
@@ -133,7 +134,7 @@ def s3_upload(request):
         while (part := reader.next_part()) is not None:
             if part.name == "file":
                 declared = fields.get("Content-Length")
-                if declared is not None and (not declared.isdigit() or int(declared) > max_size):
+                if declared is not None and (not DIGITS.fullmatch(declared) or int(declared) > max_size):
                     return s3_error(400, "EntityTooLarge", f"files are limited to {max_size} bytes")
                 spooled = spool(part, request_tmpdir(request), max_size)
                 break

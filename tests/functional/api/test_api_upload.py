@@ -176,7 +176,7 @@ def test_bad_conda_packages_are_refused_and_leave_no_trace(app, alice, case):
 def test_retry_hook_disables_body_copies_only_for_the_form_post(testapp):
     class R:
         def __init__(self, method, path):
-            self.method, self.path_info = method, path
+            self.method, self.environ = method, {"PATH_INFO": path}
 
     assert retry_attempts(R("POST", "/api/s3upload/abc")) == 1
     assert retry_attempts(R("POST", "/api/stage/a/b/1/x")) is None
