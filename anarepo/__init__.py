@@ -15,6 +15,7 @@ from pyramid.config import Configurator  # noqa: E402
 from pyramid.settings import aslist  # noqa: E402
 
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
+from .downloads import flush_on_sigterm
 from .lastresort import LastResort
 from .middleware import TokenPrefixMiddleware
 from .replay import ReplayMiddleware
@@ -62,6 +63,7 @@ def main(global_config=None, **settings):
     config = make_config(settings)
     app = config.make_wsgi_app()
     finish_startup(app.registry)
+    flush_on_sigterm()
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]))

@@ -6,13 +6,16 @@ download only adds one to an in-process buffer; a short-lived background thread
 flushes the buffer every few seconds in a transaction of its own, into
 ``Distribution.downloads`` (a conflict-free ``BTrees.Length``) and a per-day
 history on the package (``package.download_history``: ``"YYYY-MM-DD"`` →
-Length) for the web chart.  Counts buffered when the process dies are lost —
-the price of never slowing a download down.
+Length) for the web chart.  The buffer is also written when the process ends:
+at exit, and on SIGTERM (the normal stop signal, whose default action would
+skip exit handlers): :func:`flush_on_sigterm`.  Only a crash (SIGKILL) loses
+the counts of the last few seconds — the price of never slowing a download down.
 """
 from __future__ import annotations
 
 import atexit
 import logging
+import signal
 import threading
 import time
 import weakref
@@ -107,6 +110,36 @@ def _apply(root, owner_login, pkey, version, basename, day, n) -> None:
     counter.change(n)
 
 
+_LIVE: "weakref.WeakSet[DownloadCounter]" = weakref.WeakSet()
+_HANDLER_INSTALLED = False
+
+
+def flush_all() -> int:
+    return sum(counter.flush() for counter in list(_LIVE))
+
+
+def _on_sigterm(signum, frame):
+    flushed = flush_all()
+    log.info("SIGTERM: wrote %d buffered download count(s); stopping", flushed)
+    raise SystemExit(128 + signum)  # exit handlers run (database closed cleanly)
+
+
+def flush_on_sigterm() -> bool:
+    """Install (once per process, from the main thread) a SIGTERM handler that
+    writes every buffered count and exits through the normal exit path.  A
+    handler someone else installed first is left alone."""
+    global _HANDLER_INSTALLED
+    if _HANDLER_INSTALLED:
+        return True
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        return False
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    _HANDLER_INSTALLED = True
+    return True
+
+
 def download_counter(registry) -> DownloadCounter:
     counter = getattr(registry, "download_counter", None)
     if counter is None:
@@ -114,6 +147,7 @@ def download_counter(registry) -> DownloadCounter:
 
         interval = float(registry.settings.get("anarepo.download_flush_seconds", DEFAULT_INTERVAL))
         counter = registry.download_counter = DownloadCounter(get_db(registry), interval)
+        _LIVE.add(counter)
         ref = weakref.ref(counter)
         atexit.register(lambda: ref() is not None and ref().flush())
     return counter

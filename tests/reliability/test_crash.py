@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,43 +13,13 @@ import requests
 from anarepo.package_types.pypi import builders
 from tests.functional.test_cli import ini, run  # noqa: F401 - the fixture
 from tests.reliability import load
+from tests.reliability.servers import Server
 from tests.reliability.test_gc import harness_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ini")]
 
 ROUNDS = 3
 UPLOADERS = 6
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``pserve``-like: the app of the .ini in waitress, in its own process."""
-
-    def __init__(self, ini):
-        self.ini = ini
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        code = ("import sys; from pyramid.paster import get_app; from waitress import serve;"
-                f"serve(get_app({str(ini)!r}), host='127.0.0.1', port={self.port}, threads=8,"
-                " max_request_body_size=1 << 30)")
-        self.process = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
 
 
 def big_wheel(n):
