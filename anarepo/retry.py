@@ -10,12 +10,17 @@ its one write (the stage's blob) conflicts with nothing.
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 
 from pyramid_retry import IBeforeRetry
 from transaction.interfaces import TransientError
+
+from .middleware import redact
+
+log = logging.getLogger(__name__)
 
 S3_PATH = "/api/s3upload/"
 BASE_PAUSE = 0.02  # seconds
@@ -32,6 +37,8 @@ def retry_attempts(request):
 
 def pause_before_retry(event) -> None:
     attempt = event.environ.get("retry.attempt", 0)
+    log.info("retry %d of %s %s after %s", attempt + 1, event.environ.get("REQUEST_METHOD"),
+             redact(event.environ.get("PATH_INFO", "")), event.exception.__class__.__name__)
     time.sleep(random.uniform(0, min(MAX_PAUSE, BASE_PAUSE * 2 ** attempt)))
 
 

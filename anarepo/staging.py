@@ -4,8 +4,11 @@
 form POST (made without credentials) is authorized by that id alone and puts
 the bytes into a blob of the stage record; ``/commit`` checks the file and
 publishes it, reusing that very blob (no copy).  Until commit nothing is
-visible: a stage is not a package, release or file.  Stages expire (24 hours
-by default); expired ones are dropped by later writes, and their blobs go away
+visible: a stage is not a package, release or file.  A committed stage is only
+marked used (one write to the stage itself): removing it from the two BTrees
+here in the busy commit transaction made concurrent uploads conflict on their
+buckets.  Stages expire (24 hours by default); expired ones, used or not, are
+dropped by later writes and by ``anarepo gc``, and blobs of unused ones go away
 at the next pack.
 
 Only a sha256 of the id is stored, so the database does not hold usable ids.
@@ -38,6 +41,7 @@ class Stage(Persistent):
     size = None
     md5 = ""
     sha256_received = ""
+    used = False  # committed: the id is spent
 
     def __init__(self, digest, owner, package, version, basename, type_name, uploader,
                  sha256, labels, attrs=None, dependencies=None, description="", expires=None):
@@ -122,9 +126,14 @@ def get_stage(root, raw) -> Stage | None:
     if area is None:
         return None
     stage = area.stages.get(_digest(raw))
-    if stage is None or stage.is_expired():
+    if stage is None or stage.used or stage.is_expired():
         return None
     return stage
+
+
+def mark_used(stage) -> None:
+    """The stage was committed: its id is spent (it leaves the area when it expires)."""
+    stage.used = True
 
 
 def attach_file(stage, spooled) -> None:

@@ -30,7 +30,7 @@ from anarepo import main
 from anarepo.package_types.pypi import builders as pypi
 from anarepo.storage import blob_tmpdir
 from anarepo.testing import AppHarness, LiveServer, make_settings
-from tests.builders import ENVIRONMENT, notebook, project_archive
+from tests.builders import tar_gz, zip_bytes
 from tests.conda_builders import build_package, index_json
 from tests.functional.api.conftest import Api
 from tests.functional.pypi.conftest import upload_fields
@@ -161,14 +161,6 @@ def tar_bz2(members: dict[str, bytes], symlinks: dict[str, str] | None = None) -
             info = tarfile.TarInfo(path)
             info.type, info.linkname = tarfile.SYMTYPE, target
             tar.addfile(info)
-    return buf.getvalue()
-
-
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for path, data in members.items():
-            zf.writestr(path, data)
     return buf.getvalue()
 
 
@@ -340,16 +332,6 @@ for _id, _data in {
     "not-notebook": b'{"hello": "world"}',
 }.items():
     CASES.append(commit_case(f"ipynb-{_id}", "evil.ipynb", _data, dtype="ipynb", package="evilnb", version="1"))
-
-def tar_gz(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for path, data in members.items():
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
 
 for _id, _data in {
     "deep-yaml": tar_gz({"p/anaconda-project.yml": f"name: p\nx: {deep_yaml(DEEP)}\n".encode(), "p/a.py": b"1"}),

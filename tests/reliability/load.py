@@ -112,15 +112,21 @@ class Uploader:
 
 def run(base: str, owner: str, token: str, work: list[list[Job]], retry_503: int = 0) -> list[Outcome]:
     """Each inner list is one uploader's sequence; all uploaders start together."""
+    return run_on([base], owner, token, work, retry_503)
+
+
+def run_on(bases: list[str], owner: str, token: str, work: list[list[Job]], retry_503: int = 0) -> list[Outcome]:
+    """:func:`run` with the uploaders spread over several servers (round robin)."""
     start = threading.Barrier(len(work))
 
-    def uploader(jobs):
-        client = Uploader(base, owner, token, retry_503)
+    def uploader(numbered):
+        number, jobs = numbered
+        client = Uploader(bases[number % len(bases)], owner, token, retry_503)
         start.wait()
         return [client.upload(job) for job in jobs]
 
     with ThreadPoolExecutor(len(work)) as pool:
-        return [outcome for outcomes in pool.map(uploader, work) for outcome in outcomes]
+        return [outcome for outcomes in pool.map(uploader, enumerate(work)) for outcome in outcomes]
 
 
 def download_sha256(session: requests.Session, url: str, headers=None) -> tuple[int, str]:

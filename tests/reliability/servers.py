@@ -14,6 +14,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 class Server:
     """``pserve``-like: the app of the .ini in waitress, in its own process."""
 
@@ -25,14 +36,7 @@ class Server:
                 f"serve(get_app({str(ini)!r}), host='127.0.0.1', port={self.port}, threads=8,"
                 " max_request_body_size=1 << 30)")
         self.process = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
+        wait_for_port(self.port)
 
     def kill(self, signum=signal.SIGKILL) -> int:
         self.process.send_signal(signum)

@@ -229,7 +229,7 @@ def commit(request):
         attrs=attrs, dependencies=dependencies, summary=info.summary,
         package_attrs=package_attrs, release_attrs=info.release_attrs or None, request=request,
     )
-    staging.drop(root, stage)
+    staging.mark_used(stage)
     data = dist_json(request, dist)
     data["url"] = f"{request.application_url}/{dist.package.full_name}"
     return data

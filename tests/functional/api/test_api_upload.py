@@ -45,7 +45,7 @@ def test_full_upload_publishes_atomically(app, alice, anon):
     assert dist["sha256"] == hashlib.sha256(data).hexdigest() and dist["type"] == "file"
     assert anon.get("/package/alice/data").json["package_types"] == ["file"]
     with app.root() as root:
-        assert len(staging.staging_area(root).stages) == 0
+        assert all(s.used for s in staging.staging_area(root).stages.values())
     # the id was used: a second commit or form POST is refused
     alice.commit("alice", "data", "1.0", "sub/my data+1.txt", staged["dist_id"], status=404)
     refused = alice.s3(staged, data, "x", status=403)
