@@ -20,6 +20,7 @@ import errno
 import logging
 
 from pyramid.view import exception_view_config
+from pyramid_retry import is_last_attempt
 from transaction.interfaces import TransientError
 from ZODB.POSException import ReadOnlyError, StorageSystemError
 
@@ -57,8 +58,11 @@ def failure_response(request, status: int, message: str, retry_after: str | None
 
 @exception_view_config(TransientError)
 def contention(exc, request):
-    log.warning("gave up after %s attempts on %s: %s", request.environ.get("retry.attempts", 1),
-                redact(request.environ.get("PATH_INFO", "")), exc)
+    # pyramid_tm renders commit failures on every attempt; pyramid_retry then
+    # retries all but the last one (anarepo.retry logs those)
+    if is_last_attempt(request):
+        log.warning("gave up after %s attempts on %s: %s", request.environ.get("retry.attempts", 1),
+                    redact(request.environ.get("PATH_INFO", "")), exc)
     return failure_response(request, 503, "the server is busy with concurrent changes to the same data;"
                             " try again in a moment", RETRY_AFTER_BUSY)
 
