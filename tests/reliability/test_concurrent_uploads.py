@@ -47,3 +47,34 @@ def test_every_acknowledged_upload_into_one_package_downloads_intact(server):
     assert [o for o in outcomes if o.status != 200] == []
     assert tally.listed_missing == []
     assert tally.downloadable == tally.acknowledged
+
+
+def test_the_same_upload_id_committed_twice_at_once_is_published_once(server):
+    """Both commits answer: the first with the file it published, the twin with
+    the same file (idempotent) or a clear 4xx; never a 5xx, never two files."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    live, token = server
+    job = load.conda_job("twin", "1.0")
+    auth = {"Authorization": f"token {token}"}
+    path = f"alice/twin/1.0/{job.filename}"
+    staged = requests.post(f"{live.url}/api/stage/{path}", headers=auth,
+                           json={"distribution_type": "conda", "sha256": job.sha256}).json()
+    posted = requests.post(staged["post_url"], data=staged["form_data"], files={"file": ("f", job.data)})
+    assert posted.status_code == 201
+    for _ in range(2):  # a second round: the id is spent, both commits are refused cleanly
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda _: requests.post(f"{live.url}/api/commit/{path}", headers=auth,
+                                                            json={"dist_id": staged["dist_id"]}), range(2)))
+        statuses = sorted(a.status_code for a in answers)
+        assert all(s in (200, 404, 409) for s in statuses), [a.text for a in answers]
+        for answer in answers:
+            if answer.status_code == 200:
+                assert answer.json()["sha256"] == hashlib.sha256(job.data).hexdigest()
+            else:
+                assert answer.json()["error"]
+    files = requests.get(f"{live.url}/api/package/alice/twin", headers=auth).json()["files"]
+    assert [f["basename"] for f in files] == [job.filename]
