@@ -6,7 +6,9 @@ restart at once, so each retry first sleeps a random, growing pause (full
 jitter: uniform in ``[0, base * 2**attempt]``, capped).  The upload form POST
 of staged uploads is never retried (:func:`retry_attempts`): its body is a
 stream of any size that pyramid_retry would have to copy to replay it, and
-its one write (the stage's blob) conflicts with nothing.
+its one write (the stage's blob) conflicts with nothing.  Uploads into one
+package line up inside a process (:func:`queue_writer`), so that they do not
+conflict in the first place; see docs/reliability.md.
 """
 from __future__ import annotations
 
