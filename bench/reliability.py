@@ -23,8 +23,12 @@ acknowledged, downloadable afterwards, 5xx answers, and transactions the
 servers retried (from their logs).  Targets: 0 lost, 0 5xx, 0 listed but not
 downloadable.
 
+With ``--crash-rounds N`` it also kills a FileStorage server (SIGKILL) in the
+middle of uploads N times, runs ``anarepo gc`` and ``reindex --check``, and
+prints what gc removed, the debris left, and lost or broken files.
+
     .venv/bin/python bench/reliability.py [--backends filestorage,zeo,relstorage]
-        [--uploaders 16] [--mixed-files 50] [--hot-files 30]
+        [--uploaders 16] [--mixed-files 50] [--hot-files 30] [--crash-rounds 20]
 """
 from __future__ import annotations
 
@@ -45,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tests.reliability import load  # noqa: E402
+from tests.reliability.crash import crash_rounds, debris  # noqa: E402
 from tests.reliability.servers import free_port, wait_for_port  # noqa: E402
 
 PYTHON = sys.executable
@@ -256,27 +261,58 @@ def print_row(row, flush=False) -> None:
           f"{elapsed:>8.1f}", flush=flush)
 
 
+def crash_bench(rounds: int) -> bool:
+    """SIGKILL mid-upload ``rounds`` times, then gc; True when everything holds."""
+    workdir = Path(tempfile.mkdtemp(prefix="anarepo-bench-crash-"))
+    try:
+        ini = write_ini(workdir, "crash", f"file://{workdir}/var/Data.fs?blob_dir={workdir}/var/blobs")
+        token = init_site(ini)
+        started = time.time()
+        outcomes = crash_rounds(ini, token, rounds)
+        cli = [str(BIN / "anarepo"), "-c", str(ini)]
+        gc = subprocess.run(cli + ["gc"], capture_output=True, text=True, env=CHILD_ENV)
+        check = subprocess.run(cli + ["reindex", "--check", "-q"], capture_output=True, text=True, env=CHILD_ENV)
+        left = debris(ini)
+        with ExitStack() as stack:
+            port = free_port()
+            stack.enter_context(process([PYTHON, "-c", SERVE, str(ini), str(port)], workdir / "server.log", port))
+            tally = load.verify(f"http://127.0.0.1:{port}", "alice", token, outcomes)
+        print(f"\ncrash: {rounds} SIGKILL rounds in {time.time() - started:.0f} s; {tally.attempted} uploads answered,"
+              f" {tally.acknowledged} acknowledged, {tally.downloadable} downloadable, {len(tally.lost)} lost,"
+              f" {len(tally.listed_missing)} listed but broken")
+        print("gc: " + "; ".join(gc.stdout.strip().splitlines()))
+        print(f"reindex --check: exit {check.returncode}: {check.stdout.strip().splitlines()[-1:]}")
+        print(f"left after gc: {len(left['temporary'])} temporary, {len(left['orphans'])} orphan blob files")
+        return not (tally.lost or tally.listed_missing or check.returncode or left["temporary"] or left["orphans"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="filestorage,zeo,relstorage")
     parser.add_argument("--uploaders", type=int, default=16)
     parser.add_argument("--mixed-files", type=int, default=50)
     parser.add_argument("--hot-files", type=int, default=30)
+    parser.add_argument("--crash-rounds", type=int, default=0, help="also N SIGKILL rounds on FileStorage")
     args = parser.parse_args()
     scenarios = [
         (f"mixed {args.uploaders}x{args.mixed_files}", mixed(args.uploaders, args.mixed_files)),
         (f"hot {args.uploaders}x{args.hot_files}", hot(args.uploaders, args.hot_files)),
     ]
-    print(HEADER, flush=True)
+    backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     rows = []
-    for name in args.backends.split(","):
-        rows += run_backend(name.strip(), scenarios, args)
-    print()
-    print(HEADER)
-    for row in rows:
-        print_row(row)
+    if backends:
+        print(HEADER, flush=True)
+        for name in backends:
+            rows += run_backend(name, scenarios, args)
+        print()
+        print(HEADER)
+        for row in rows:
+            print_row(row)
     failed = [r for r in rows if r[2].lost or r[2].listed_missing or r[2].server_errors]
-    return 1 if failed else 0
+    crashed_ok = crash_bench(args.crash_rounds) if args.crash_rounds else True
+    return 1 if failed or not crashed_ok else 0
 
 
 if __name__ == "__main__":

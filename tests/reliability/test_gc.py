@@ -16,13 +16,9 @@ from anarepo.storage import blob_tmpdir
 from anarepo.testing import AppHarness, make_settings
 from tests.functional.api.conftest import Api
 from tests.functional.test_cli import ini, run  # noqa: F401 - the fixture
+from tests.reliability.crash import harness_for
 
 pytestmark = pytest.mark.usefixtures("ini")
-
-
-def harness_for(ini_path):
-    settings = make_settings(ini_path.parent)  # var/ beside the .ini, as development.ini says
-    return AppHarness(main({}, **settings))
 
 
 def blob_files(var):

@@ -9,7 +9,7 @@ import requests
 
 from tests.functional.test_cli import ini  # noqa: F401 - the fixture
 from tests.reliability.servers import Server
-from tests.reliability.test_gc import harness_for
+from tests.reliability.crash import harness_for
 
 pytestmark = pytest.mark.usefixtures("ini")
 
