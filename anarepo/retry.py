@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 S3_PATH = "/api/s3upload/"
 BASE_PAUSE = 0.02  # seconds
-MAX_PAUSE = 1.0
+MAX_PAUSE = 2.0
 
 
 def retry_attempts(request):
