@@ -179,7 +179,7 @@ def http_url(value) -> str:
     if not isinstance(value, str):
         return ""
     text = _url_text(value)
-    return text if len(text) <= MAX_URL and _HTTP_URL_RE.match(text) else ""
+    return text if len(text) <= MAX_URL and _HTTP_URL_RE.fullmatch(text) else ""
 
 
 def check_link(value, field: str) -> str:

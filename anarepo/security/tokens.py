@@ -107,7 +107,7 @@ def create_token(root, user, name, scopes=None, max_age=None, org=None, replace=
 
 def lookup_token(root, raw: str):
     """Return ``(token, None)`` or ``(None, reason)``; constant-time on the digest."""
-    if not isinstance(raw, str) or not TOKEN_RE.match(raw):
+    if not isinstance(raw, str) or not TOKEN_RE.fullmatch(raw):
         return None, "invalid token"
     digest = token_digest(raw)
     token = root.tokens.get(digest)
