@@ -95,10 +95,18 @@ def test_login_whoami_logout(server, tmp_path):
     assert "Invalid Username password combination" in bad.output
     assert "login successful" in cli("login", "--username", "bob", "--password", PW).output
     assert "Username: bob" in cli("whoami").output
-    # logging in again from the same host replaces the token instead of prompting
-    cli("login", "--username", "bob", "--password", PW, input="")
+    # logging in again from the same host: the client asks before replacing its token
+    first = cli.token()
+    kept = cli("login", "--username", "bob", "--password", PW, input="n\n", ok=False)
+    assert "already logged in from host" in kept.output
+    assert cli.token() == first and api(server, "/user", first)["login"] == "bob"
+    replaced = cli("login", "--username", "bob", "--password", PW, input="y\n")
+    assert "already logged in from host" in replaced.output and "login successful" in replaced.output
     token = cli.token()
-    assert "Username: bob" in cli("whoami").output
+    assert token != first and "Username: bob" in cli("whoami").output
+    with pytest.raises(urllib.error.HTTPError) as err:
+        api(server, "/user", first)
+    assert err.value.code == 401
     assert "logout successful" in cli("logout").output
     assert cli.token() is None
     with pytest.raises(urllib.error.HTTPError) as err:
@@ -113,6 +121,11 @@ def test_auth_create_list_info_remove(alice, server):
                     "--max-age", "3600", input=PW + "\n", env=legacy)
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("ar-") and api(server, "/user", token)["login"] == "alice"
+    # a second token under the same name is refused and the first one keeps working
+    again = alice("auth", "--create", "--name", "ci-token", "--scopes", "api:read", input=PW + "\n", env=legacy,
+                  ok=False)
+    assert "a token named 'ci-token' exists already" in again.output
+    assert api(server, "/user", token)["login"] == "alice"
     org = alice("auth", "--create", "-n", "org-token", "-o", "acme", "-s", "all", "--weak",
                 input=PW + "\n", env=legacy)
     assert org.stdout.strip().splitlines()[-1].startswith("ar-")

@@ -2,21 +2,24 @@
 
 ``POST /authentications`` with HTTP Basic user/password is the only place the
 API reads a password; everything else authenticates with the token it returns.
-A login with the same token name (the client's ``note``) replaces the earlier
-token instead of refusing it, so non-interactive re-logins never prompt.
+A token name (the client's ``note``) is unique per owner.  The client sends
+``fail-if-exists``: when it is true and the name is taken the answer is 400 with
+the reason, which ``anaconda login`` turns into its "already logged in from
+host ... continue?" prompt (a yes resends with ``fail-if-exists: false``, which
+replaces the old token) and ``anaconda auth --create`` prints.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 
-from pyramid.httpexceptions import HTTPUnauthorized
+from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...accounts import authenticate
 from ...security.permissions import SCOPES, P
-from ...security.tokens import create_token, revoke_token, tokens_of
+from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
 from .base import Forbidden, NotFound, api_view, empty, json_body, require, require_user
 from .serialize import token_json
 
@@ -69,11 +72,17 @@ def create_authentication(request):
     name = body.get("note") or DEFAULT_TOKEN_NAME
     max_age = body.get("max-age")
     strength = body.get("strength") if body.get("strength") in ("strong", "weak") else "strong"
-    raw, token = create_token(
-        root, user, name, body.get("scopes"), max_age=max_age, org=org_login, replace=True,
-        hostname=str(body.get("hostname") or "")[:200], note_url=str(body.get("note_url") or "")[:500],
-        strength=strength, remote_addr=request.client_addr or "",
-    )
+    # anaconda-client sends "fail-if-exists" (absent means false: replace the old token)
+    fail_if_exists = body.get("fail-if-exists", body.get("fail_if_exists")) is True
+    try:
+        raw, token = create_token(
+            root, user, name, body.get("scopes"), max_age=max_age, org=org_login, replace=not fail_if_exists,
+            hostname=str(body.get("hostname") or "")[:200], note_url=str(body.get("note_url") or "")[:500],
+            strength=strength, remote_addr=request.client_addr or "",
+        )
+    except TokenExists as exc:
+        # 400 is what anaconda-client reads as "exists" (login asks whether to replace it)
+        raise HTTPBadRequest(f"{exc}; remove it first (anaconda auth --remove NAME) or choose another name") from None
     return {"token": raw, "id": token.id, "name": token.name, "expires": token_json(token)["expires"]}
 
 
