@@ -80,8 +80,10 @@ def create_group(org, name: str, permission: str = "read") -> Group:
     org = _org(org)
     name = names.check_group_name(name)
     check_permission_level(permission)
-    if name in org.groups:
-        raise Conflict(f"group {org.login}/{name} exists already")
+    existing = org.groups.get(name)
+    if existing is not None:
+        raise Conflict(f"group {org.login}/{name} exists already (permission {existing.permission});"
+                       f" change its permission on the organization's Groups page")
     group = Group(name, permission)
     org.add_group(group)
     return group

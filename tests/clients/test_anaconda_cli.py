@@ -320,6 +320,10 @@ def test_groups(alice, bob, server):
     alice("groups", "add", "acme/devs", "--perms", "write")
     assert "devs" in alice("groups", "show", "acme").output
     assert "write" in alice("groups", "show", "acme/devs").output
+    # adding it again is refused and leaves its permission alone
+    again = alice("groups", "add", "acme/devs", "--perms", "admin", ok=False)
+    assert "group acme/devs exists already" in again.output and "Created" not in again.output
+    assert "'permission': 'write'" in alice("groups", "show", "acme/devs").output
     alice("groups", "add_member", "acme/devs/bob")
     assert "bob" in alice("groups", "members", "acme/devs").output
     alice("groups", "add_package", "acme/devs/orgdata")

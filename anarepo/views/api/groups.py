@@ -66,16 +66,13 @@ def show_group(request):
 
 @api_view("api.group", "POST")
 def add_group(request):
-    """Create the group, or set the permission of an existing one (idempotent)."""
+    """Create the group; an existing group is refused (409) and left as it is, so
+    ``anaconda groups add`` never changes the rights of a group it did not create."""
     org = _org(request, P.MANAGE)
     perms = json_body(request).get("perms") or "read"
     if not isinstance(perms, str):
         raise HTTPBadRequest("perms must be read, write or admin")
-    existing = org.groups.get(request.matchdict["group"].lower())
-    if existing is None:
-        orgs.create_group(org, request.matchdict["group"], perms)
-    else:
-        orgs.set_group_permission(request.registry, org, existing, perms)
+    orgs.create_group(org, request.matchdict["group"], perms)
     return empty(204)
 
 

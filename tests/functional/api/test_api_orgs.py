@@ -14,6 +14,8 @@ def test_groups(app, acme, bob):
     acme.post("/group/acme/devs", {"perms": "write"}, status=204)
     bob.post("/group/acme/hackers", {"perms": "admin"}, status=403)
     acme.post("/group/acme/bad", {"perms": "root"}, status=400)
+    again = acme.post("/group/acme/devs", {"perms": "admin"}, status=409)
+    assert "exists already" in again.json["error"]
     assert [g["name"] for g in acme.get("/groups/acme").json["groups"]] == ["devs"]
     assert acme.get("/group/acme/devs").json["permission"] == "write"
     bob.get("/groups/acme", status=403)
