@@ -6,12 +6,18 @@ ends with :func:`anarepo.events.package_changed` for each affected package, in
 the caller's transaction, so the type plugins keep their indexes in step.  A
 locked label refuses every write: adding or removing files, copying into it,
 removing it.  Permission checks are the caller's.
+
+Every file keeps at least one label.  A file that lost its last label would be
+in no channel at all, with no command to bring it back, and falling back to
+``main`` would publish test builds to the default channel; so a removal that
+would leave a file without a label is refused (move the files first, or remove
+them), and ``main``, the default label, is never removed as a whole.
 """
 from __future__ import annotations
 
 from . import names
 from .events import package_changed
-from .publish import Locked, NotFound
+from .publish import Conflict, Locked, NotFound
 
 DEFAULT_LABEL = "main"
 
@@ -84,10 +90,17 @@ def add_files(registry, owner, label: str, dists, request=None) -> list:
 
 
 def remove_files(registry, owner, label: str, dists, request=None) -> list:
-    """Take ``label`` off each distribution (files stay, possibly on no label)."""
+    """Take ``label`` off each distribution; refused if one would be left on no label."""
     label = names.check_label(label)
     check_unlocked(owner, [label])
     changed = [d for d in dists if label in d.labels]
+    stranded = [d for d in changed if len(d.labels) == 1]
+    if stranded:
+        raise Conflict(
+            f"{len(stranded)} file(s) are on no label but {label!r} (such as {stranded[0].full_name}) and would"
+            f" be left in no channel; move them first (anaconda move --from-label {label} --to-label LABEL"
+            f" SPEC) or remove them (anaconda remove SPEC)"
+        )
     for dist in changed:
         dist.set_labels(tuple(x for x in dist.labels if x != label))
     _changed(registry, changed, request)
@@ -95,11 +108,15 @@ def remove_files(registry, owner, label: str, dists, request=None) -> list:
 
 
 def remove_label(registry, owner, label: str, request=None) -> list:
-    """Remove a whole label: from every file, and the label itself (``main`` stays)."""
+    """Remove a whole label: from every file, and the label itself; never ``main``."""
     label_obj = get_label(owner, label)
+    if label_obj.name == DEFAULT_LABEL:
+        raise Conflict(
+            f"{DEFAULT_LABEL!r} is the default label and cannot be removed; to take files off it, move them"
+            f" (anaconda move --from-label {DEFAULT_LABEL} --to-label LABEL SPEC) or remove them (anaconda remove SPEC)"
+        )
     changed = remove_files(registry, owner, label_obj.name, select(owner, label=label_obj.name), request)
-    if label_obj.name != DEFAULT_LABEL:
-        owner.labels.remove(label_obj.name)
+    owner.labels.remove(label_obj.name)
     return changed
 
 

@@ -276,6 +276,25 @@ def test_labels(alice, server):
     assert "+ dev" in org
 
 
+def test_label_remove_never_leaves_files_in_no_channel(alice, files, server):
+    """``label --remove main`` used to empty the default channel for good; now
+    a removal that would leave a file on no label is refused and changes nothing."""
+    main_dist = "/dist/alice/mypkg/1.0/noarch/mypkg-1.0-py_0.tar.bz2"
+    refused = alice("label", "--remove", "main", ok=False)
+    assert "'main' is the default label and cannot be removed" in refused.output
+    assert api(server, main_dist)["labels"] == ["main"]
+    assert "+ main" in alice("label", "--list").output
+    repodata = json.loads(urllib.request.urlopen(server[1].url + "/conda/alice/noarch/repodata.json").read())
+    assert "mypkg-1.0-py_0.tar.bz2" in repodata["packages"]
+    alice("upload", "-l", "nightly", "-t", "file", "-p", "nightlies", "-v", "1", files["data"])
+    refused = alice("label", "--remove", "nightly", ok=False)
+    assert "would be left in no channel" in refused.output and "anaconda move" in refused.output
+    assert api(server, "/dist/alice/nightlies/1/data.csv")["labels"] == ["nightly"]
+    alice("remove", "-f", "alice/nightlies")
+    alice("label", "--remove", "nightly")
+    assert "nightly" not in alice("label", "--list").output
+
+
 def test_move(alice, server):
     alice("move", "--from-label", "main", "--to-label", "beta", "alice/dataset/2024.1")
     assert api(server, "/dist/alice/dataset/2024.1/data.csv")["labels"] == ["beta"]

@@ -87,3 +87,24 @@ def test_copy_between_labels_and_owners(app, shelf, bob, anon):
     shelf.delete("/package/alice/data", status=201)
     download = anon.get("/download/acme/data/1/a.csv", status=302)
     assert anon.testapp.get(download.location.replace("http://localhost", "")).body == b"a"
+
+
+def test_removals_that_would_leave_a_file_on_no_label_are_refused(shelf, anon):
+    """Removing ``main`` as a whole, or a file's last label, would leave files in
+    no channel (issue 15): 409 with the reason, and nothing changes."""
+    before = anon.get("/channels/alice").json
+    refused = shelf.delete("/channels/alice/main", {"package": None, "version": None, "basename": None}, status=409)
+    assert "default label" in refused.json["error"]
+    refused = shelf.delete("/channels/alice/main", {"package": "data", "version": "1", "basename": "a.csv"},
+                           status=409)
+    assert "no channel" in refused.json["error"]
+    refused = shelf.delete("/channels/alice/dev", {"package": None, "version": None, "basename": None}, status=409)
+    assert "no channel" in refused.json["error"]
+    assert anon.get("/channels/alice").json == before
+    assert labels_of(anon, f"alice/mypkg/1.0/{BZ2}") == ["dev"]
+    assert labels_of(anon, "alice/data/1/a.csv") == ["main"]
+    assert "mypkg-1.0-py_0.tar.bz2" in anon.testapp.get("/conda/alice/label/dev/noarch/repodata.json").json["packages"]
+    # a file on two labels may leave either
+    shelf.delete("/channels/alice/dev", {"package": "data", "version": "1", "basename": "b.csv"}, status=201)
+    assert labels_of(anon, "alice/data/1/b.csv") == ["main"]
+
