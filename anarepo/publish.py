@@ -53,7 +53,8 @@ def apply_package_attrs(package: Package, attrs: dict | None) -> None:
 
 
 def create_package(owner, name: str, *, summary: str = "", access: str = "public", attrs=None,
-                   registry=None) -> Package:
+                   registry=None, creator: str = "") -> Package:
+    """A new empty package; ``creator`` (a login) keeps the rights that let them create it."""
     name = names.check_package_name(name)
     if owner.get_package(name) is not None:
         raise Conflict(f"package {owner.login}/{name} exists already")
@@ -65,6 +66,8 @@ def create_package(owner, name: str, *, summary: str = "", access: str = "public
     package.summary = names.check_text(summary, "summary")
     apply_package_attrs(package, attrs)
     owner.add_package(package)
+    if creator:
+        owner.share_created_package(package, creator)
     return package
 
 
@@ -141,7 +144,7 @@ def publish(
         if not create:
             raise NotFound(f"package {owner.login}/{package_name} does not exist")
         package = create_package(owner, package_name, summary=summary or "", access=access, attrs=package_attrs,
-                                 registry=registry)
+                                 registry=registry, creator=uploader)
     elif ptype.name not in package.package_types:
         registry.package_types.check_package_name(owner, package.name, types=(ptype.name,))
     check_type_compatible(package, ptype.name)

@@ -87,6 +87,9 @@ class Owner(Persistent):
         """Extra ACEs an owner grants on one of its packages (org groups)."""
         return []
 
+    def share_created_package(self, package, creator: str) -> None:
+        """A package ``creator`` just made here gets the rights its creator came with."""
+
     def __acl__(self):
         acl = [(Allow, SITE_ADMIN, ALL_PERMISSIONS)]
         acl += [(Allow, p, ALL_PERMISSIONS) for p in self.admin_principals()]
@@ -170,6 +173,27 @@ class Organization(Owner):
             if key in group.packages:
                 aces.append((Allow, group_principal(self.login, group.name), group.permissions))
         return aces
+
+    def share_created_package(self, package, creator: str) -> None:
+        """Members of read-write and admin groups may create packages in the
+        organization; the package joins those of their groups, so the group's
+        rights apply to it (they could not upload into it otherwise).  Org
+        owners have every right already and share nothing."""
+        if creator in self.owners:
+            return
+        key = package_key(package.name)
+        for group in self.groups.values():
+            if group.permission in ("write", "admin") and creator in group.members:
+                group.packages.add(key)
+
+    def remove_package(self, name: str):
+        """Also out of every group: a later package of the same name starts with no group's rights."""
+        package = super().remove_package(name)
+        key = package_key(name)
+        for group in self.groups.values():
+            if key in group.packages:
+                group.packages.remove(key)
+        return package
 
     def add_group(self, group: Group) -> None:
         self.groups.add(group.name, group)

@@ -39,7 +39,9 @@ def package(tmp_path_factory):
     path.write_bytes(conda_tar_bz2("secret-tool", "1.0", summary="Only for acme readers"))
     other = path.with_name("intruder-1.0-py_0.tar.bz2")
     other.write_bytes(conda_tar_bz2("intruder", "1.0", summary="Should never land"))
-    return path, other
+    invalid = path.with_name("broken-build-1.0-0.tar.bz2")
+    invalid.write_bytes(conda_tar_bz2("broken-build", "1.0", build="0", build_number=-1))
+    return path, other, invalid
 
 
 def test_owner_uploads_a_private_package_to_the_org(server, people, package):
@@ -85,6 +87,43 @@ def test_read_only_member_is_refused_an_upload(server, people, package):
     assert "permission" in refused.output.lower() or "403" in refused.output
     with harness.root() as root:
         assert "intruder" not in root.owners["acme"].packages
+
+
+@pytest.mark.parametrize("perms", ["write", "admin"])
+def test_read_write_and_admin_members_upload_new_packages_into_the_org(server, people, package, perms, tmp_path):
+    """A member of a read-write or admin group may create a package in the
+    organization; the package joins the member's group, so the upload into it
+    succeeds (it used to get 403 and leave an empty package listed)."""
+    harness, _ = server
+    alice, carol = people["alice"], people["carol"]
+    alice("groups", "add", f"acme/makers-{perms}", "--perms", perms)
+    alice("groups", "add_member", f"acme/makers-{perms}/carol")
+    name = f"builder-tool-{perms}"
+    path = tmp_path / f"{name}-1.0-py_0.tar.bz2"
+    path.write_bytes(conda_tar_bz2(name, "1.0", summary="Made by a member"))
+    carol("upload", "-u", "acme", "--private", path)
+    assert f"acme/{name}" in alice("groups", "packages", f"acme/makers-{perms}").output
+    (tmp_path / "out" / "noarch").mkdir(parents=True)
+    carol("download", f"acme/{name}", "-o", tmp_path / "out", cwd=tmp_path / "out")
+    assert (tmp_path / "out" / "noarch" / path.name).read_bytes() == path.read_bytes()
+    with harness.root() as root:
+        pkg = root.owners["acme"].packages[name]
+        assert pkg.access == "private" and pkg.file_count() == 1
+    # bob, in the read-only group only, still sees nothing of it
+    assert "not found" in people["bob"]("show", f"acme/{name}", ok=False).output.lower()
+    alice("groups", "remove_member", f"acme/makers-{perms}/carol")
+
+
+def test_a_refused_upload_leaves_no_empty_package_in_the_org(server, people, package):
+    harness, _ = server
+    alice, carol = people["alice"], people["carol"]
+    alice("groups", "add", "acme/builders", "--perms", "write")
+    alice("groups", "add_member", "acme/builders/carol")
+    refused = carol("upload", "-u", "acme", package[2], ok=False)
+    assert "build_number must be a non-negative integer" in refused.output
+    with harness.root() as root:
+        assert "broken-build" not in root.owners["acme"].packages
+        assert "broken-build" not in root.owners["acme"].groups["builders"].packages
 
 
 def test_notification_reached_the_new_member(server):

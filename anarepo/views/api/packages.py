@@ -51,7 +51,7 @@ def add_package(request):
     access = requested_access(request, body) or "public"
     summary = attrs.get("summary") if isinstance(attrs.get("summary"), str) else body.get("summary") or ""
     package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs,
-                             registry=request.registry)
+                             registry=request.registry, creator=request.identity.login)
     package_changed(request.registry, package, request)
     return package_json(request, package)
 
@@ -73,8 +73,12 @@ def update_package(request):
 
 @api_view("api.package", "DELETE")
 def delete_package(request):
+    """Needs ``admin``; a package without files needs only ``upload``: anaconda
+    upload removes the package it created when the upload into it was refused."""
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.ADMIN)
+    package = find_package(request, m["owner"], m["package"], P.UPLOAD)
+    if package.file_count():
+        require(request, P.ADMIN, package)
     remove_package(request.registry, package, request)
     return empty(201)
 

@@ -13,13 +13,19 @@ LOGIN_BODY = {"scopes": None, "note": "binstar_client:me@box", "note_url": "http
               "user": None, "max-age": None, "strength": "strong", "fail-if-exists": True}
 
 
-def test_login_returns_a_token_that_works_and_relogin_replaces_it(app, testapp):
+def test_login_returns_a_token_that_works_and_relogin_asks_before_replacing_it(app, testapp):
     app.make_user("alice")
     first = testapp.post_json("/api/authentications", LOGIN_BODY, headers=basic("alice")).json["token"]
     assert "." not in first and "/" not in first
     assert testapp.get("/api/user", headers={"Authorization": f"token {first}"}).json["login"] == "alice"
-    # same note again: replaced, not refused (no prompt in the CLI)
-    second = testapp.post_json("/api/authentications", LOGIN_BODY, headers=basic("alice")).json["token"]
+    # same note again with fail-if-exists: 400 (the CLI asks "already logged in ... continue?"), nothing changes
+    refused = testapp.post_json("/api/authentications", {**LOGIN_BODY, "fail-if-exists": True},
+                                headers=basic("alice"), status=400)
+    assert "exists already" in refused.json["error"]
+    assert testapp.get("/api/user", headers={"Authorization": f"token {first}"}).json["login"] == "alice"
+    # and without it (the CLI's "yes"): replaced
+    second = testapp.post_json("/api/authentications", {**LOGIN_BODY, "fail-if-exists": False},
+                               headers=basic("alice")).json["token"]
     assert second != first
     testapp.get("/api/user", headers={"Authorization": f"token {first}"}, status=401)
     # the login token also opens private conda channels (/conda/t/<token>/..., as conda sends it)

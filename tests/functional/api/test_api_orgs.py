@@ -77,3 +77,27 @@ def test_notices(app, alice, bob, anon):
     alice.get(f"/alice/notices/{created['id']}", status=404)
     # fixed routes are not shadowed by the owner-prefixed ones
     assert alice.get("/user").json["login"] == "alice"
+
+
+def test_packages_made_by_read_write_members_get_their_groups_rights(app, acme, bob, anon):
+    """Issue 15: the member who may create a package in the org may also upload
+    into it, delete it while it is empty, but not delete it once it has files."""
+    acme.post("/group/acme/devs", {"perms": "write"}, status=204)
+    acme.put("/group/acme/devs/members/bob", status=204)
+    bob.post("/package/acme/made", {"public": False, "summary": "by bob"}, status=200)
+    assert [p["name"] for p in acme.get("/group/acme/devs/packages").json] == ["made"]
+    bob.upload("acme", "made", "1", "m.txt", b"m")
+    anon.get("/package/acme/made", status=404)
+    bob.delete("/package/acme/made", status=403)  # files in it: needs admin
+    bob.post("/package/acme/empty", {"summary": "nothing yet"}, status=200)
+    bob.delete("/package/acme/empty", status=201)  # what anaconda upload does after a refused upload
+    assert [p["name"] for p in acme.get("/group/acme/devs/packages").json] == ["made"]
+    # a deleted package leaves its groups: a new one of the same name starts with no group's rights
+    acme.put("/group/acme/devs/packages/tool", status=204)
+    acme.delete("/package/acme/tool", status=201)
+    app.publish_file("acme", "tool", "1", "t.txt", b"t", access="private")
+    acme.put("/group/acme/devs/members/carol", status=204)
+    bob.get("/package/acme/tool", status=404)
+    # an org owner's packages join no group
+    acme.post("/package/acme/owned", {"summary": "by alice"}, status=200)
+    assert "owned" not in [p["name"] for p in acme.get("/group/acme/devs/packages").json]
