@@ -95,6 +95,20 @@ SCOPES: dict[str, tuple[str, dict]] = {
 }
 
 
+#: Scopes that also read, on the API face, the packages and files of one type:
+#: ``anaconda -t TOKEN download`` with a ``conda:download`` token fetches the
+#: conda files it could fetch from the channel ("private downloads from Conda
+#: repositories"), and no file of another type.
+TYPED_API_READ = {"conda:download": "conda", "pypi:download": "pypi"}
+
+
+def typed_read_types(scopes, face: str, permission: str) -> set[str]:
+    """The file types ``scopes`` may read through :data:`TYPED_API_READ` here."""
+    if face != "api" or permission != P.VIEW:
+        return set()
+    return {TYPED_API_READ[s] for s in scopes if s in TYPED_API_READ}
+
+
 class InvalidScope(ValueError):
     pass
 

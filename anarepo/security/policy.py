@@ -28,6 +28,7 @@ from .permissions import (
     org_member_principal,
     org_owner_principal,
     scopes_allow,
+    typed_read_types,
     user_principal,
 )
 from .tokens import lookup_token
@@ -105,6 +106,40 @@ def principals_for(root, user) -> list[str]:
     return principals
 
 
+def _file_types(context) -> set[str]:
+    """The file types a context holds: a file's own, a package's (or a release's) all."""
+    from ..resources.packages import Distribution, Package, Release
+
+    if isinstance(context, Distribution):
+        return {context.type}
+    if isinstance(context, Release):
+        context = context.package
+    if isinstance(context, Package):
+        return set(context.package_types)
+    return set()
+
+
+def token_reads_by_type(request, context, permission) -> bool:
+    """Whether the request's token may ``permission`` here only through a typed
+    read scope (``conda:download`` reading conda files on the API face)."""
+    identity = request.identity
+    token = identity.token if identity is not None else None
+    if token is None:
+        return False
+    types = typed_read_types(token.scopes, request_face(request), permission)
+    return bool(types) and bool(types & _file_types(context))
+
+
+def reads_only_some_types(request) -> bool:
+    """Whether the token's API reads are limited to some file types (lists of a
+    package's files then show only the files it may read)."""
+    identity = request.identity
+    token = identity.token if identity is not None else None
+    face = request_face(request)
+    return (token is not None and not scopes_allow(token.scopes, face, "view")
+            and bool(typed_read_types(token.scopes, face, "view")))
+
+
 def _inside(context, owner_login: str) -> bool:
     """Whether ``context`` lies in the namespace of ``owner_login``."""
     node = context
@@ -175,7 +210,8 @@ class AnarepoSecurityPolicy:
             return self.acl.permits(context, [Everyone], permission)
         token = identity.token
         if token is not None and (
-            not scopes_allow(token.scopes, request_face(request), permission)
+            not (scopes_allow(token.scopes, request_face(request), permission)
+                 or token_reads_by_type(request, context, permission))
             or (token.org and not _inside(context, token.org))
         ):
             # outside its scopes (or its organization) a token adds nothing:

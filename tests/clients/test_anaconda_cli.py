@@ -230,6 +230,37 @@ def test_download(alice, files, tmp_path):
     assert (tmp_path / "data.csv").read_bytes() == files["data"].read_bytes()
 
 
+def test_download_with_download_scoped_tokens(app, alice, server, tmp_path):
+    """The private package page suggests ``anaconda -t <TOKEN> download``: a
+    ``conda:download`` token fetches the conda files (it answered 404), a
+    ``pypi:download`` token the PyPI files, and neither anything else."""
+    conda_file = tmp_path / "privtool-1.0-py_0.tar.bz2"
+    conda_file.write_bytes(conda_tar_bz2("privtool", "1.0", summary="Private tool"))
+    wheel_file = tmp_path / wheel_name("privtool", "1.0")
+    wheel_file.write_bytes(wheel("privtool", "1.0"))
+    alice("upload", "--private", conda_file)
+    alice("upload", wheel_file)
+    alice("upload", "--private", "-t", "file", "-p", "privdata", "-v", "1", "-s", "Private data", conda_file)
+    stranger = AnacondaCli(tmp_path / "home", server[1].url + "/api")
+    for scope, wanted, unwanted in (("conda:download", conda_file, wheel_file),
+                                    ("pypi:download", wheel_file, conda_file)):
+        token = app.make_token("alice", f"dl-{scope}", scopes=[scope])
+        out = tmp_path / scope.replace(":", "-")
+        (out / "noarch").mkdir(parents=True)
+        stranger("-t", token, "download", "alice/privtool", "-o", out, cwd=out)
+        got = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        assert got == {wanted.name: wanted.read_bytes()}, sorted(got)
+        refused = stranger("-t", token, "download", "alice/privdata", "-o", out, cwd=out)
+        assert "not found" in refused.output.lower() and not list(out.rglob("privdata*"))
+    # without a token the private package stays hidden
+    nothing = tmp_path / "anonymous"
+    nothing.mkdir()
+    assert "not found" in stranger("download", "alice/privtool", "-o", nothing, cwd=nothing).output.lower()
+    assert not list(nothing.rglob("*.*"))
+    alice("remove", "-f", "alice/privtool")
+    alice("remove", "-f", "alice/privdata")
+
+
 def test_download_counts(app, alice, server):
     from anarepo.downloads import download_counter
 
@@ -251,6 +282,8 @@ def test_show(alice):
 def test_search(bob):
     out = bob("search", "mypk").output
     assert "alice/mypkg" in out and "Found 1 packages" in out
+    row = next(line for line in out.splitlines() if "alice/mypkg" in line)
+    assert row.rstrip().endswith("| h1_0, py_0"), row  # the Builds column: builds of the latest version
     assert "alice/pyfoo" in bob("search", "-t", "pypi", "foo").output
     assert "alice/mypkg" in bob("search", "-p", "linux-64", "mypkg").output
     assert "Found 0 packages" in bob("search", "-t", "pypi", "mypkg").output
@@ -286,7 +319,7 @@ def test_label_remove_never_leaves_files_in_no_channel(alice, files, server):
     assert "+ main" in alice("label", "--list").output
     repodata = json.loads(urllib.request.urlopen(server[1].url + "/conda/alice/noarch/repodata.json").read())
     assert "mypkg-1.0-py_0.tar.bz2" in repodata["packages"]
-    alice("upload", "-l", "nightly", "-t", "file", "-p", "nightlies", "-v", "1", files["data"])
+    alice("upload", "-l", "nightly", "-t", "file", "-p", "nightlies", "-v", "1", "-s", "Nightly", files["data"])
     refused = alice("label", "--remove", "nightly", ok=False)
     assert "would be left in no channel" in refused.output and "anaconda move" in refused.output
     assert api(server, "/dist/alice/nightlies/1/data.csv")["labels"] == ["nightly"]

@@ -55,6 +55,7 @@ SCOPE_GRANTS = {  # docs/security.md, the scope table
     "pypi:upload": {"pypi": {"view", "upload"}},
     "repos": {"web": {"view"}, "api": {"view"}, "conda": {"view"}, "pypi": {"view"}},
 }
+TYPED_API_READ = {"conda:download": "conda", "pypi:download": "pypi"}  # docs/security.md, below the table
 
 
 def user_can(role: str, perm: str, access: str) -> bool:
@@ -75,10 +76,15 @@ class Role:
     def authenticated(self) -> bool:
         return self.user_role != "anon"
 
-    def can(self, face: str, perm: str, access: str) -> bool:
+    def can(self, face: str, perm: str, access: str, file_type=None) -> bool:
+        """``file_type``: the type of the file an action reads (None: a whole package,
+        which here always holds a conda and a PyPI file)."""
         if self.token is None:
             return user_can(self.user_role, perm, access)
         if self.in_org and perm in SCOPE_GRANTS[self.scope].get(face, ()):
+            return user_can(self.user_role, perm, access)
+        typed = TYPED_API_READ.get(self.scope)
+        if self.in_org and face == "api" and perm == "view" and typed and file_type in (None, typed):
             return user_can(self.user_role, perm, access)
         return user_can("anon", perm, access)
 
@@ -88,7 +94,7 @@ def expected(role: Role, face: str, action, access: str) -> int:
         return 401
     if action.auth_first and not role.authenticated:
         return 401
-    if not role.can(face, "view", access) and not action.hides_nothing:
+    if not role.can(face, "view", access, action.file_type) and not action.hides_nothing:
         return 404
     allowed = action.perm == "view" or role.can(face, action.perm, access)
     if allowed and action.needs_target and role.token is not None and role.org_token:
@@ -182,8 +188,10 @@ def client(world):
 
 # -- actions ----------------------------------------------------------------------
 class Action:
-    def __init__(self, name, perm, ok, run, listing=False, auth_first=False, hides_nothing=False, needs_target=False):
+    def __init__(self, name, perm, ok, run, listing=False, auth_first=False, hides_nothing=False, needs_target=False,
+                 file_type=None):
         self.name, self.perm, self.ok, self.run = name, perm, ok, run
+        self.file_type = file_type  # the type of the one file it reads, if it reads one
         self.listing, self.auth_first = listing, auth_first
         self.hides_nothing = hides_nothing  # answers 403, not 404, for invisible packages
         self.needs_target = needs_target  # also needs upload rights on another namespace
@@ -234,12 +242,16 @@ def api_actions(world):
         Action("see", "view", 200, get(lambda a: f"/api/package/{ORG}/{a}-pkg")),
         Action("list", "view", 200, listed(lambda a: f"/api/packages/{ORG}"), listing=True),
         Action("search", "view", 200, listed(lambda a: f"/api/search?name={a}-pkg"), listing=True),
-        Action("download", "view", 302, get(lambda a: f"/api/download/{ORG}/{a}-pkg/{VERSION}/{f[a]['conda']}")),
+        Action("download", "view", 302, get(lambda a: f"/api/download/{ORG}/{a}-pkg/{VERSION}/{f[a]['conda']}"),
+               file_type="conda"),
+        Action("download-wheel", "view", 302, get(lambda a: f"/api/download/{ORG}/{a}-pkg/{VERSION}/{f[a]['wheel']}"),
+               file_type="pypi"),
         Action("upload", "upload", 200, stage, auth_first=True, hides_nothing=True),
         Action("label", "edit", 201, label),
-        Action("set-access", "admin", 200, set_access),
-        Action("delete", "admin", 201, delete),
-        Action("transfer", "admin", 200, transfer, needs_target=True),
+        # these act on throwaway packages holding one plain file
+        Action("set-access", "admin", 200, set_access, file_type="file"),
+        Action("delete", "admin", 201, delete, file_type="file"),
+        Action("transfer", "admin", 200, transfer, needs_target=True, file_type="file"),
     ]
 
 
@@ -356,7 +368,7 @@ def run_cell(world, face, role, action, access, clients):
     if isinstance(result, tuple):
         status, present = result
         if want != 401 and action.listing:
-            visible = role.can(face, "view", access)
+            visible = role.can(face, "view", access, action.file_type)
             return None if (status == 200 and present == visible) else f"status {status}, listed={present}, want listed={visible}"
         return None if status == want else f"status {status}, want {want}"
     status = result.status_int

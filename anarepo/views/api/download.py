@@ -21,7 +21,8 @@ from pyramid.view import view_config
 
 from ...downloads import count_download
 from ...names import package_key
-from .base import NotFound, api_view, basename_of, find_dist, public_url
+from ...security.permissions import P
+from .base import NotFound, api_view, basename_of, find_dist, public_url, require
 
 LINK_LIFETIME = 600  # seconds
 
@@ -45,6 +46,7 @@ def signed_path(request, dist) -> str:
 def download(request):
     m = request.matchdict
     dist = find_dist(request, m["owner"], m["package"], m["version"], basename_of(request))
+    require(request, P.VIEW, dist, "file not found")  # a conda:download token reads conda files only
     return HTTPFound(location=public_url(request, signed_path(request, dist)))
 
 

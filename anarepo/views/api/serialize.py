@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ...clock import isoformat
 from ...plugins import CLIENT_TYPE_NAMES
+from ...security.permissions import P
+from ...security.policy import reads_only_some_types
 
 
 def user_json(owner) -> dict:
@@ -37,6 +39,23 @@ def conda_platforms(package) -> list[str]:
     return sorted(subdirs)
 
 
+def conda_builds(package) -> list[str]:
+    """The build strings of the latest version's conda files (``py_0``, ``h1_0``):
+    the Builds column of ``anaconda search``, beside its Version column."""
+    release = package.releases.get(package.latest_version) if package.latest_version else None
+    if release is None:
+        return []
+    return sorted({(d.attrs or {}).get("build") for d in release.files.values() if d.type == "conda"} - {None, ""})
+
+
+def readable_files(request, package) -> list:
+    """The package's files, less those a typed token (``conda:download``) may not read."""
+    dists = list(package.distributions())
+    if reads_only_some_types(request):
+        dists = [d for d in dists if request.has_permission(P.VIEW, d)]
+    return dists
+
+
 def _urls(request, package) -> dict:
     app = request.application_url
     return {
@@ -60,6 +79,7 @@ def package_summary(request, package) -> dict:
         "versions": versions,
         "package_types": client_types(package),
         "conda_platforms": conda_platforms(package),
+        "builds": conda_builds(package),
         "license": package.license,
         "created_at": isoformat(package.created),
         "modified_at": isoformat(package.modified),
@@ -83,7 +103,7 @@ def package_json(request, package) -> dict:
         releases=[
             {"version": r.version, "distributions": sorted(r.files.keys())} for r in package.releases.values()
         ],
-        files=[dist_json(request, d) for d in package.distributions()],
+        files=[dist_json(request, d) for d in readable_files(request, package)],
         collaborators=len(package.collaborators),
     )
     return data
