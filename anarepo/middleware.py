@@ -29,6 +29,18 @@ def redact(text: str) -> str:
     return _ANY_TOKEN.sub("/t/<TOKEN>", text or "")
 
 
+def web_page_url(request, owner: str, label: str = "main") -> str:
+    """The web page of an owner's channel (``/<owner>`` or ``/<owner>/label/<label>``)
+    on the main host: a browser sent from ``conda.<host>/<owner>`` lands on the page
+    the user guide means, never back on the subdomain, and without any path token."""
+    host = request.host
+    sub, _, rest = host.partition(".")
+    if sub.lower() in ("conda", "pypi") and rest and request.registry.settings.get("anarepo.subdomains", True):
+        host = rest
+    path = f"/{owner}" + ("" if label == "main" else f"/label/{label}")
+    return f"{request.scheme}://{host}{request.environ.get(ORIGINAL_SCRIPT_NAME, '')}{path}"
+
+
 def _bad_request(start_response, message: bytes):
     start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
     return [message]

@@ -29,8 +29,6 @@ def extra_hints(request, package, label: str) -> list[tuple[str, str]]:
     owner = package.owner.login
     hints = []
     types = package.package_types
-    if "conda" in types:
-        hints.append(("conda (channel URL)", f"conda install -c {app}/conda/{_channel(owner, label)} {package.name}"))
     if package.access != "public":
         if "conda" in types:
             hints.append(("conda with a token",

@@ -1,6 +1,7 @@
 """Web pages of the tree: the home page, owner pages and package pages."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from ..resources.owners import Owner
@@ -12,8 +13,9 @@ from .package_info import download_chart, install_sections, package_labels, sort
 PAGE_SIZE = 100
 
 
-def visible_packages(request, owner, after: str | None = None, limit: int = PAGE_SIZE):
-    """Packages of ``owner`` the requester may see, a page at a time (BTree range).
+def visible_packages(request, owner, after: str | None = None, limit: int = PAGE_SIZE, keep=None):
+    """Packages of ``owner`` the requester may see (and ``keep`` accepts), a page
+    at a time (BTree range).
 
     Returns the page and the key to continue after (None on the last page).
     """
@@ -24,7 +26,7 @@ def visible_packages(request, owner, after: str | None = None, limit: int = PAGE
             return out, last
         package = owner.packages[key]
         last = key
-        if request.has_permission(P.VIEW, package):
+        if (keep is None or keep(package)) and request.has_permission(P.VIEW, package):
             out.append(package)
     return out, None
 
@@ -40,11 +42,27 @@ def home(request):
 
 @view_config(context=Owner, renderer="owner.jinja2")
 def owner_page(request):
+    return _owner_values(request, request.context)
+
+
+@view_config(context=Owner, name="label", renderer="owner.jinja2")
+def owner_label_page(request):
+    """``/<owner>/label/<label>``: the channel URL of the guide opened in a browser
+    (``/<owner>/label/main`` is the default channel): the packages with files on it."""
     owner = request.context
+    if len(request.subpath) != 1 or request.subpath[0].lower() not in owner.labels:
+        raise HTTPNotFound("no such label")
+    label = request.subpath[0].lower()
+    return _owner_values(request, owner, label)
+
+
+def _owner_values(request, owner, label=None) -> dict:
     after = request.params.get("after") or None
-    packages, next_after = visible_packages(request, owner, after=after)
+    keep = None if label is None else (lambda p: any(label in d.labels for d in p.distributions()))
+    packages, next_after = visible_packages(request, owner, after=after, keep=keep)
     return {
         "owner": owner,
+        "label": label,
         "packages": packages,
         "next_after": next_after,
         "can_manage": request.has_permission(P.MANAGE, owner),

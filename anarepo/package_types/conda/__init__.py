@@ -75,8 +75,15 @@ class CondaType(PackageType):
         update_package(package.owner, package)
 
     def install_hints(self, request, package, label: str = "main"):
+        """The full channel URL works everywhere; the short ``-c OWNER`` form only
+        once conda's ``channel_alias`` points at this server, so the hint says so."""
         channel = package.owner.login if label == "main" else f"{package.owner.login}/label/{label}"
-        return [("conda", f"conda install -c {channel} {package.name}")]
+        alias = f"{request.application_url}/conda"
+        return [
+            ("conda", f"conda install -c {alias}/{channel} {package.name}"),
+            (f"conda, short form (after conda config --set channel_alias {alias})",
+             f"conda install -c {channel} {package.name}"),
+        ]
 
 
 def includeme(config):

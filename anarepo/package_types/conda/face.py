@@ -20,11 +20,13 @@ import threading
 from collections import OrderedDict
 
 from pyramid.authorization import Allow, Everyone
+from pyramid.httpexceptions import HTTPFound
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from ...bodies import body_iter
 from ...downloads import count_download
+from ...middleware import web_page_url
 from ...replay import mark_replayable
 
 from ...security.permissions import P
@@ -342,6 +344,14 @@ def subdir_document(context, request):
     docs = SubdirDocs(request, context)
     body_fn, content_type = SUBDIR_DOCUMENTS[request.view_name]
     return docs.respond(body_fn(docs), content_type)
+
+
+@view_config(route_name="conda", context=Channel, request_method=GET)
+def channel_in_a_browser(request):
+    """``/conda/<owner>[/label/<l>]`` itself (conda only asks for files below it):
+    a person who opens the channel URL gets the channel's web page."""
+    context = request.context
+    return HTTPFound(location=web_page_url(request, context.owner.login, context.label))
 
 
 @view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotAcceptable, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently, HTTPNotAcceptable, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 from webob.acceptparse import create_accept_header
 
 from ...bodies import body_iter
-from ...middleware import ORIGINAL_PATH
+from ...middleware import ORIGINAL_PATH, web_page_url
 from ...replay import mark_replayable
 from ...security.permissions import P
 from . import render
 from .cache import make_page, page_cache
-from .face import ROUTE, ProjectPage, SimpleRoot
+from .face import ROUTE, OwnerFace, ProjectPage, SimpleRoot
 from .index import label_index, project_index
 from .inspect import normalize
 
@@ -115,6 +115,13 @@ def page_response(request, page, restricted: bool) -> Response:
     if not restricted:
         mark_replayable(request, body)
     return Response(app_iter=body_iter(request.environ, body), headerlist=headers)
+
+
+@view_config(route_name=ROUTE, context=OwnerFace, request_method=("GET", "HEAD"), permission=P.VIEW)
+def index_in_a_browser(context, request):
+    """``/pypi/<owner>[/label/<l>]`` (the guide's ``pypi.<host>/<owner>``) is where
+    twine uploads; opened in a browser it leads to the owner's web page."""
+    return HTTPFound(location=web_page_url(request, context.owner.login, context.label))
 
 
 @view_config(route_name=ROUTE, context=SimpleRoot, request_method=("GET", "HEAD"), permission=P.VIEW)
