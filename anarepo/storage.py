@@ -13,6 +13,8 @@ import os
 import tempfile
 from dataclasses import dataclass
 
+from jinja2.filters import do_filesizeformat as filesizeformat  # the pages' units, in messages too
+
 CHUNK_SIZE = 1 << 20
 
 
@@ -65,7 +67,7 @@ def spool(stream, tmpdir: str, max_size: int, length: int | None = None) -> Spoo
                     break
                 size += len(chunk)
                 if size > max_size:
-                    raise TooLarge(f"the file is larger than the limit of {max_size} bytes")
+                    raise TooLarge(f"the file is larger than the limit of {filesizeformat(max_size)}")
                 md5.update(chunk)
                 sha256.update(chunk)
                 out.write(chunk)

@@ -9,6 +9,7 @@ import os
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from ..middleware import ORIGINAL_SCRIPT_NAME
 from ..security.permissions import P
@@ -37,6 +38,23 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("allow_signup", request.registry.settings["anarepo.allow_signup"])
     event.setdefault("flash", request.session.pop_flash())
     event.setdefault("acting_owner", lambda: _acting_owner(request))
+    event.setdefault("type_title", lambda name: type_title(request.registry, name))
+    event.setdefault("type_titles", lambda package: [type_title(request.registry, n) for n in package.package_types])
+
+
+def type_title(registry, name: str) -> str:
+    """A type as people read it: its plugin's title ("Notebook", not ``ipynb``)."""
+    return getattr(registry.package_types.get(name), "title", "") or name
+
+
+def favicon(request):
+    """Browsers ask ``/favicon.ico`` on every site whatever the page links: answer it."""
+    from pyramid.response import FileResponse
+
+    response = FileResponse(os.path.join(STATIC_DIR, "favicon.ico"), request=request, content_type="image/x-icon")
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
 
 
 def _acting_owner(request):
@@ -47,6 +65,8 @@ def _acting_owner(request):
 
 def includeme(config):
     config.add_static_view("static", STATIC_DIR, cache_max_age=3600)
+    config.add_route("favicon", "/favicon.ico")
+    config.add_view(favicon, route_name="favicon", request_method=("GET", "HEAD"), permission=NO_PERMISSION_REQUIRED)
     config.add_subscriber(add_template_globals, BeforeRender)
     config.include(".errors")
     config.include(".failures")

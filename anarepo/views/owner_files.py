@@ -15,17 +15,17 @@ from ..security.permissions import P
 from ..versions import version_key
 from .account import account_factory
 from .orgs import acting_owner
-from .packages import TYPE_FILTERS, _filters, confirm_page, filtered_packages
+from .packages import _filters, confirm_page, filtered_packages, type_filters
 
 
 def grouped_files(request, owner):
-    type_name, access = _filters(request.params)
+    type_name, access = _filters(request, request.params)
     packages, next_after = filtered_packages(request, owner, type_name, access, request.params.get("after") or None)
     groups = []
     for package in packages:
         dists = sorted(package.distributions(), key=lambda d: (version_key(d.version), d.basename), reverse=True)
         groups.append((package, dists, request.has_permission(P.EDIT, package)))
-    return {"owner": owner, "groups": groups, "next_after": next_after, "type_filters": TYPE_FILTERS,
+    return {"owner": owner, "groups": groups, "next_after": next_after, "type_filters": type_filters(request.registry),
             "type_filter": type_name, "access_filter": access, "error": None}
 
 

@@ -67,11 +67,15 @@ def sorted_releases(package) -> list:
 
 
 def total_downloads(package) -> int:
-    return sum(dist.downloads() for dist in package.distributions())
+    """Every counted download of the package's files, all time, including files
+    removed since: the same daily history the chart draws, summed over all days
+    (a sum over the files present would drop the downloads of removed ones and
+    disagree with the chart)."""
+    return sum(daily_downloads(package).values())
 
 
 def download_chart(package, days: int = CHART_DAYS) -> dict:
-    """Bars for the last ``days`` days: [{day, count, x, y, w, h}], the total and the peak."""
+    """Bars for the last ``days`` days: [{day, count, x, y, w, h}], their total and the peak."""
     history = daily_downloads(package)
     today = utcnow().date()
     series = [(d.isoformat(), history.get(d.isoformat(), 0))

@@ -21,11 +21,11 @@ from .orgs import acting_owner
 
 PAGE_SIZE = 100
 
-#: The type filter of the list: (value, title); "ipynb" is shown as "Notebook".
-TYPE_FILTERS = (
-    ("", "All"), ("conda", "conda"), ("pypi", "pypi"), ("ipynb", "Notebook"), ("env", "Environment"),
-    ("file", "File"), ("project", "Project"), ("r", "R"),
-)
+def type_filters(registry) -> list[tuple[str, str]]:
+    """The type filter of the lists: (value, title), each type named by its plugin's
+    title (``ipynb`` is "Notebook" wherever a person reads it)."""
+    types = sorted(registry.package_types.values(), key=lambda t: (t.title or t.name).lower())
+    return [("", "All")] + [(t.name, t.title or t.name) for t in types]
 
 
 def filtered_packages(request, owner, type_name="", access="", after=None, limit=PAGE_SIZE):
@@ -46,17 +46,17 @@ def filtered_packages(request, owner, type_name="", access="", after=None, limit
     return out, None
 
 
-def _filters(params):
+def _filters(request, params):
     type_name = params.get("type", "")
     access = params.get("access", "")
     return (
-        type_name if type_name in dict(TYPE_FILTERS) else "",
+        type_name if type_name in request.registry.package_types else "",
         access if access in ACCESS_LEVELS else "",
     )
 
 
 def list_values(request, owner, fixed_type=None, **extra):
-    type_name, access = _filters(request.params)
+    type_name, access = _filters(request, request.params)
     if fixed_type:
         type_name = fixed_type
     packages, next_after = filtered_packages(request, owner, type_name, access, request.params.get("after") or None)
@@ -64,7 +64,7 @@ def list_values(request, owner, fixed_type=None, **extra):
         "owner": owner,
         "packages": packages,
         "next_after": next_after,
-        "type_filters": TYPE_FILTERS,
+        "type_filters": type_filters(request.registry),
         "access_levels": ACCESS_LEVELS,
         "allow_private": request.registry.settings["anarepo.allow_private"],
         "type_filter": type_name,
@@ -164,7 +164,7 @@ def packages_bulk(request):
 
 
 def _back_query(request):
-    type_name, access = _filters({"type": request.POST.get("type", ""), "access": request.POST.get("access_filter", "")})
+    type_name, access = _filters(request, {"type": request.POST.get("type", ""), "access": request.POST.get("access_filter", "")})
     return {k: v for k, v in (("type", type_name), ("access", access)) if v}
 
 

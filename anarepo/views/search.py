@@ -6,14 +6,14 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ..search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
-from .packages import TYPE_FILTERS
+from .packages import type_filters
 
 
 @view_config(route_name="search", renderer="search.jinja2", permission=NO_PERMISSION_REQUIRED)
 def search_page(request):
     raw = request.params.get("q", "")
     type_filter = request.params.get("type", "")
-    values = {"q": raw[:200], "type_filter": type_filter, "type_filters": TYPE_FILTERS,
+    values = {"q": raw[:200], "type_filter": type_filter, "type_filters": type_filters(request.registry),
               "results": [], "truncated": False, "error": None, "searched": "q" in request.params or bool(type_filter)}
     try:
         query = normalize_query(raw)

@@ -31,7 +31,7 @@ def test_packages_list_filters(site, as_user):
     names = row_names(page)
     assert {"mypkg", "pyfoo", "analysis", "baby-names", "secret", "myproject", "mytool"} <= set(names)
     shot(page, "packages")
-    page.get_by_label("conda", exact=True).check()
+    page.get_by_label("Conda", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#package-table")).to_be_visible()
     assert row_names(page) == ["mypkg"]

@@ -32,7 +32,7 @@ from ...plugins import InvalidPackage
 from ...publish import Conflict, check_labels, check_type_compatible, publish
 from ...retry import S3_PATH, queue_writer
 from ...security.permissions import P
-from ...storage import TooLarge, request_tmpdir, spool
+from ...storage import TooLarge, filesizeformat, request_tmpdir, spool
 from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require, require_user
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .serialize import dist_json
@@ -135,7 +135,7 @@ def s3_upload(request):
             if part.name == "file":
                 declared = fields.get("Content-Length")
                 if declared is not None and (not DIGITS.fullmatch(declared) or int(declared) > max_size):
-                    return s3_error(400, "EntityTooLarge", f"files are limited to {max_size} bytes")
+                    return s3_error(400, "EntityTooLarge", f"files are limited to {filesizeformat(max_size)}")
                 spooled = spool(part, request_tmpdir(request), max_size)
                 break
             fields[part.name] = part.read_all().decode("utf-8", "replace")
