@@ -5,6 +5,9 @@ that does not yet (OpenID Connect is issue 19), ``config``, the deprecated
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from tests.clients.anaconda_cli import AnacondaCli
@@ -66,9 +69,16 @@ def test_deprecated_channel_command_is_label(cli):
     assert "+ main" in result.output and "deprecated" in result.output.lower()
 
 
-def test_notebooks_environments_and_projects_go_through_anarepo_upload(cli, tmp_path):
+def test_notebooks_environments_and_projects_go_through_anarepo_upload(cli, server, tmp_path):
     login(cli, "box-4")
     notebook = tmp_path / "analysis.ipynb"
     notebook.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     refused = cli("upload", notebook, ok=False)
     assert "anaconda-client" in refused.output.lower() or "removed" in refused.output.lower(), refused.output
+    # anarepo upload takes it with the same login (docs/clients.md, README)
+    anarepo = Path(sys.executable).with_name("anarepo")
+    done = subprocess.run([str(anarepo), "upload", str(notebook)], env=cli.env, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with server[0].root() as root:
+        assert root.owners["alice"].packages["analysis"].package_types == ("ipynb",)
