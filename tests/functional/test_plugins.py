@@ -100,7 +100,7 @@ def test_third_party_type_works_end_to_end(plugin_path):
         testapp = webtest.TestApp(harness.wsgi_app)
         assert testapp.get("/alice/tool/@@installers").json == ["tool-2.0.sh"]
         page = testapp.get("/alice/tool")
-        assert "tool-2.0.sh" in page.text and "installer" in page.text
+        assert "tool-2.0.sh" in page.text and "Installer" in page.text  # the plugin's title names the type
     finally:
         harness.close()
 
