@@ -72,32 +72,41 @@ class AppHarness:
         return raw
 
     def publish_file(self, owner, package, version, basename, data: bytes, type_name="file",
-                     labels=None, access="public", **kw):
-        """Store a file through the same publishing path the faces use."""
+                     labels=None, access="public", replace=False):
+        """Store ``data`` as ``owner/package/version/basename`` without inspecting it
+        (raw fixtures), through the publishing service, as the operator."""
         import io
 
-        from .publish import publish
+        from .plugins import FileInfo
+        from .services.publishing import publish
         from .storage import blob_tmpdir, spool
 
         with self.root() as root:
             spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
             ptype = self.registry.package_types[type_name]
-            dist = publish(self.registry, root.owners[owner], package, version, basename, spooled, ptype,
-                           labels=labels, access=access, uploader=owner, **kw)
+            try:
+                dist = publish(root.owners[owner], spooled, ptype, FileInfo(package, version, basename),
+                               labels=labels, access=access, replace=replace, uploader=owner, operator=self.registry)
+            except BaseException:
+                spooled.discard()
+                raise
             return dist.sha256
 
-    def upload(self, owner, filename, data: bytes, type_name=None, name=None, version=None, **kw):
-        """Detect, inspect and publish ``data`` as ``filename``, as real uploads do."""
+    def upload(self, owner, filename, data: bytes, type_name=None, name=None, version=None, labels=None,
+               access="public"):
+        """Detect, inspect and publish ``data`` as ``filename``, as real uploads do (as the operator)."""
         import io
 
+        from .services.publishing import inspect_upload, publish, resolve_type
         from .storage import blob_tmpdir, spool
-        from .uploads import publish_upload
 
         with self.root() as root:
             spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
             try:
-                dist = publish_upload(self.registry, root.owners[owner], spooled, filename, type_name=type_name,
-                                      name=name, version=version, uploader=owner, **kw)
+                ptype = resolve_type(self.registry, filename, spooled.path, type_name)
+                info = inspect_upload(ptype, spooled.path, filename, name=name, version=version)
+                dist = publish(root.owners[owner], spooled, ptype, info, labels=labels, access=access,
+                               uploader=owner, operator=self.registry)
             except BaseException:
                 spooled.discard()
                 raise

@@ -82,7 +82,7 @@ def make_files(directory: Path, count: int) -> list[Path]:
 def load_anarepo(datadir: Path, files: list[Path], uri: str | None = None) -> dict:
     """Publish every file through the plugin's upload path (inspect, check, publish, index)."""
     from anarepo import main
-    from anarepo.publish import publish
+    from anarepo.services.publishing import inspect_upload, publish
     from anarepo.storage import blob_tmpdir, spool_file
     from anarepo.testing import AppHarness, make_settings
 
@@ -96,9 +96,8 @@ def load_anarepo(datadir: Path, files: list[Path], uri: str | None = None) -> di
             owner = root.owners["bench"]
             for path in files[start:start + batch]:
                 spooled = spool_file(str(path), blob_tmpdir(harness.db), 1 << 30)
-                info = ptype.inspect(spooled.path, path.name)
-                publish(harness.registry, owner, info.name, info.version, path.name, spooled, ptype,
-                        attrs=info.attrs, summary=info.summary, uploader="bench")
+                info = inspect_upload(ptype, spooled.path, path.name)
+                publish(owner, spooled, ptype, info, uploader="bench", operator=harness.registry)
         times.append((time.perf_counter() - t0) / len(files[start:start + batch]))
     harness.close()
     return {"first_ms": times[0] * 1000, "last_ms": times[-1] * 1000}

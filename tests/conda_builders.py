@@ -101,20 +101,19 @@ def write_package(directory, *args, **kw) -> Path:
     return target
 
 
-def publish_conda(app, owner, filename, data, labels=None, access="public", **kw):
-    """Inspect then publish a conda package the way the upload API does; return its basename."""
-    from anarepo.publish import publish
+def publish_conda(app, owner, filename, data, labels=None, access="public"):
+    """Inspect then publish a conda package through the publishing service; return its basename."""
+    from anarepo.services.publishing import inspect_upload, publish
     from anarepo.storage import blob_tmpdir, spool
 
     with app.root() as root:
         spooled = spool(io.BytesIO(data), blob_tmpdir(app.db), max_size=1 << 34)
         ptype = app.registry.package_types["conda"]
         try:
-            info = ptype.inspect(spooled.path, filename)
-        except Exception:
+            info = inspect_upload(ptype, spooled.path, filename)
+            publish(root.owners[owner], spooled, ptype, info, labels=labels, access=access, uploader=owner,
+                    operator=app.registry)
+        except BaseException:
             spooled.discard()
             raise
-        publish(app.registry, root.owners[owner], info.name, info.version, info.basename, spooled, ptype,
-                labels=labels, access=access, uploader=owner, attrs=info.attrs, dependencies=info.dependencies,
-                summary=info.summary, package_attrs=info.package_attrs, **kw)
         return info.basename

@@ -56,7 +56,7 @@ class Uploader:
 
     def describe(self, path: Path, display: str):
         """(type, FileInfo) for a local file, with the explicit options applied."""
-        from ..uploads import resolve_type
+        from ..services.publishing import resolve_type
 
         ptype = resolve_type(self.registry, display, path, self.args.package_type)
         version = self.args.version

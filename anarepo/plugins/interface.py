@@ -24,6 +24,10 @@ class FileInfo:
     dependencies: dict | None = None
     package_attrs: dict = field(default_factory=dict)  # dev_url, doc_url, license_url...
     release_attrs: dict = field(default_factory=dict)
+    #: what inspection parsed that the type's index needs (e.g. a wheel's METADATA
+    #: bytes), handed to ``package_changed`` through the FilePublished event so no
+    #: index re-reads the blob; never stored by the core
+    payload: dict = field(default_factory=dict)
 
 
 class PackageType:

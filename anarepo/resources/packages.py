@@ -192,6 +192,7 @@ class Distribution(Persistent):
     dependencies = None
     yanked = None  # None, or the reason (possibly "") the file was yanked
     uploader = ""
+    client_attrs = {}  # what the uploading client said about the file: shown, never indexed
 
     def __init__(self, basename: str, type_name: str):
         self.__name__ = basename

@@ -3,9 +3,11 @@
 The form posts one file with the target owner, an optional type (auto-detect
 by default), package name and version (needed for plain files), a label and
 the access of a new package.  It goes through the same
-:func:`anarepo.uploads.publish_upload` as the API, so the type checks are
-identical; any error re-shows the form with a 4xx status, which aborts the
-transaction, and the spooled file is removed: nothing is half-made.
+:func:`anarepo.services.publishing.publish` as the API and twine, so the
+permission (UPLOAD on the existing package, or on the owner for a new one) and
+the type checks are identical; any error re-shows the form with the status the
+API would answer, which aborts the transaction, and the spooled file is
+removed: nothing is half-made.
 
 WebOb parses the form (the file lands in a temporary file once) because the
 CSRF token must be checked before we act; the file is then spooled into the
@@ -13,19 +15,20 @@ blob directory.  Browser uploads are small enough for that second copy.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..db import root_factory
+from ..errors import NotFound, PublishError
 from ..names import InvalidName
 from ..plugins import InvalidPackage
-from ..publish import PublishError
 from ..resources.packages import ACCESS_LEVELS
 from ..security.permissions import P
+from ..services import publishing
 from ..storage import TooLarge, request_tmpdir, spool
-from ..uploads import publish_upload, resolve_type
 from .account import account_factory
-from .helpers import form_error_status
 from .orgs import acting_owner, controlled_owners
 
 FIELDS = ("owner", "type", "name", "version", "label", "access")
@@ -60,8 +63,8 @@ def _filename(field) -> str:
 def _publish(request, form, field):
     registry = request.registry
     owner = root_factory(request).get_owner(form["owner"])
-    if owner is None or owner not in controlled_owners(request, P.UPLOAD):
-        raise PublishError("choose an owner you may upload to")
+    if owner is None:
+        raise NotFound(f"user {form['owner']!r} not found")
     if form["access"] not in ACCESS_LEVELS:
         raise PublishError("choose the access of the package")
     filename = _filename(field)
@@ -76,27 +79,24 @@ def _publish(request, form, field):
                     "and give a package name and a version"
                 )
             type_name = "file"
-        ptype = resolve_type(registry, filename, spooled.path, type_name)
+        ptype = publishing.resolve_type(registry, filename, spooled.path, type_name)
         if ptype.name == "file" and not (name and version):
             raise InvalidPackage("a plain file needs a package name and a version")
         if ptype.name == "project" and not version:
-            version = _next_revision(ptype, owner, spooled, filename, name)
-        return publish_upload(
-            registry, owner, spooled, filename, type_name=ptype.name, name=name, version=version,
-            labels=[form["label"]] if form["label"] else None, uploader=request.identity.login,
-            access=form["access"], request=request,
+            # projects are numbered revisions: the next one of the package the archive names
+            from ..package_types.project import next_revision
+
+            info = publishing.inspect_upload(ptype, spooled.path, filename, name=name, version="1")
+            info = replace(info, version=next_revision(owner.get_package(info.name)))
+        else:
+            info = publishing.inspect_upload(ptype, spooled.path, filename, name=name, version=version)
+        return publishing.publish(
+            owner, spooled, ptype, info, labels=[form["label"]] if form["label"] else None,
+            uploader=request.identity.login, access=form["access"], request=request,
         )
     except BaseException:
         spooled.discard()
         raise
-
-
-def _next_revision(ptype, owner, spooled, filename, name):
-    """Projects are numbered revisions: the next one of the package the archive names."""
-    from ..package_types.project import next_revision
-
-    info = ptype.inspect(spooled.path, filename, name=name, version="1")
-    return next_revision(owner.get_package(info.name))
 
 
 @view_config(route_name="upload", renderer="upload.jinja2", permission=P.ACCOUNT)
@@ -107,7 +107,8 @@ def upload(request):
     try:
         dist = _publish(request, form, request.POST.get("file"))
     except (InvalidName, InvalidPackage, PublishError, TooLarge) as exc:
-        request.response.status = 413 if isinstance(exc, TooLarge) else form_error_status(exc)
+        # the API's and twine's status for the same refusal (docs/security.md)
+        request.response.status = 413 if isinstance(exc, TooLarge) else getattr(exc, "status", 400)
         return _values(request, form=form, error=str(exc))
     request.session.flash(f"Uploaded {dist.basename} to {dist.package.full_name} version {dist.version}.")
     return HTTPFound(location=request.resource_url(dist.package))

@@ -43,6 +43,8 @@ ROLE_PERMS = {
     "other": set(),  # a logged-in stranger
     "anon": set(),
 }
+#: the ``<access>-solo`` packages: no collaborator, in no group; only the org's owners hold rights on them
+SOLO_PERMS = {role: (perms if role == "owner" else set()) for role, perms in ROLE_PERMS.items()}
 USER_OF_ROLE = {"owner": "alice", "collab": "bob", "gread": "gread", "gwrite": "gwrite", "gadmin": "gadmin",
                 "other": "carol"}
 ALL = {"view", "upload", "edit", "admin"}
@@ -58,8 +60,8 @@ SCOPE_GRANTS = {  # docs/security.md, the scope table
 TYPED_API_READ = {"conda:download": "conda", "pypi:download": "pypi"}  # docs/security.md, below the table
 
 
-def user_can(role: str, perm: str, access: str) -> bool:
-    if perm in ROLE_PERMS[role]:
+def user_can(role: str, perm: str, access: str, perms=ROLE_PERMS) -> bool:
+    if perm in perms[role]:
         return True
     return perm == "view" and (access == "public" or (access == "authenticated" and role != "anon"))
 
@@ -76,17 +78,17 @@ class Role:
     def authenticated(self) -> bool:
         return self.user_role != "anon"
 
-    def can(self, face: str, perm: str, access: str, file_type=None) -> bool:
+    def can(self, face: str, perm: str, access: str, file_type=None, perms=ROLE_PERMS) -> bool:
         """``file_type``: the type of the file an action reads (None: a whole package,
-        which here always holds a conda and a PyPI file)."""
+        which here always holds a conda and a PyPI file); ``perms``: who holds what on it."""
         if self.token is None:
-            return user_can(self.user_role, perm, access)
+            return user_can(self.user_role, perm, access, perms)
         if self.in_org and perm in SCOPE_GRANTS[self.scope].get(face, ()):
-            return user_can(self.user_role, perm, access)
+            return user_can(self.user_role, perm, access, perms)
         typed = TYPED_API_READ.get(self.scope)
         if self.in_org and face == "api" and perm == "view" and typed and file_type in (None, typed):
-            return user_can(self.user_role, perm, access)
-        return user_can("anon", perm, access)
+            return user_can(self.user_role, perm, access, perms)
+        return user_can("anon", perm, access, perms)
 
 
 def expected(role: Role, face: str, action, access: str) -> int:
@@ -94,9 +96,11 @@ def expected(role: Role, face: str, action, access: str) -> int:
         return 401
     if action.auth_first and not role.authenticated:
         return 401
-    if not role.can(face, "view", access, action.file_type) and not action.hides_nothing:
+    if action.account_page and role.token is not None and (role.org_token or role.scope != "all"):
+        return 403  # a page of the user's account: only a full token of the user opens it
+    if not role.can(face, "view", access, action.file_type, action.perms) and not action.hides_nothing:
         return 404
-    allowed = action.perm == "view" or role.can(face, action.perm, access)
+    allowed = action.perm == "view" or role.can(face, action.perm, access, action.file_type, action.perms)
     if allowed and action.needs_target and role.token is not None and role.org_token:
         allowed = False  # the token grants nothing in the target namespace
     if allowed:
@@ -121,6 +125,7 @@ class World:
             wheel_fn, wheel_data = pypi_builders.wheel(name, VERSION)
             app.upload(ORG, wheel_fn, wheel_data)
             self.files[access] = {"conda": f"noarch/{conda_fn}", "conda_fn": conda_fn, "wheel": wheel_fn}
+            app.upload(ORG, *pypi_builders.wheel(f"{access}-solo", VERSION), access=access)
         with app.root() as root:
             org = root.owners[ORG]
             groups = {perm: create_group(org, f"g{perm}", perm) for perm in ("read", "write", "admin")}
@@ -189,12 +194,14 @@ def client(world):
 # -- actions ----------------------------------------------------------------------
 class Action:
     def __init__(self, name, perm, ok, run, listing=False, auth_first=False, hides_nothing=False, needs_target=False,
-                 file_type=None):
+                 file_type=None, perms=ROLE_PERMS, account_page=False):
         self.name, self.perm, self.ok, self.run = name, perm, ok, run
         self.file_type = file_type  # the type of the one file it reads, if it reads one
         self.listing, self.auth_first = listing, auth_first
         self.hides_nothing = hides_nothing  # answers 403, not 404, for invisible packages
         self.needs_target = needs_target  # also needs upload rights on another namespace
+        self.perms = perms  # who holds which permission on the package acted on
+        self.account_page = account_page  # a page of the user's own account (the web upload form)
 
 
 def api_headers(role):
@@ -214,9 +221,9 @@ def api_actions(world):
             return response.status_int, f"{ORG}/{a}-pkg" in names
         return run
 
-    def stage(c, r, a):
+    def stage(c, r, a, package="pkg"):
         n = next(world.counter)
-        return c.post_json(f"/api/stage/{ORG}/{a}-pkg/{VERSION}/extra_{n}.txt",
+        return c.post_json(f"/api/stage/{ORG}/{a}-{package}/{VERSION}/extra_{n}.txt",
                            {"distribution_type": "conda", "sha256": "0" * 64, "channels": []},
                            headers=api_headers(r), expect_errors=True)
 
@@ -247,6 +254,8 @@ def api_actions(world):
         Action("download-wheel", "view", 302, get(lambda a: f"/api/download/{ORG}/{a}-pkg/{VERSION}/{f[a]['wheel']}"),
                file_type="pypi"),
         Action("upload", "upload", 200, stage, auth_first=True, hides_nothing=True),
+        Action("upload-solo", "upload", 200, lambda c, r, a: stage(c, r, a, "solo"), auth_first=True,
+               hides_nothing=True, perms=SOLO_PERMS),
         Action("label", "edit", 201, label),
         # these act on throwaway packages holding one plain file
         Action("set-access", "admin", 200, set_access, file_type="file"),
@@ -296,10 +305,10 @@ def pypi_actions(world):
         target = f"/pypi/{ORG}/simple/{a}-pkg/{url}" if not url.startswith("/") else url
         return c.get(target, headers=headers(r), expect_errors=True)
 
-    def upload(c, r, a):
+    def upload(c, r, a, package="pkg"):
         n = next(world.counter)
-        filename, data = pypi_builders.wheel(f"{a}-pkg", f"{VERSION}.{n}")
-        fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", f"{a}-pkg"),
+        filename, data = pypi_builders.wheel(f"{a}-{package}", f"{VERSION}.{n}")
+        fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", f"{a}-{package}"),
                   ("version", f"{VERSION}.{n}"), ("filetype", "bdist_wheel"), ("pyversion", "py3"),
                   ("metadata_version", "2.1"), ("sha256_digest", hashlib.sha256(data).hexdigest())]
         return c.post(f"/pypi/{ORG}/", params=fields, upload_files=[("content", filename, data)],
@@ -310,6 +319,8 @@ def pypi_actions(world):
         Action("index", "view", 200, index, listing=True),
         Action("download", "view", 200, download),
         Action("upload", "upload", 200, upload, auth_first=True, hides_nothing=True),
+        Action("upload-solo", "upload", 200, lambda c, r, a: upload(c, r, a, "solo"), auth_first=True,
+               hides_nothing=True, perms=SOLO_PERMS),
     ]
 
 
@@ -346,6 +357,24 @@ def web_actions(world):
     ]
 
 
+def web_upload_actions(world):
+    """The browser's upload form, a new version into an existing package of the org."""
+    def upload(c, r, a, package="pkg"):
+        n = next(world.counter)
+        filename, data = pypi_builders.wheel(f"{a}-{package}", f"{VERSION}.{n}")
+        form = {"owner": ORG, "type": "", "name": "", "version": "", "label": "main", "access": "public"}
+        if not r.token:
+            form["csrf_token"] = csrf_from(c.get("/account/login"))
+        prefix = f"/t/{r.token}" if r.token else ""
+        return c.post(f"{prefix}/upload", {**form, "file": webtest.Upload(filename, data)}, expect_errors=True)
+
+    return [
+        Action("upload", "upload", 302, upload, auth_first=True, hides_nothing=True, account_page=True),
+        Action("upload-solo", "upload", 302, lambda c, r, a: upload(c, r, a, "solo"), auth_first=True,
+               hides_nothing=True, perms=SOLO_PERMS, account_page=True),
+    ]
+
+
 FACES = {"api": api_actions, "conda": conda_actions, "pypi": pypi_actions, "web": web_actions}
 
 
@@ -368,7 +397,7 @@ def run_cell(world, face, role, action, access, clients):
     if isinstance(result, tuple):
         status, present = result
         if want != 401 and action.listing:
-            visible = role.can(face, "view", access, action.file_type)
+            visible = role.can(face, "view", access, action.file_type, action.perms)
             return None if (status == 200 and present == visible) else f"status {status}, listed={present}, want listed={visible}"
         return None if status == want else f"status {status}, want {want}"
     status = result.status_int
@@ -396,6 +425,20 @@ def test_access_matrix(world, face, access):
     assert not failures, "\n" + "\n".join(failures)
 
 
+@pytest.mark.parametrize("access", ACCESS)
+def test_web_upload_matrix(world, access):
+    """The browser upload answers as the API and twine do: by each org role and
+    collaborator kind (session), and by each token scope (path token)."""
+    roles = web_roles(world) + [r for r in world.roles if r.token and r not in web_roles(world)]
+    clients, failures = {}, []
+    for role in roles:
+        for action in web_upload_actions(world):
+            problem = run_cell(world, "web", role, action, access, clients)
+            if problem:
+                failures.append(f"web   {access:13} {role.name:22} {action.name:12} {problem}")
+    assert not failures, "\n" + "\n".join(failures)
+
+
 def test_private_package_appears_in_no_listing_for_strangers(world):
     """A private package shows up in no listing, search, repodata or index for a stranger."""
     stranger = next(r for r in world.roles if r.name == "other+all")
@@ -409,3 +452,51 @@ def test_private_package_appears_in_no_listing_for_strangers(world):
     assert private not in c.get(f"/t/{stranger.token}/{ORG}").text
     assert private not in c.get("/acme").text
     assert world.files["private"]["conda_fn"] not in c.get(f"/conda/{ORG}/noarch/repodata.json").text
+
+
+HOSTILE_ATTRS = {  # what a client could put in ``anaconda upload``'s attrs
+    "noarch": "python",
+    "timestamp": 4_102_444_800_000,  # 2100-01-01
+    "constrains": ["openssl <0"],
+    "track_features": "evil",
+    "python_site_packages_path": "../../../etc",
+    "arch": "evil-arch",
+    "platform": "evil-os",
+    "depends": ["malware"],
+    "license": "EVIL",
+    "subdir": "noarch",
+    "build_number": 999,
+}
+
+
+@pytest.mark.parametrize("field", sorted(HOSTILE_ATTRS))
+def test_client_attrs_never_reach_repodata(world, field):
+    """A field the client sends in its upload attrs may show in the API but never
+    becomes a repodata field: the record holds what the archive says, plus the
+    server's hashes, size and time."""
+    from anarepo.package_types.conda.inspect import RECORD_FIELDS
+
+    name = f"inject-{field.replace('_', '-')}"
+    index = {"name": name, "version": "1.0", "build": "h0_0", "build_number": 0, "subdir": "linux-64",
+             "depends": ["libc >=2"], "license": "MIT", "arch": "x86_64", "platform": "linux"}
+    fn, data = build_package(name, "1.0", "h0_0", index=index)
+    c = client(world)
+    token = next(r.token for r in world.roles if r.name == "owner+all")
+    headers = {"Authorization": f"token {token}"}
+    basename = f"linux-64/{fn}"
+    staged = c.post_json(f"/api/stage/{ORG}/{name}/1.0/{basename}",
+                         {"distribution_type": "conda", "sha256": hashlib.sha256(data).hexdigest(), "channels": [],
+                          "attrs": {field: HOSTILE_ATTRS[field]}}, headers=headers).json
+    url = staged["post_url"].split("://", 1)[1].split("/", 1)[1]
+    c.post("/" + url, list(staged["form_data"].items()), upload_files=[("file", fn, data)], status=201)
+    c.post_json(f"/api/commit/{ORG}/{name}/1.0/{basename}", {"dist_id": staged["dist_id"]}, headers=headers)
+    record = c.get(f"/conda/{ORG}/linux-64/repodata.json").json["packages"][fn]
+    from_archive = {k: index[k] for k in RECORD_FIELDS if k in index}
+    server = {"md5": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    computed = {k: v for k, v in record.items() if k not in from_archive and k not in server}
+    assert {k: record.get(k) for k in from_archive} == from_archive
+    assert {k: record[k] for k in server} == server
+    assert set(computed) <= {"indexed_timestamp"}, computed  # nothing else: no field the archive does not have
+    # the API still shows what the client said where the file says nothing
+    dist = c.get(f"/api/dist/{ORG}/{name}/1.0/{basename}", headers=headers).json
+    assert dist["attrs"][field] == index.get(field, HOSTILE_ATTRS[field])

@@ -13,9 +13,8 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from anarepo.package_types.pypi import builders
-from anarepo.publish import publish
+from anarepo.services.publishing import inspect_upload, publish, resolve_type
 from anarepo.storage import blob_tmpdir, spool
-from anarepo.uploads import publish_upload
 from tests.conda_builders import build_package
 
 
@@ -28,7 +27,9 @@ def _open(app):
 
 def _upload(app, root, filename, data):
     spooled = spool(io.BytesIO(data), blob_tmpdir(app.db), max_size=1 << 30)
-    return publish_upload(app.registry, root.owners["alice"], spooled, filename, uploader="alice")
+    ptype = resolve_type(app.registry, filename, spooled.path)
+    info = inspect_upload(ptype, spooled.path, filename)
+    return publish(root.owners["alice"], spooled, ptype, info, uploader="alice", operator=app.registry)
 
 
 def _both(app, first, second):
@@ -93,9 +94,7 @@ def test_a_removal_racing_an_upload_is_not_merged(alice):
 
     wheel = builders.wheel("hot", "0.5")
     with alice.root() as root:
-        spooled = spool(io.BytesIO(builders.wheel("hot", "0.9")[1]), blob_tmpdir(alice.db), 1 << 30)
-        publish(alice.registry, root.owners["alice"], "hot", "0.9", builders.wheel("hot", "0.9")[0], spooled,
-                alice.registry.package_types["pypi"], uploader="alice")
+        _upload(alice, root, *builders.wheel("hot", "0.9"))
 
     def remove(root):
         package = root.owners["alice"].get_package("hot")

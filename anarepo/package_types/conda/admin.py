@@ -1,7 +1,7 @@
 """Operator work on conda channels: bulk import of a channel directory, and reindexing.
 
 ``import_channel`` loads ``DIR/<subdir>/*.tar.bz2|*.conda`` into an owner's label
-through the same inspect → check → publish path as uploads, in batched
+through the publishing service as the operator (inspect once, check, publish), in batched
 transactions; each package is indexed once per batch (:func:`deferred_indexing`).
 ``reindex`` rebuilds every owner's index state from the stored files and says
 whether it equals the incrementally kept state.
@@ -42,12 +42,11 @@ def channel_files(directory: str) -> list[tuple[str, str]]:
 
 def _import_one(registry, owner, ptype, subdir, path, label, access, report):
     from ...events import package_changed
-    from ...publish import publish
+    from ...services.publishing import inspect_upload, publish
     from ...storage import blob_tmpdir, spool_file
 
     fn = os.path.basename(path)
-    info = inspect_package(path, f"{subdir}/{fn}")
-    ptype.check_placement(info, info.name, info.version, info.basename)
+    info = inspect_upload(ptype, path, f"{subdir}/{fn}")
     package = owner.get_package(info.name)
     release = package.releases.get(info.version) if package is not None else None
     existing = release.files.get(info.basename) if release is not None else None
@@ -68,11 +67,8 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
         return
     spooled = spool_file(path, blob_tmpdir(get_db(registry)), registry.settings["anarepo.max_upload_size"])
     try:
-        publish(registry, owner, info.name, info.version, info.basename, spooled, ptype, labels=[label],
-                uploader="anarepo-import", description=info.description, attrs=info.attrs,
-                dependencies=info.dependencies, summary=info.summary,
-                package_attrs={"license": info.license, "home": info.home, **info.package_attrs},
-                access=access)
+        publish(owner, spooled, ptype, info, labels=[label], uploader="anarepo-import", access=access,
+                operator=registry)
     except BaseException:
         spooled.discard()
         raise

@@ -71,6 +71,7 @@ class PypiType(PackageType):
             release_attrs={"summary": core.summary, "home_page": core.home_page,
                            "description_content_type": core.description_content_type,
                            "classifiers": core.classifiers, "author": core.author},
+            payload={"core_metadata": core},
         )
 
     def check_placement(self, info: FileInfo, package_name: str, version: str, basename: str) -> None:
@@ -117,7 +118,11 @@ class PypiType(PackageType):
             )
 
     def package_changed(self, event, registry) -> None:
-        from .index import add_distribution, sync_package
+        from .index import add_distribution, keep_metadata, sync_package
+
+        published = getattr(event, "dist", None)
+        if published is not None and published.type == self.name:
+            keep_metadata(published, event.info.payload.get("core_metadata"))
 
         if event.added is not None and add_distribution(event.package, event.added):
             return

@@ -120,8 +120,20 @@ def packages_for_project(owner, project: str) -> tuple[str, ...]:
 
 
 # -- records ----------------------------------------------------------------------
+def keep_metadata(dist, core) -> StoredMetadata | None:
+    """Store what inspection parsed (a CoreMetadata) on the distribution."""
+    if core is None:
+        return None
+    data = core.raw if core.packagetype == "bdist_wheel" else None
+    meta = StoredMetadata(data, core.raw_sha256 if data is not None else None, core.requires_python)
+    dist.pypi_metadata = meta
+    return meta
+
+
 def stored_metadata(dist) -> StoredMetadata | None:
-    """The distribution's stored core metadata, read once from its blob."""
+    """The distribution's stored core metadata: kept at publish time from the
+    upload's inspection; read from the blob only for files stored before that
+    (or published without inspection)."""
     meta = getattr(dist, "pypi_metadata", None)
     if meta is not None:
         return meta
@@ -130,10 +142,7 @@ def stored_metadata(dist) -> StoredMetadata | None:
             core = read_metadata(fh.name, dist.basename)
     except (InvalidPackage, OSError):
         return None
-    data = core.raw if core.packagetype == "bdist_wheel" else None
-    meta = StoredMetadata(data, core.raw_sha256 if data is not None else None, core.requires_python)
-    dist.pypi_metadata = meta
-    return meta
+    return keep_metadata(dist, core)
 
 
 class FileRecord(dict):

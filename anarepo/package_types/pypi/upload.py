@@ -21,17 +21,18 @@ import base64
 import binascii
 import hashlib
 import hmac
+from dataclasses import replace
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError, HTTPUnauthorized
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ...errors import Conflict, FileExists, PublishError
 from ...names import InvalidName, package_key
 from ...plugins import InvalidPackage
-from ...publish import Conflict, PublishError, publish
 from ...retry import queue_writer
-from ...security.permissions import P
+from ...services import publishing
 from ...storage import TooLarge, request_tmpdir, spool
 from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
 from ...views.helpers import face_error
@@ -96,17 +97,11 @@ def check_action(fields: dict) -> None:
         raise HTTPBadRequest("unsupported protocol_version; only 1 is supported")
 
 
-class UploadRefused(Exception):
-    """403 with one message whether or not the package exists (no existence leak);
-    not HTTPForbidden, whose view would answer 404 to a token without PyPI scopes."""
-
-
 def _authorize(request, ptype, owner, name: str):
-    """The existing package for ``name`` (or None) once upload is allowed, else raise."""
+    """Refuse before reading (or inspecting) a file the requester may not upload;
+    the existing package for ``name``, or None."""
     package = ptype.find_package(owner, name)
-    target = package if package is not None else owner
-    if not request.has_permission(P.UPLOAD, target):
-        raise UploadRefused(f"you may not upload {name!r} to {owner.login} with these credentials")
+    publishing.authorize(request, owner, package, name)
     return package
 
 
@@ -159,6 +154,7 @@ def upload(context, request):
             check_action(fields)
         if fields.get("name"):  # metadata before the file (twine, uv): refuse before reading it
             _authorize(request, ptype, owner, fields["name"])
+            state["authorized"] = True
         hashing = _Hashing(part)
         state["spooled"] = spool(hashing, request_tmpdir(request), max_size)
         return (part.filename, hashing.blake2.hexdigest())
@@ -176,7 +172,7 @@ def upload(context, request):
         raise
 
 
-REFUSALS = (HTTPClientError, UploadRefused, InvalidPackage, InvalidName, PublishError, TooLarge)
+REFUSALS = (HTTPClientError, InvalidPackage, InvalidName, PublishError, TooLarge)
 
 
 def upload_error(request, exc) -> Response:
@@ -184,8 +180,6 @@ def upload_error(request, exc) -> Response:
     twine prints ``<status> <reason>`` and nothing of the body (as on Warehouse)."""
     if isinstance(exc, HTTPClientError):
         status, message = exc.code, exc.detail or exc.title
-    elif isinstance(exc, UploadRefused):
-        status, message = 403, str(exc)
     elif isinstance(exc, PublishError):
         status, message = exc.status, str(exc)
     elif isinstance(exc, TooLarge):
@@ -210,10 +204,11 @@ def _finish(request, ptype, owner, context, fields, result, state):
         raise HTTPBadRequest("the upload needs the 'name' and 'version' fields")
     if not filename or "/" in filename or "\\" in filename:
         raise HTTPBadRequest(f"invalid file name {filename!r}")
-    package = _authorize(request, ptype, owner, name)
+    if not state.get("authorized"):  # refuse before inspecting a stranger's file
+        _authorize(request, ptype, owner, name)
     spooled = state["spooled"]
     check_digests(fields, spooled.md5, spooled.sha256, blake2)
-    info = ptype.inspect(spooled.path, filename)
+    info = publishing.inspect_upload(ptype, spooled.path, filename, basename=filename)
     if normalize(info.name) != normalize(name):
         raise InvalidPackage(f"{filename}: the form says project {name!r} but the file says {info.name!r}")
     if not same_version(info.version, version):
@@ -221,25 +216,21 @@ def _finish(request, ptype, owner, context, fields, result, state):
     filetype = fields.get("filetype")
     if filetype and filetype in FILETYPES and filetype != info.attrs["packagetype"]:
         raise InvalidPackage(f"{filename}: filetype {filetype!r} does not match the file")
+    package = ptype.find_package(owner, info.name)
     queue_writer(request, owner.login, package_key(package.name if package is not None else info.name))
-    package = _authorize(request, ptype, owner, name)  # again: it may have been created meanwhile
-    package_name = package.name if package is not None else info.name
-    ptype.check_placement(info, package_name, info.version, filename)
+    # twine and uv address PEP 503 projects: the file goes to the package holding
+    # its project (found again on the fresh snapshot the queue gave), whatever its spelling
+    package = ptype.find_package(owner, info.name)
     if package is not None:
-        release = package.releases.get(info.version)
-        existing = release.files.get(filename) if release is not None else None
-        if existing is not None:
-            spooled.discard()
-            if existing.sha256 == spooled.sha256:
-                return Response("OK: this file was uploaded before (identical)\n", content_type="text/plain")
-            raise Conflict(f"File already exists: {filename} (with different content)")
-    labels = [context.label]
-    publish(
-        request.registry, owner, package_name, info.version, filename, spooled, ptype,
-        labels=labels, uploader=request.identity.login, description=info.description,
-        attrs=info.attrs, dependencies=info.dependencies, summary=info.summary,
-        package_attrs={"license": info.license, "home": info.home, **info.package_attrs},
-        release_attrs=info.release_attrs, request=request,
-    )
+        info = replace(info, name=package.name)
+    try:
+        publishing.publish(owner, spooled, ptype, info, labels=[context.label], uploader=request.identity.login,
+                           request=request)
+    except FileExists as exc:
+        if exc.existing.sha256 != spooled.sha256:
+            raise Conflict(f"File already exists: {filename} (with different content)") from None
+        spooled.discard()
+        state["spooled"] = None
+        return Response("OK: this file was uploaded before (identical)\n", content_type="text/plain")
     state["spooled"] = None
     return Response("OK\n", content_type="text/plain")

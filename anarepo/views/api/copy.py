@@ -13,8 +13,10 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
 from ... import names
-from ...publish import Conflict, publish
+from ...errors import Conflict
+from ...plugins import FileInfo
 from ...security.permissions import P
+from ...services import publishing
 from ...staging import StagedFile
 from .base import NotFound, api_view, basename_of, find_owner, find_package, json_body, require, require_user
 from .serialize import dist_json
@@ -54,7 +56,7 @@ def copy_files(request):
         changed = label_ops.add_files(request.registry, target, to_label, dists, request)
         return [dist_json(request, d) for d in changed]
     existing_package = target.get_package(package.name)
-    require(request, P.UPLOAD, existing_package or target, f"user {target.login!r} not found")
+    publishing.authorize(request, target, existing_package, package.name)
     target_release = existing_package.releases.get(release.version) if existing_package else None
     copied = []
     for dist in dists:
@@ -66,18 +68,20 @@ def copy_files(request):
                 label_ops.add_files(request.registry, target, to_label, [existing], request)
                 copied.append(existing)
                 continue
-            label_ops.check_unlocked(target, existing.labels)
         ptype = request.registry.package_types.get(dist.type)
         if ptype is None:
             raise HTTPBadRequest(f"the package type {dist.type!r} is not installed")
-        new = publish(
-            request.registry, target, package.name, release.version, dist.basename,
-            StagedFile(dist.blob, dist.size, dist.md5, dist.sha256), ptype,
-            labels=[to_label], uploader=user.login, description=dist.description, attrs=dist.attrs,
-            dependencies=dist.dependencies, summary=package.summary,
+        # the stored file as inspected when it was first published: the same metadata, the same blob
+        info = FileInfo(
+            name=package.name, version=release.version, basename=dist.basename, summary=package.summary,
+            description=dist.description, attrs=dict(dist.attrs or {}), dependencies=dist.dependencies,
             package_attrs={k: getattr(package, k) for k in ("description", "license", "home", "dev_url", "doc_url")},
-            release_attrs=dict(release.attrs or {}), access=package.access, replace=existing is not None,
-            request=request,
+            release_attrs=dict(release.attrs or {}),
+        )
+        new = publishing.publish(
+            target, StagedFile(dist.blob, dist.size, dist.md5, dist.sha256), ptype, info, labels=[to_label],
+            uploader=user.login, access=package.access, replace=existing is not None,
+            client_attrs=dist.client_attrs, request=request,
         )
         target_release = new.release
         copied.append(new)

@@ -143,7 +143,8 @@ def dist_json(request, dist) -> dict:
         "type": dist.type,
         "distribution_type": dist.type,
         "description": dist.description or None,
-        "attrs": dict(dist.attrs or {}),
+        # what the client said about the file, overridden by what the file says
+        "attrs": {**(dist.client_attrs or {}), **(dist.attrs or {})},
         "dependencies": dist.dependencies,
         "labels": list(dist.labels),
         "size": dist.size,

@@ -1,7 +1,8 @@
 """Uploads: ``POST /stage`` → form ``POST`` to ``post_url`` → ``POST /commit``.
 
 * ``/stage`` checks everything that can be checked before the bytes arrive
-  (permission, names, type, labels, existing file) and returns an absolute
+  (:func:`anarepo.services.publishing.preflight`: names, permission, labels,
+  type, existing file) and returns an absolute
   ``post_url`` (without any ``/t/<token>`` prefix), flat ``form_data`` and the
   one-time ``dist_id``.
 * The form POST carries no credentials: the id in its URL authorizes it.  The
@@ -10,8 +11,9 @@
   sha256 must all agree.  Errors are S3-style XML (``<Error><Code>``), success
   is 201.  pyramid_retry is told not to copy this body
   (:func:`anarepo.retry.retry_attempts`).
-* ``/commit`` runs the type's ``inspect`` and ``check_placement`` on the stored
-  file and publishes it atomically; a refused file leaves nothing behind.
+* ``/commit`` inspects the stored file once and publishes it atomically through
+  :func:`anarepo.services.publishing.publish`; a refused file leaves nothing
+  behind (the stage is dropped too).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import base64
 import json
 import logging
 import re
+from dataclasses import replace
 from xml.sax.saxutils import escape
 
 from pyramid.httpexceptions import HTTPBadRequest
@@ -28,12 +31,13 @@ from pyramid.view import view_config
 
 from ... import names, staging
 from ...db import open_root
+from ...errors import Conflict, PublishError
+from ...names import InvalidName
 from ...plugins import InvalidPackage
-from ...publish import Conflict, check_labels, check_type_compatible, publish
 from ...retry import S3_PATH, queue_writer
-from ...security.permissions import P
+from ...services import publishing
 from ...storage import TooLarge, filesizeformat, request_tmpdir, spool
-from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require, require_user
+from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require_user
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .serialize import dist_json
 
@@ -53,29 +57,12 @@ def resolve_type(request, name):
         raise HTTPBadRequest(f"unknown distribution type {name!r}") from None
 
 
-def _target(request, m, permission=P.UPLOAD):
-    owner = find_owner(request, m["owner"])
-    package = owner.get_package(m["package"])
-    if package is None:
-        names.check_package_name(m["package"])
-        require(request, permission, owner, f"user {owner.login!r} not found")
-    elif not request.has_permission(P.VIEW, package):
-        # a package the requester may not see answers like a name they may not
-        # use, so uploads never reveal that a private package exists
-        require(request, permission, owner, f"user {owner.login!r} not found")
-        raise Forbidden(f"you may not upload to {owner.login}/{m['package']}")
-    else:
-        require(request, permission, package, f"package {owner.login}/{m['package']} not found")
-    return owner, package
-
-
 @api_view("api.stage", "POST")
 def stage(request):
     m = request.matchdict
     user = require_user(request)
-    basename = names.check_basename(basename_of(request))
-    version = names.check_version(m["version"])
-    owner, package = _target(request, m)
+    basename = basename_of(request)
+    owner = find_owner(request, m["owner"])
     body = json_body(request, required=True)
     ptype = resolve_type(request, body.get("distribution_type"))
     sha256 = body.get("sha256")
@@ -84,7 +71,6 @@ def stage(request):
     channels = body.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise HTTPBadRequest("channels must be a list of label names")
-    labels = check_labels(owner, channels)
     attrs = body.get("attrs") or {}
     if not isinstance(attrs, dict):
         raise HTTPBadRequest("attrs must be an object")
@@ -92,19 +78,14 @@ def stage(request):
     if len(json.dumps([attrs, dependencies], default=str)) > MAX_ATTRS_BYTES:
         raise HTTPBadRequest("attrs and dependencies are too large")
     description = names.check_text(body.get("description"), "description", names.MAX_DESCRIPTION)
-    package_name = m["package"]
-    if package is not None:
-        package_name = package.name
-        check_type_compatible(package, ptype.name)
-        release = package.releases.get(version)
-        if release is not None and basename in release.files:
-            raise Conflict(f"file {basename} already exists for package {package.name} version {version}")
+    placement = publishing.preflight(owner, ptype, m["package"], m["version"], basename, channels, request=request)
     root = request.root
     staging.expire(root)
     raw, _stage = staging.create_stage(
-        root, owner=owner.login, package=package_name, version=version, basename=basename,
-        type_name=ptype.name, uploader=user.login, sha256=sha256.lower(), labels=labels,
-        attrs=attrs, dependencies=dependencies, description=description,
+        root, owner=owner.login, package=placement.package.name if placement.package else m["package"],
+        version=m["version"], basename=basename, type_name=ptype.name, uploader=user.login,
+        sha256=sha256.lower(), labels=placement.labels, attrs=attrs, dependencies=dependencies,
+        description=description,
     )
     return {
         "post_url": public_url(request, S3_PATH + raw),
@@ -201,7 +182,7 @@ def commit(request):
     stage = staging.get_stage(root, raw)
     if stage is None:
         raise NotFound("unknown or expired upload id; stage the upload again")
-    owner, package = _target(request, m)
+    owner = find_owner(request, m["owner"])
     if not stage.matches(owner.login, m["package"], m["version"], basename):
         raise HTTPBadRequest("this upload id was staged for another file")
     if stage.uploader != user.login:
@@ -210,25 +191,24 @@ def commit(request):
         raise HTTPBadRequest("the file has not been uploaded yet")
     ptype = resolve_type(request, stage.type)
     try:
-        info = ptype.inspect(stage.blob.committed(), basename, name=stage.package, version=stage.version)
-        ptype.check_placement(info, stage.package, stage.version, basename)
-    except InvalidPackage:
+        info = publishing.inspect_upload(ptype, stage.blob.committed(), basename, name=stage.package,
+                                         version=stage.version, basename=basename)
+    except (InvalidPackage, InvalidName):
         _drop_stage_later(request, raw)
         raise
     queue_writer(request, owner.login, names.package_key(stage.package))
     if staging.get_stage(root, raw) is None:  # committed (or dropped) meanwhile by a twin request
         return _committed_twin(request, owner, stage, basename)
-    attrs = {**stage.attrs, **(info.attrs or {})}
-    # what the server read from the file wins over what the client says about it
-    dependencies = info.dependencies if info.dependencies is not None else stage.dependencies
-    package_attrs = {k: v for k, v in (("license", info.license), ("home", info.home)) if v}
-    package_attrs.update(info.package_attrs or {})
-    dist = publish(
-        request.registry, owner, stage.package, stage.version, basename, staging.staged_file(stage), ptype,
-        labels=stage.labels, uploader=user.login, description=stage.description or info.description,
-        attrs=attrs, dependencies=dependencies, summary=info.summary,
-        package_attrs=package_attrs, release_attrs=info.release_attrs or None, request=request,
-    )
+    # the client's description and dependencies are shown when the file says none;
+    # its attrs are kept apart (client_attrs) and never become index metadata
+    info = replace(info, description=stage.description or info.description,
+                   dependencies=stage.dependencies if info.dependencies is None else info.dependencies)
+    try:
+        dist = publishing.publish(owner, staging.staged_file(stage), ptype, info, labels=stage.labels,
+                                  uploader=user.login, client_attrs=stage.attrs, request=request)
+    except (InvalidName, PublishError):
+        _drop_stage_later(request, raw)
+        raise
     staging.mark_used(stage)
     data = dist_json(request, dist)
     data["url"] = f"{request.application_url}/{dist.package.full_name}"

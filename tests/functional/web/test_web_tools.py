@@ -80,8 +80,14 @@ def test_web_upload_form(app, testapp):
     missing = testapp.post("/upload", {"csrf_token": token, "owner": "alice", "type": "file", "label": "main",
                                        "access": "public", "file": Upload("e.csv", b"a\n")}, status=400)
     assert "needs a package name and a version" in missing.text
+    # an owner that does not exist, and one alice may not upload to: the API's 404 and 403
     testapp.post("/upload", {"csrf_token": token, "owner": "acme", "type": "", "label": "main", "access": "public",
-                             "name": "x", "version": "1", "file": Upload("x.csv", b"a\n")}, status=400)
+                             "name": "x", "version": "1", "file": Upload("x.csv", b"a\n")}, status=404)
+    app.make_user("bob")
+    refused = testapp.post("/upload", {"csrf_token": token, "owner": "bob", "type": "", "label": "main",
+                                       "access": "public", "name": "x", "version": "1",
+                                       "file": Upload("x.csv", b"a\n")}, status=403)
+    assert "permission to upload" in refused.text
     testapp.post("/upload", {"csrf_token": token, "owner": "alice", "label": "bad label!", "access": "public",
                              "name": "y", "version": "1", "type": "", "file": Upload("y.csv", b"a\n")}, status=400)
     testapp.post("/upload", {"csrf_token": token, "owner": "alice", "label": "main", "access": "public",
@@ -90,6 +96,7 @@ def test_web_upload_form(app, testapp):
         owner = root.owners["alice"]
         assert owner.get_package("d").access == "private"
         assert [owner.get_package(n) for n in ("e", "x", "y", "z")] == [None] * 4
+        assert len(root.owners["bob"].packages) == 0
 
 
 def test_labels_page_needs_manage_and_reports_errors(app, testapp):

@@ -1,0 +1,218 @@
+"""Publishing: the one path from an inspected file to a published Distribution.
+
+Every upload goes through :func:`publish`: the API's commit, the PyPI legacy
+upload (twine, uv), the browser's upload form, a copy to another owner,
+``anarepo import`` and the test fixtures.  It decides, once and in this order:
+
+1. the names (package, version, file, labels) are valid;
+2. the requester may write there (:func:`authorize`): UPLOAD on the existing
+   package, or on the owner for a new package; checked through the request's
+   security policy, so token scopes and organization tokens apply;
+3. the labels are not locked, no type refuses the package name (PyPI: one
+   package per PEP 503 project), the file's type may join the package, the
+   file is not there already (or is replaced, when asked);
+4. package, release and Distribution are made and placed, and one
+   :class:`~anarepo.events.FilePublished` event updates every index.
+
+Metadata comes from the file: the Distribution's ``attrs`` (what the indexes
+build repodata and simple-index records from) are the type's inspection result
+and nothing else.  What a client says about its file (``anaconda upload``'s
+attrs) is kept apart in ``client_attrs``, for display only.
+
+:func:`preflight` runs steps 1–3 without a file, for the API's stage step.
+Callers with no HTTP request (the CLI, imports, fixtures) act as the server's
+operator and say so with ``operator=registry``: no permission is checked.
+Nothing is changed before every check has passed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .. import names
+from ..clock import utcnow
+from ..errors import Conflict, FileExists, Forbidden, Locked, NotFound, PublishError, Unauthenticated
+from ..events import FilePublished, notify
+from ..plugins import FileInfo, InvalidPackage
+from ..publish import create_package, create_release
+from ..resources.packages import ACCESS_LEVELS, Distribution
+from ..security.permissions import P
+
+#: Types that may share one package (a conda and a PyPI build of the same project).
+SHAREABLE_TYPES = {"conda", "pypi"}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a file goes, once every check has passed."""
+
+    package: object | None  # the existing package, None when the upload creates it
+    labels: tuple[str, ...]
+    existing: object | None = None  # the Distribution a replacing upload removes
+
+
+# -- from bytes to FileInfo -------------------------------------------------------
+def resolve_type(registry, filename: str, path, type_name: str | None = None):
+    """The named type, else the type detected from the file."""
+    types = registry.package_types
+    if type_name:
+        try:
+            return types.resolve(type_name)
+        except KeyError:
+            raise InvalidPackage(f"unknown package type {type_name!r}") from None
+    ptype = types.detect(filename, path)
+    if ptype is None:
+        raise InvalidPackage(
+            f"{filename}: could not detect the package type; give it explicitly"
+            " (for any file: --package-type file --package NAME --version VERSION)"
+        )
+    return ptype
+
+
+def inspect_upload(ptype, path, filename: str, *, name=None, version=None, basename=None) -> FileInfo:
+    """Inspect the file once and check it belongs where the requester puts it.
+
+    ``name``, ``version`` and ``basename`` are the requester's target (the API's
+    URL, the web form); each defaults to what the file says.  The FileInfo
+    returned names that target.
+    """
+    info = ptype.inspect(path, filename, name=name, version=version)
+    target = (name or info.name, version or info.version, basename or info.basename)
+    ptype.check_placement(info, *target)
+    return replace(info, name=target[0], version=target[1], basename=target[2])
+
+
+# -- the checks -----------------------------------------------------------------------
+def check_access(registry, access: str) -> str:
+    """Public, authenticated or private; the last two only where the site allows them."""
+    if access not in ACCESS_LEVELS:
+        raise PublishError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
+    if access != "public" and not registry.settings.get("anarepo.allow_private", True):
+        raise PublishError("this site does not allow private packages")
+    return access
+
+
+def check_labels(owner, labels) -> tuple[str, ...]:
+    """Valid, unlocked label names (``main`` when none)."""
+    labels = tuple(dict.fromkeys(names.check_label(label) for label in (labels or ()) if label)) or ("main",)
+    for label in labels:
+        existing = owner.labels.get(label)
+        if existing is not None and existing.locked:
+            raise Locked(f"label {label!r} is locked")
+    return labels
+
+
+def check_type_compatible(package, type_name: str) -> None:
+    types = set(package.package_types)
+    if types and type_name not in types and not (types | {type_name}) <= SHAREABLE_TYPES:
+        existing = ", ".join(sorted(types))
+        raise Conflict(
+            f"you already have a {existing} package named {package.name!r};"
+            f" use a different name for this {type_name}"
+        )
+
+
+def authorize(request, owner, package, name: str) -> None:
+    """May the requester upload ``name`` to ``owner``?  UPLOAD on the existing
+    package, else on the owner (a new package in its namespace).
+
+    A refusal is 401 without (valid) credentials and 403 otherwise, with one
+    message whether or not the package exists or is visible: an upload never
+    reveals that a private package exists.
+    """
+    if request.has_permission(P.UPLOAD, package if package is not None else owner):
+        return
+    if not request.has_permission(P.VIEW, owner):
+        raise NotFound(f"user {owner.login!r} not found")
+    if request.identity is None:
+        raise Unauthenticated("authentication required")
+    raise Forbidden(f"you do not have permission to upload {name!r} to {owner.login}")
+
+
+def _check_requester(request, operator) -> None:
+    if (request is None) == (operator is None):
+        raise TypeError("give either the request (permission checked) or operator=registry (no check)")
+
+
+def preflight(owner, ptype, name: str, version: str, basename: str, labels=None, *, replace: bool = False,
+              request=None, operator=None) -> Placement:
+    """Every check of :func:`publish` that needs no file: names, permission,
+    labels, type compatibility, an existing file.  Changes nothing."""
+    _check_requester(request, operator)
+    registry = request.registry if request is not None else operator
+    names.check_basename(basename)
+    names.check_version(version)
+    package = owner.get_package(name)  # the package named (a face that addresses projects resolves first)
+    if package is None:
+        names.check_package_name(name)
+    if request is not None:
+        authorize(request, owner, package, name)
+    labels = check_labels(owner, labels)
+    existing = None
+    if package is None:  # every type may refuse a name that collides in its own namespace
+        registry.package_types.check_package_name(owner, name)
+    else:
+        if ptype.name not in package.package_types:
+            registry.package_types.check_package_name(owner, package.name, types=(ptype.name,))
+        check_type_compatible(package, ptype.name)
+        release = package.releases.get(version)
+        existing = release.files.get(basename) if release is not None else None
+        if existing is not None:
+            if not replace:
+                raise FileExists(
+                    f"file {basename} already exists for package {package.name} version {version}", existing)
+            for label in existing.labels:
+                if getattr(owner.labels.get(label), "locked", False):
+                    raise Locked(f"label {label!r} is locked")
+    return Placement(package, labels, existing)
+
+
+# -- publishing ---------------------------------------------------------------------
+def _package_attrs(info: FileInfo) -> dict:
+    attrs = {k: v for k, v in (("license", info.license), ("home", info.home)) if v}
+    attrs.update(info.package_attrs or {})
+    return attrs
+
+
+def publish(owner, stored, ptype, info: FileInfo, *, labels=None, uploader: str, access: str = "public",
+            replace: bool = False, client_attrs: dict | None = None, request=None, operator=None) -> Distribution:
+    """Publish ``stored`` (a spooled file or a committed blob with its hashes) as
+    ``info.name``/``info.version``/``info.basename`` of ``owner``.
+
+    ``access`` applies to a package this upload creates; ``replace`` replaces an
+    existing file instead of refusing it (409); ``client_attrs`` is what the
+    client said about the file (shown, never indexed).  Give ``request`` (its
+    identity must hold UPLOAD) or ``operator=registry`` (CLI, imports, fixtures).
+    """
+    placement = preflight(owner, ptype, info.name, info.version, info.basename, labels, replace=replace,
+                          request=request, operator=operator)
+    registry = request.registry if request is not None else operator
+    package = placement.package
+    if package is None:  # preflight ran the types' name checks
+        package = create_package(owner, info.name, summary=info.summary, access=check_access(registry, access),
+                                 attrs=_package_attrs(info), creator=uploader)
+    release = package.releases.get(info.version)
+    if release is None:
+        release = create_release(package, info.version, info.release_attrs or None)
+    if placement.existing is not None:
+        release.remove_file(info.basename)
+    dist = Distribution(info.basename, ptype.name)
+    dist.size, dist.md5, dist.sha256 = stored.size, stored.md5, stored.sha256
+    if getattr(stored, "blob", None) is not None:
+        dist.blob = stored.blob  # a committed blob (staged upload, copy): shared, no byte copy
+    else:
+        dist.blob.consumeFile(stored.path)
+    dist.attrs = dict(info.attrs or {})
+    if client_attrs:
+        dist.client_attrs = dict(client_attrs)
+    dist.dependencies = info.dependencies
+    dist.description = names.check_text(info.description, "description", names.MAX_DESCRIPTION)
+    dist.uploader = uploader
+    dist.upload_time = utcnow()
+    dist.set_labels(placement.labels)
+    release.add_file(dist)
+    for label in placement.labels:
+        owner.ensure_label(label)
+    package.add_type(ptype.name)
+    package.modified = utcnow()
+    notify(registry, FilePublished(package, dist, info, request, replaced=placement.existing is not None))
+    return dist
