@@ -5,30 +5,31 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from pyramid.settings import asbool
 
-from ..middleware import TOKEN_ENV
 from . import passwords
 from .permissions import P
-from .policy import AnarepoSecurityPolicy, request_face
+from .policy import AnarepoSecurityPolicy, bad_credential, request_face, token_identity
 
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def csrf_applies(request) -> bool:
-    """CSRF protects cookie sessions: web-face requests without explicit credentials.
+    """CSRF protects cookie sessions: web-face requests not authenticated by a token.
 
-    API, conda and PyPI faces never read the session cookie, and a request that
-    carries a token in its path or Authorization header is not riding on
-    ambient browser credentials.
+    API, conda and PyPI faces never read the session cookie.  On the web face
+    only a *valid* token (path or Authorization header) exempts a request: a
+    bogus header, or user/password Basic, must not switch the check off while
+    the session cookie rides along.
     """
     if request_face(request) != "web":
         return False
-    return not (request.environ.get(TOKEN_ENV) or request.authorization)
+    return token_identity(request) is None
 
 
 def includeme(config):
     settings = config.registry.settings
     passwords.configure(settings.get("anarepo.argon2.time_cost"), settings.get("anarepo.argon2.memory_cost"))
     config.set_security_policy(AnarepoSecurityPolicy())
+    config.add_request_method(bad_credential, "bad_credential", property=True)
     config.set_default_permission(P.VIEW)
     secret = settings["anarepo.secret"]
     config.set_session_factory(

@@ -2,10 +2,13 @@
 
 Identity, in order: the ``/t/<token>/`` path segment, ``Authorization: token``,
 ``Authorization: Bearer``, HTTP Basic with a token as the password (twine's
-``__token__``), then the signed session cookie (web face only).  A credential
-that is present but wrong (unknown, expired, revoked token) is remembered as
-``request.auth_error``: every permission check then fails and the forbidden
-view answers 401, so a client learns at once that its token is bad.
+``__token__``), then the signed session cookie (web face only).  The result of
+:meth:`AnarepoSecurityPolicy.authenticate` is a value: an :class:`Identity`,
+nobody (``None``), or a :class:`BadCredential` for a credential that is present
+but wrong (unknown, expired, revoked token, malformed Basic).  A bad credential
+identifies nobody, every permission check fails, and the forbidden view answers
+401 with its reason, so a client learns at once that its token is bad
+(``request.bad_credential``).
 
 ``permits`` checks the token's scopes for the face first, then an org token's
 namespace: outside them the token grants nothing beyond what anybody has.  Then
@@ -17,6 +20,7 @@ import base64
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.request import RequestLocalCache
 from pyramid.security import Denied
 from pyramid_zodbconn import get_connection
@@ -49,6 +53,13 @@ class Identity:
     @property
     def login(self) -> str:
         return self.user.login
+
+
+@dataclass(frozen=True)
+class BadCredential:
+    """A credential was sent but refused; ``reason`` is what the client is told."""
+
+    reason: str
 
 
 def app_root(request):
@@ -155,28 +166,30 @@ def _inside(context, owner_login: str) -> bool:
 
 class AnarepoSecurityPolicy:
     def __init__(self):
-        self.cache = RequestLocalCache(self._load_identity)
+        self.cache = RequestLocalCache(self._authenticate)
         self.acl = ACLHelper()
 
     # -- identity -------------------------------------------------------------
-    def identity(self, request):
+    def authenticate(self, request) -> Identity | BadCredential | None:
+        """Who is asking, computed once per request."""
         return self.cache.get_or_create(request)
 
-    def _load_identity(self, request):
-        request.auth_error = None
+    def identity(self, request):
+        result = self.authenticate(request)
+        return result if isinstance(result, Identity) else None
+
+    def _authenticate(self, request) -> Identity | BadCredential | None:
         root = app_root(request)
         raw = request.environ.get(TOKEN_ENV)
         credential = ("token", raw) if raw else _authorization_credential(request)
         if credential is not None:
             kind, value = credential
             if kind == "invalid":
-                request.auth_error = value
-                return None
+                return BadCredential(value)
             if kind == "token":
                 token, reason = lookup_token(root, value)
                 if token is None:
-                    request.auth_error = reason
-                    return None
+                    return BadCredential(reason)
                 user = root.owners[token.user]
                 return Identity(user, token, "token", principals_for(root, user))
             # a password pair: not an identity here (see _authorization_credential)
@@ -203,9 +216,9 @@ class AnarepoSecurityPolicy:
 
     # -- authorization --------------------------------------------------------
     def permits(self, request, context, permission):
-        identity = self.identity(request)
-        if request.auth_error:
-            return Denied(f"credentials refused: {request.auth_error}")
+        identity = self.authenticate(request)
+        if isinstance(identity, BadCredential):
+            return Denied(f"credentials refused: {identity.reason}")
         if identity is None:
             return self.acl.permits(context, [Everyone], permission)
         token = identity.token
@@ -234,3 +247,15 @@ class AnarepoSecurityPolicy:
         request.session.invalidate()
         self.cache.clear(request)
         return []
+
+
+def bad_credential(request) -> BadCredential | None:
+    """The refused credential the request carries, if any (``request.bad_credential``)."""
+    result = request.registry.getUtility(ISecurityPolicy).authenticate(request)
+    return result if isinstance(result, BadCredential) else None
+
+
+def token_identity(request) -> Identity | None:
+    """The identity when it comes from a valid token (path or header), else None."""
+    identity = request.identity
+    return identity if identity is not None and identity.method == "token" else None

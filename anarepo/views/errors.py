@@ -23,24 +23,17 @@ from ..storage import TooLarge
 from .helpers import face_error
 
 
-def auth_error(request):
-    request.identity  # noqa: B018 - loads the identity, which sets auth_error
-    return getattr(request, "auth_error", None)
-
-
 @notfound_view_config()
 def not_found(request):
-    error = auth_error(request)
-    if error:
-        return face_error(request, 401, error)
+    if request.bad_credential:
+        return face_error(request, 401, request.bad_credential.reason)
     return face_error(request, 404, "not found")
 
 
 @forbidden_view_config()
 def forbidden(exc, request):
-    error = auth_error(request)
-    if error:
-        return face_error(request, 401, error)
+    if request.bad_credential:
+        return face_error(request, 401, request.bad_credential.reason)
     context = request.context
     if context is not None and not request.has_permission(P.VIEW, context):
         return face_error(request, 404, "not found")
@@ -54,6 +47,8 @@ def forbidden(exc, request):
 @exception_view_config(BadCSRFToken)
 @exception_view_config(BadCSRFOrigin)
 def bad_csrf(exc, request):
+    if request.bad_credential:
+        return face_error(request, 401, request.bad_credential.reason)
     return face_error(request, 400, "the form has expired or did not come from this site; reload the page and try again")
 
 
@@ -77,7 +72,7 @@ def http_error(exc, request):
     """Raised HTTP errors keep their status and get the face's error shape."""
     message = exc.detail or exc.title
     if exc.status_int == 401 and not exc.detail:
-        message = auth_error(request) or "authentication required"
+        message = request.bad_credential.reason if request.bad_credential else "authentication required"
     response = face_error(request, exc.status_int, str(message))
     for header in ("Allow", "WWW-Authenticate", "Retry-After"):
         if header in exc.headers:

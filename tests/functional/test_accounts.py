@@ -1,4 +1,7 @@
 """Sign up, log in, log out, password changes and CSRF, through the real app."""
+import base64
+
+import pytest
 import webtest
 
 from anarepo.testing import DEFAULT_PASSWORD, csrf_from, web_login
@@ -110,3 +113,29 @@ def test_owner_page_and_home(app, testapp):
     testapp.get("/ALICE", status=200)
     testapp.get("/nobody", status=404)
     assert "Your own package repository" in testapp.get("/").text
+
+
+@pytest.mark.parametrize("header, status", [
+    ("token xyz", 401),  # a bogus token: identifies nobody, must not switch the CSRF check off
+    ("Basic " + base64.b64encode(b"alice:" + DEFAULT_PASSWORD.encode()).decode(), 400),  # user/password: no identity
+])
+def test_session_post_with_a_non_token_authorization_header_still_needs_csrf(app, testapp, header, status):
+    """Only a valid token exempts a web POST from CSRF; a bogus header riding along the
+    session cookie is refused and changes nothing (tokens, session)."""
+    app.make_user("alice")
+    web_login(testapp, "alice")
+    response = testapp.post("/account/tokens", {"name": "sneaky"}, headers={"Authorization": header},
+                            status=status)
+    assert response.status_int == status
+    testapp.post("/account/logout", {}, headers={"Authorization": header}, expect_errors=True)
+    with app.root() as root:
+        assert len(root.tokens) == 0
+    testapp.get("/account/settings", status=200)  # the session survived the forged logout
+
+
+def test_session_post_with_a_valid_token_needs_no_csrf(app, testapp):
+    app.make_user("alice")
+    token = app.make_token("alice", "cli")
+    testapp.post("/account/tokens", {"name": "scripted"}, headers={"Authorization": f"token {token}"}, status=200)
+    with app.root() as root:
+        assert sorted(t.name for t in root.tokens.values()) == ["cli", "scripted"]

@@ -138,8 +138,8 @@ def read_form(request, on_file):
              require_csrf=False)
 def upload(context, request):
     identity = request.identity
-    if request.auth_error:
-        raise _unauthorized(request.auth_error)
+    if request.bad_credential:
+        raise _unauthorized(request.bad_credential.reason)
     if identity is None:
         raise _unauthorized("authentication required: use __token__ and an access token")
     if not (request.content_type or "").startswith("multipart/form-data"):

@@ -38,10 +38,8 @@ def api_view(route_name: str, method: str, **kw):
 # -- credentials and permissions ---------------------------------------------------
 def check_credentials(request) -> None:
     """A present but wrong credential is 401 even on public reads (docs/security.md)."""
-    request.identity  # noqa: B018 - loads the identity, which sets auth_error
-    error = getattr(request, "auth_error", None)
-    if error:
-        raise HTTPUnauthorized(error)
+    if request.bad_credential:
+        raise HTTPUnauthorized(request.bad_credential.reason)
 
 
 def require_user(request):
