@@ -163,7 +163,7 @@ class Organization(Owner):
             if group.permission in ("write", "admin"):
                 aces.append((Allow, principal, (P.VIEW, P.UPLOAD)))
             if group.permission == "admin":
-                aces.append((Allow, principal, (P.MANAGE,)))
+                aces.append((Allow, principal, (P.MANAGE, P.MANAGE_GROUPS)))
         return aces
 
     def package_aces(self, package):

@@ -18,7 +18,8 @@ class P(StrEnum):
     UPLOAD = "upload"  # add packages, releases and files
     EDIT = "edit"  # labels, metadata, remove files and releases, yank
     ADMIN = "admin"  # access, collaborators, transfer, delete a package
-    MANAGE = "manage"  # an owner's settings: org groups and members, delete the org
+    MANAGE = "manage"  # an owner's settings: org owners, whole labels, notices, org tokens, delete the org
+    MANAGE_GROUPS = "manage-groups"  # an organization's groups: create, delete, members, packages
     ACCOUNT = "account"  # a user's own account: password, tokens
     SITE_ADMIN = "site-admin"
 
@@ -34,7 +35,7 @@ COLLABORATOR_PERMS = WRITE_PERMS
 GROUP_LEVELS = {
     "read": ("Read-Only", READ_PERMS),
     "write": ("Read-Write", WRITE_PERMS),
-    "admin": ("Administration", PACKAGE_ADMIN_PERMS + (P.MANAGE,)),
+    "admin": ("Administration", PACKAGE_ADMIN_PERMS + (P.MANAGE, P.MANAGE_GROUPS)),
 }
 
 SITE_ADMIN = "site:admin"
@@ -72,7 +73,8 @@ SCOPES: dict[str, tuple[str, dict]] = {
     ),
     "api:modify-group": (
         "Allow modification of groups",
-        {"api": (P.VIEW, P.MANAGE)},
+        # groups only: never the organization's owners, labels or its deletion
+        {"api": (P.VIEW, P.MANAGE_GROUPS)},
     ),
     "conda": ("Allow all operations on Conda repositories", {"conda": ANY, "api": (P.VIEW,)}),
     "conda:download": (

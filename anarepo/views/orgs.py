@@ -94,7 +94,7 @@ def _group_form(request, org, group):
             orgs.add_group_package(request.registry, org, group, name)
 
 
-@view_config(context=Organization, name="groups", renderer="org_groups.jinja2", permission=P.MANAGE)
+@view_config(context=Organization, name="groups", renderer="org_groups.jinja2", permission=P.MANAGE_GROUPS)
 def groups(request):
     org = request.context
     if request.subpath:

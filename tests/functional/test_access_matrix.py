@@ -445,8 +445,8 @@ def test_private_package_appears_in_no_listing_for_strangers(world):
     c = client(world)
     h = {"Authorization": f"token {stranger.token}"}
     private = "private-pkg"
-    assert private not in c.get(f"/api/packages/{ORG}", headers=h).text
-    assert private not in c.get(f"/api/search?name={private}", headers=h).text
+    assert private not in c.get(f"/api/packages/{ORG}", headers=h, expect_errors=True).text
+    assert private not in c.get(f"/api/search?name={private}", headers=h, expect_errors=True).text
     assert private not in c.get(f"/conda/t/{stranger.token}/{ORG}/noarch/repodata.json").text
     assert private not in c.get(f"/pypi/t/{stranger.token}/{ORG}/simple/").text
     assert private not in c.get(f"/t/{stranger.token}/{ORG}").text
@@ -500,3 +500,175 @@ def test_client_attrs_never_reach_repodata(world, field):
     # the API still shows what the client said where the file says nothing
     dist = c.get(f"/api/dist/{ORG}/{name}/1.0/{basename}", headers=headers).json
     assert dist["attrs"][field] == index.get(field, HOSTILE_ATTRS[field])
+
+
+# -- every token scope against every API write ------------------------------------
+#: docs/security.md, the scope table, for the API face: what a token of each scope may
+#: do there (its user, alice, owns the organization and so holds every permission).
+API_SCOPE_PERMS = {
+    "all": {"view", "upload", "edit", "admin", "manage", "manage-groups", "account"},
+    "api": {"view", "upload", "edit", "admin", "manage", "manage-groups", "account"},
+    "api:read": {"view"},
+    "api:write": {"view", "upload", "edit", "admin"},
+    "api:modify-group": {"view", "manage-groups"},
+    "conda": {"view"},
+    "conda:download": set(),
+    "pypi": set(),
+    "pypi:download": set(),
+    "pypi:upload": set(),
+    "repos": {"view"},
+}
+
+
+def api_writes(world):
+    """(name, permission, success status, run(client, headers)) for every API write."""
+    app, n = world.app, world.counter
+
+    def package():
+        return world.throwaway("public")
+
+    def org():
+        return app.make_org(f"scratch{next(n)}", "alice")
+
+    def label():
+        name = f"lbl{next(n)}"
+        with app.root() as root:
+            root.owners[ORG].ensure_label(name)
+        return name
+
+    def group(with_member=False):
+        name = f"grp{next(n)}"
+        with app.root() as root:
+            org_ = root.owners[ORG]
+            create_group(org_, name, "read")
+            if with_member:
+                add_group_member(root, org_, org_.groups[name], "dave")
+                add_group_package(app.registry, org_, org_.groups[name], "public-pkg")
+        return name
+
+    def notice():
+        from anarepo.notices import create_notice
+
+        with app.root() as root:
+            return create_notice(root.owners[ORG], "scheduled maintenance").id
+
+    def wheel():
+        name = f"yank-{next(n)}"
+        filename, data = pypi_builders.wheel(name, VERSION)
+        app.upload(ORG, filename, data)
+        return name
+
+    def token(org_=None):
+        name = f"tok{next(n)}"
+        app.make_token("alice", name, org=org_)
+        return name
+
+    def second_owner():
+        login = org()
+        with app.root() as root:
+            from anarepo.orgs import add_org_owner
+
+            add_org_owner(root, root.owners[login], "dave")
+        return login
+
+    return [
+        ("create-package", "upload", 200, lambda c, h: c.post_json(f"/api/package/{ORG}/new-{next(n)}", {}, headers=h, expect_errors=True)),
+        ("edit-package", "edit", 200,
+         lambda c, h: c.patch_json(f"/api/package/{ORG}/{package()}", {"public_attrs": {"summary": "s"}}, headers=h, expect_errors=True)),
+        ("set-access", "admin", 200,
+         lambda c, h: c.patch_json(f"/api/package/{ORG}/{package()}", {"access": "private"}, headers=h, expect_errors=True)),
+        ("delete-package", "admin", 201, lambda c, h: c.delete(f"/api/package/{ORG}/{package()}", headers=h, expect_errors=True)),
+        ("transfer", "admin", 200,
+         lambda c, h: c.post_json(f"/api/package/{ORG}/{package()}/transfer", {"to_owner": "alice"}, headers=h, expect_errors=True)),
+        ("add-release", "upload", 200, lambda c, h: c.post_json(f"/api/release/{ORG}/{package()}/2.0", {}, headers=h, expect_errors=True)),
+        ("edit-release", "edit", 200,
+         lambda c, h: c.patch_json(f"/api/release/{ORG}/{package()}/{VERSION}", {"description": "d"}, headers=h, expect_errors=True)),
+        ("delete-release", "edit", 201, lambda c, h: c.delete(f"/api/release/{ORG}/{package()}/{VERSION}", headers=h, expect_errors=True)),
+        ("delete-file", "edit", 200,
+         lambda c, h: c.delete(f"/api/dist/{ORG}/{(p := package())}/{VERSION}/{p}.txt", headers=h, expect_errors=True)),
+        ("stage", "upload", 200,
+         lambda c, h: c.post_json(f"/api/stage/{ORG}/{package()}/1.1/more.txt",
+                                  {"distribution_type": "file", "sha256": "0" * 64}, headers=h, expect_errors=True)),
+        ("copy-to-label", "edit", 200,
+         lambda c, h: c.post_json(f"/api/copy/package/{ORG}/{(p := package())}/{VERSION}/{p}.txt",
+                                  {"to_owner": ORG, "to_channel": "dev"}, headers=h, expect_errors=True)),
+        ("copy-to-owner", "upload", 200,
+         lambda c, h: c.post_json(f"/api/copy/package/{ORG}/{(p := package())}/{VERSION}/{p}.txt",
+                                  {"to_owner": "alice"}, headers=h, expect_errors=True)),
+        ("label-add-files", "edit", 201,
+         lambda c, h: c.post_json(f"/api/channels/{ORG}/{label()}", {"package": package(), "version": VERSION},
+                                  headers=h, expect_errors=True)),
+        ("label-remove", "manage", 201, lambda c, h: c.delete(f"/api/channels/{ORG}/{label()}", headers=h, expect_errors=True)),
+        ("label-copy", "manage", 201,
+         lambda c, h: c.post(f"/api/channels/{ORG}/main/copy/{label()}", headers=h, expect_errors=True)),
+        ("label-lock", "manage", 201, lambda c, h: c.post(f"/api/channels/{ORG}/{label()}/lock", headers=h, expect_errors=True)),
+        ("label-unlock", "manage", 201, lambda c, h: c.delete(f"/api/channels/{ORG}/{label()}/lock", headers=h, expect_errors=True)),
+        ("collaborator-add", "admin", 201,
+         lambda c, h: c.put(f"/api/packages/{ORG}/{package()}/collaborators/dave", headers=h, expect_errors=True)),
+        ("collaborator-remove", "admin", 201,
+         lambda c, h: c.delete(f"/api/packages/{ORG}/{package()}/collaborators/bob", headers=h, expect_errors=True)),
+        ("group-create", "manage-groups", 204,
+         lambda c, h: c.post_json(f"/api/group/{ORG}/new{next(n)}", {"perms": "read"}, headers=h, expect_errors=True)),
+        ("group-delete", "manage-groups", 204, lambda c, h: c.delete(f"/api/group/{ORG}/{group()}", headers=h, expect_errors=True)),
+        ("group-member-add", "manage-groups", 204,
+         lambda c, h: c.put(f"/api/group/{ORG}/{group()}/members/dave", headers=h, expect_errors=True)),
+        ("group-member-remove", "manage-groups", 204,
+         lambda c, h: c.delete(f"/api/group/{ORG}/{group(True)}/members/dave", headers=h, expect_errors=True)),
+        ("group-package-add", "manage-groups", 204,
+         lambda c, h: c.put(f"/api/group/{ORG}/{group()}/packages/public-pkg", headers=h, expect_errors=True)),
+        ("group-package-remove", "manage-groups", 204,
+         lambda c, h: c.delete(f"/api/group/{ORG}/{group(True)}/packages/public-pkg", headers=h, expect_errors=True)),
+        ("org-create", "upload", 200,
+         lambda c, h: c.post_json(f"/api/organizations/fresh{next(n)}", {"email": "o@example.com"}, headers=h, expect_errors=True)),
+        ("org-delete", "manage", 201,
+         lambda c, h: c.delete_json(f"/api/organizations/{(o := org())}", {"confirm": o}, headers=h, expect_errors=True)),
+        ("org-owner-add", "manage", 201, lambda c, h: c.put(f"/api/organizations/{org()}/owners/dave", headers=h, expect_errors=True)),
+        ("org-owner-remove", "manage", 201,
+         lambda c, h: c.delete(f"/api/organizations/{second_owner()}/owners/dave", headers=h, expect_errors=True)),
+        ("notice-create", "manage", 201, lambda c, h: c.post_json(f"/api/{ORG}/notices", {"message": "m"}, headers=h, expect_errors=True)),
+        ("notice-edit", "manage", 200,
+         lambda c, h: c.patch_json(f"/api/{ORG}/notices/{notice()}", {"message": "m2"}, headers=h, expect_errors=True)),
+        ("notice-publish", "manage", 200, lambda c, h: c.post(f"/api/{ORG}/notices/{notice()}/publish", headers=h, expect_errors=True)),
+        ("notice-delete", "manage", 204, lambda c, h: c.delete(f"/api/{ORG}/notices/{notice()}", headers=h, expect_errors=True)),
+        ("yank", "edit", 200, lambda c, h: c.post_json(f"/api/yank/{ORG}/{wheel()}/{VERSION}", {}, headers=h, expect_errors=True)),
+        ("unyank", "edit", 200, lambda c, h: c.delete(f"/api/yank/{ORG}/{wheel()}/{VERSION}", headers=h, expect_errors=True)),
+        ("token-revoke", "account", 201, lambda c, h: c.delete(f"/api/authentications/name/{token()}", headers=h, expect_errors=True)),
+        ("org-token-revoke", "manage", 201,
+         lambda c, h: c.delete(f"/api/authentications/org/{ORG}/name/{token(ORG)}", headers=h, expect_errors=True)),
+    ]
+
+
+def test_every_scope_against_every_api_write(world):
+    """A token does on the API exactly what its scope names; elsewhere it is a stranger (403)."""
+    c = client(world)
+    failures, cells = [], 0
+    for scope, granted in API_SCOPE_PERMS.items():
+        headers = {"Authorization": f"token {world.app.make_token('alice', f'scope-{scope}', [scope])}"}
+        for name, perm, ok, run in api_writes(world):
+            cells += 1
+            want = ok if perm in granted else 403
+            response = run(c, headers)
+            if response.status_int != want:
+                failures.append(f"{scope:17} {name:21} status {response.status_int}, want {want} "
+                                f"({response.body[:100]!r})")
+    assert cells == len(API_SCOPE_PERMS) * len(api_writes(world))
+    assert not failures, "\n" + "\n".join(failures)
+
+
+def test_a_group_token_manages_groups_and_nothing_else(world):
+    """``api:modify-group`` once meant ``manage``: such a token deleted an organization,
+    added an owner and locked labels.  Now each is refused and leaves everything as it was."""
+    app = world.app
+    org = app.make_org(f"grouporg{next(world.counter)}", "alice")
+    headers = {"Authorization": f"token {app.make_token('alice', f'groups-{org}', ['api:modify-group'])}"}
+    c = client(world)
+    c.delete_json(f"/api/organizations/{org}", {"confirm": org}, headers=headers, status=403)
+    c.put(f"/api/organizations/{org}/owners/dave", headers=headers, status=403)
+    c.post(f"/api/channels/{org}/main/lock", headers=headers, status=403)
+    c.post_json(f"/api/group/{org}/team", {"perms": "write"}, headers=headers, status=204)
+    c.put(f"/api/group/{org}/team/members/dave", headers=headers, status=204)
+    with app.root() as root:
+        owner = root.owners[org]
+        assert sorted(owner.owners) == ["alice"]
+        assert not owner.labels["main"].locked
+        assert list(owner.groups["team"].members) == ["dave"]

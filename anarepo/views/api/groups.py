@@ -1,7 +1,8 @@
 """Organization groups: ``/groups/{org}`` and ``/group/{org}/{g}[/members|/packages[/x]]``.
 
-Changes need ``manage`` on the organization (its owners and admin groups);
-reading needs ``manage`` or membership of the organization.
+Changes need ``manage-groups`` on the organization (its owners and admin
+groups, and tokens with the ``api:modify-group`` scope); reading needs
+``manage-groups`` or membership of the organization.
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ def _org(request, permission=None):
         raise NotFound(f"{org.login} is not an organization")
     if permission is not None:
         require(request, permission, org)
-    elif not (request.has_permission(P.MANAGE, org)
+    elif not (request.has_permission(P.MANAGE_GROUPS, org)
               or org_member_principal(org.login) in request.identity.principals):
-        require(request, P.MANAGE, org)
+        require(request, P.MANAGE_GROUPS, org)
     return org
 
 
@@ -53,7 +54,7 @@ def group_json(org, group, detail: bool = False) -> dict:
 def list_groups(request):
     org = _org(request)
     login = request.identity.login
-    manager = request.has_permission(P.MANAGE, org)
+    manager = request.has_permission(P.MANAGE_GROUPS, org)
     groups = [group_json(org, g) for g in org.groups.values() if manager or login in g.members]
     return {"owner": org.login, "groups": groups}
 
@@ -68,7 +69,7 @@ def show_group(request):
 def add_group(request):
     """Create the group; an existing group is refused (409) and left as it is, so
     ``anaconda groups add`` never changes the rights of a group it did not create."""
-    org = _org(request, P.MANAGE)
+    org = _org(request, P.MANAGE_GROUPS)
     perms = json_body(request).get("perms") or "read"
     if not isinstance(perms, str):
         raise HTTPBadRequest("perms must be read, write or admin")
@@ -78,7 +79,7 @@ def add_group(request):
 
 @api_view("api.group", "DELETE")
 def remove_group(request):
-    org = _org(request, P.MANAGE)
+    org = _org(request, P.MANAGE_GROUPS)
     orgs.remove_group(request.registry, request.root, org, request.matchdict["group"])
     return empty(204)
 
@@ -104,14 +105,14 @@ def is_group_member(request):
 
 @api_view("api.group_member", "PUT")
 def add_group_member(request):
-    org, group = _org_group(request, P.MANAGE)
+    org, group = _org_group(request, P.MANAGE_GROUPS)
     orgs.add_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
 
 @api_view("api.group_member", "DELETE")
 def remove_group_member(request):
-    org, group = _org_group(request, P.MANAGE)
+    org, group = _org_group(request, P.MANAGE_GROUPS)
     orgs.remove_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
@@ -129,14 +130,14 @@ def group_packages(request):
 
 @api_view("api.group_package", "PUT")
 def add_group_package(request):
-    org, group = _org_group(request, P.MANAGE)
+    org, group = _org_group(request, P.MANAGE_GROUPS)
     orgs.add_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
 
 @api_view("api.group_package", "DELETE")
 def remove_group_package(request):
-    org, group = _org_group(request, P.MANAGE)
+    org, group = _org_group(request, P.MANAGE_GROUPS)
     orgs.remove_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
