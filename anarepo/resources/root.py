@@ -11,6 +11,7 @@ from ..clock import utcnow
 from ..names import normalize_owner
 from ..security.permissions import SITE_ADMIN, P
 from .folder import Folder
+from .targets import UPLOADS, UploadTargets
 
 
 class Root(Persistent):
@@ -31,6 +32,8 @@ class Root(Persistent):
         return [(Allow, SITE_ADMIN, ALL_PERMISSIONS), (Allow, Everyone, P.VIEW), (Allow, Authenticated, P.UPLOAD)]
 
     def __getitem__(self, name: str):
+        if name == UPLOADS:
+            return UploadTargets(self)
         return self.owners[normalize_owner(name)]
 
     def get_owner(self, name: str):

@@ -1,20 +1,31 @@
-"""Error answers: 404 for what the requester may not see, 401/403 otherwise.
+"""Error answers: the one place that decides 404, 401 or 403, for every face.
 
-A private package is invisible (404) to whoever may not read it; a request
-without credentials for an action that needs them gets 401 (the anaconda CLI
-then prompts for a login; pip sends its credentials); an authenticated
-requester who may read but not act gets 403.  Bad input raises domain errors
-that become 400/409/413 here, after pyramid_tm has aborted the transaction.
+Every view declares its permission against a traversal context; when the
+policy refuses, :func:`forbidden` decides, in this order: a refused credential
+is 401 (with its reason); what the requester may not *see* is 404, worded
+exactly as if it were absent; an anonymous requester gets 401 (the anaconda CLI
+then prompts for a login; pip sends its credentials; a browser GET goes to the
+login page); an authenticated one who may see but not act gets 403.  A view
+that must check a second object (the target of a copy or a transfer) calls
+:func:`anarepo.views.helpers.authorize`, which raises into the same view.
+Each face renders the answer in its own format (:func:`face_error`).  Bad
+input raises domain errors that become 400/409/413 here, after pyramid_tm has
+aborted the transaction.
 """
 from __future__ import annotations
 
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPError, HTTPFound
+from pyramid.location import lineage
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from ..names import InvalidName
 from ..plugins import InvalidPackage
 from ..publish import PublishError
+from ..resources.owners import Owner
+from ..resources.packages import Package
+from ..resources.root import Root
+from ..resources.targets import UploadTargets
 from ..security.passwords import WeakPassword
 from ..security.permissions import InvalidScope, P
 from ..security.policy import request_face
@@ -23,20 +34,48 @@ from ..storage import TooLarge
 from .helpers import face_error
 
 
+def hidden_message(context) -> str:
+    """What the requester is told about something it may not see: the absent wording."""
+    for node in lineage(context):
+        if isinstance(node, Package):
+            return f"package {node.full_name} not found"
+        if isinstance(node, Owner):
+            return f"user {node.login!r} not found"
+    return "not found"
+
+
+def missing_message(request) -> str:
+    """What was not found, from where traversal stopped (``context``) and the name it missed."""
+    context, name = getattr(request, "context", None), getattr(request, "view_name", "")
+    if not name:
+        if isinstance(context, Owner) and context.kind != "org" and request.matched_route is not None \
+                and "{org}" in request.matched_route.pattern:
+            return f"organization {context.login!r} not found"
+        return "not found"
+    if isinstance(context, Owner):
+        return f"package {context.login}/{name} not found"
+    if isinstance(context, Package):
+        return f"release {context.full_name}/{name} not found"
+    if isinstance(context, (Root, UploadTargets)):
+        return f"user {name!r} not found"
+    return "not found"
+
+
 @notfound_view_config()
 def not_found(request):
     if request.bad_credential:
         return face_error(request, 401, request.bad_credential.reason)
-    return face_error(request, 404, "not found")
+    return face_error(request, 404, missing_message(request))
 
 
 @forbidden_view_config()
 def forbidden(exc, request):
     if request.bad_credential:
         return face_error(request, 401, request.bad_credential.reason)
-    context = request.context
+    # the object refused: the view's context, or a second object (helpers.authorize)
+    context = getattr(exc.result, "context", None) or getattr(request, "context", None)
     if context is not None and not request.has_permission(P.VIEW, context):
-        return face_error(request, 404, "not found")
+        return face_error(request, 404, hidden_message(context))
     if request.identity is None:
         if request_face(request) == "web" and request.method in ("GET", "HEAD"):
             return HTTPFound(location=request.route_url("login", _query={"came_from": request.path_qs}))

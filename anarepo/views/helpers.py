@@ -1,6 +1,7 @@
 """Small helpers shared by the views of every face."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.response import Response
 
 from ..security.policy import request_face
@@ -36,6 +37,15 @@ def face_error(request, status: int, message: str) -> Response:
     )
     response.status = status
     return response
+
+
+def authorize(request, permission: str, context) -> None:
+    """Refuse unless the requester has ``permission`` on ``context``, a second object
+    a view acts on besides its own context (a copy's or a transfer's target).  The
+    forbidden view then answers exactly as for the view's own permission."""
+    result = request.has_permission(permission, context)
+    if not result:
+        raise HTTPForbidden(result=result)
 
 
 def safe_next_url(request, candidate: str | None, default: str = "/") -> str:

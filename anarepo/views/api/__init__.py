@@ -1,11 +1,12 @@
 """The anaconda.org ("binstar") REST API under ``/api``, as anaconda-client 1.16 calls it.
 
-Routes, not traversal: the client's paths (``/package/o/p``, ``/dist/o/p/v/<basename
-with slashes>``...) map onto the tree through small lookup functions, and each
-view checks its permission on the object it found (``base.require``).  Views
-never read the web session; identity comes from tokens only.  One module per
-area; ``notices`` comes last because its ``/{owner}/notices`` routes must not
-shadow the fixed ones.
+Routes with traversal, as Warehouse does: the client's paths (``/package/o/p``,
+``/dist/o/p/v/<basename with slashes>``...) traverse the object tree
+(``traverse="/{owner}/{package}"``), so each view has the object as its context
+and declares the permission it needs on it; the forbidden view answers 404,
+401 or 403 (:mod:`anarepo.views.errors`).  Views never read the web session;
+identity comes from tokens only.  One module per area; ``notices`` comes last
+because its ``/{owner}/notices`` routes must not shadow the fixed ones.
 """
 from __future__ import annotations
 

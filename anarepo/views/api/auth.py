@@ -18,12 +18,20 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...accounts import authenticate
+from ...db import root_factory
 from ...security.permissions import SCOPES, P
+from ...resources.owners import Organization
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
-from .base import Forbidden, NotFound, api_view, empty, json_body, require, require_user
+from .base import Forbidden, NotFound, api_view, empty, json_body, require_user, requester_view
 from .serialize import token_json
 
 DEFAULT_TOKEN_NAME = "anaconda_token"
+
+
+def requester_factory(request):
+    """The requester's own account is the context of its token list (the Root without one)."""
+    identity = request.identity
+    return identity.user if identity is not None else root_factory(request)
 
 
 def _basic_credentials(request):
@@ -53,10 +61,12 @@ def scopes(request):
     return {name: description for name, (description, _grants) in SCOPES.items()}
 
 
-@api_view("api.authentications", "POST")
+@view_config(route_name="api.authentications", request_method="POST", renderer="json",
+             permission=NO_PERMISSION_REQUIRED)
 def create_authentication(request):
+    """Log in: the user name and password in HTTP Basic are the credential, read here."""
     login, password = _basic_credentials(request)
-    root = request.root
+    root = root_factory(request)
     user = authenticate(root, login, password)
     if user is None:
         raise HTTPUnauthorized("invalid user name or password")
@@ -86,7 +96,7 @@ def create_authentication(request):
     return {"token": raw, "id": token.id, "name": token.name, "expires": token_json(token)["expires"]}
 
 
-@api_view("api.authentication", "GET")
+@requester_view("api.authentication", "GET")
 def current_authentication(request):
     user = require_user(request)
     token = request.identity.token
@@ -111,45 +121,34 @@ def _own_tokens(root, user):
     return sorted(seen.values(), key=lambda t: t.created)
 
 
-@api_view("api.authentications", "GET")
-def list_authentications(request):
-    user = require_user(request)
-    require(request, P.ACCOUNT, user)
-    return [token_json(t) for t in _own_tokens(request.root, user)]
+@api_view("api.authentications", "GET", P.ACCOUNT)
+def list_authentications(context, request):
+    return [token_json(t) for t in _own_tokens(root_factory(request), context)]
 
 
-@api_view("api.authentications", "DELETE")
+@requester_view("api.authentications", "DELETE")
 def remove_current(request):
     """``logout``: revoke the token the request came with."""
     require_user(request)
     token = request.identity.token
     if token is None:
         raise HTTPUnauthorized("authentication required")
-    revoke_token(request.root, token)
+    revoke_token(root_factory(request), token)
     return empty(201)
 
 
-@api_view("api.authentication_named", "DELETE")
-def remove_named(request):
-    user = require_user(request)
-    require(request, P.ACCOUNT, user)
-    name = request.matchdict["name"]
-    return _remove_from(request, user, name)
+@api_view("api.authentication_named", "DELETE", P.ACCOUNT)
+def remove_named(context, request):
+    return _remove_from(request, context, request.matchdict["name"])
 
 
-@api_view("api.authentication_org_named", "DELETE")
-def remove_org_named(request):
-    user = require_user(request)
-    root = request.root
-    org = root.get_owner(request.matchdict["org"])
-    if org is None or org.kind != "org":
-        raise NotFound(f"organization {request.matchdict['org']!r} not found")
-    require(request, P.MANAGE, org)
-    return _remove_from(request, org, request.matchdict["name"], user)
+@api_view("api.authentication_org_named", "DELETE", P.MANAGE, context=Organization)
+def remove_org_named(context, request):
+    return _remove_from(request, context, request.matchdict["name"])
 
 
-def _remove_from(request, owner, name, user=None):
-    root = request.root
+def _remove_from(request, owner, name):
+    root = root_factory(request)
     digest = owner.token_names.get(name)
     token = root.tokens.get(digest) if digest else None
     if token is None:
@@ -161,8 +160,9 @@ def _remove_from(request, owner, name, user=None):
 def includeme(config):
     config.add_route("api.authentication_type", "/api/authentication-type")
     config.add_route("api.scopes", "/api/scopes")
-    config.add_route("api.authentications", "/api/authentications")
+    config.add_route("api.authentications", "/api/authentications", factory=requester_factory)
     config.add_route("api.authentication", "/api/authentication")
-    config.add_route("api.authentication_named", "/api/authentications/name/{name}")
-    config.add_route("api.authentication_org_named", "/api/authentications/org/{org}/name/{name}")
+    config.add_route("api.authentication_named", "/api/authentications/name/{name}", factory=requester_factory)
+    config.add_route("api.authentication_org_named", "/api/authentications/org/{org}/name/{name}",
+                     traverse="/{org}")
     config.scan(__name__)

@@ -1,10 +1,15 @@
 """Reachability, the current user, and the helpers every API view shares.
 
-API views are routes (the client's paths carry basenames with slashes), so the
-context is the Root; each view finds its object with the ``find_*`` helpers and
-checks a permission on it with :func:`require`, which answers exactly as the
-forbidden view does for traversal: 401 for bad or missing credentials, 404 for
-what the requester may not see, 403 for what they may see but not change.
+API routes are on traversal: each route has a ``traverse`` pattern over the
+object tree (``/api/package/{owner}/{package}`` traverses ``/{owner}/{package}``
+from the Root), so each view has the Package, Release or Owner as its context
+and declares the permission it needs there, as Warehouse's routes do.  The
+policy decides, and the one forbidden view (:mod:`anarepo.views.errors`)
+answers 404 for what the requester may not see, 401 without (valid)
+credentials, 403 for what it may see but not change.  Basenames keep their
+slashes: routes traverse to the Release and the view looks the file up in the
+rest of the path (``*basename``).  Views never read the web session; identity
+comes from tokens only.
 """
 from __future__ import annotations
 
@@ -18,87 +23,45 @@ from ... import names
 from ...bounded import Unbounded, loads_json
 from ...middleware import ORIGINAL_SCRIPT_NAME
 from ...publish import NotFound, PublishError
-from ...security.permissions import P
 from .serialize import user_json
 
 
 class Forbidden(PublishError):
-    """Authenticated but not allowed (pyramid's HTTPForbidden would reach the
-    forbidden view, which answers for traversal contexts)."""
+    """A refusal that is a rule, not a permission (an upload staged by another
+    user, an org token asked for by a non-owner): 403 as it stands."""
 
     status = 403
 
 
-def api_view(route_name: str, method: str, **kw):
-    """A JSON view of an API route; permissions are checked inside with :func:`require`."""
+def api_view(route_name: str, method: str, permission: str, **kw):
+    """A JSON view of an API route with the permission it needs on its context."""
+    kw.setdefault("renderer", "json")
+    return view_config(route_name=route_name, request_method=method, permission=permission, **kw)
+
+
+def requester_view(route_name: str, method: str, **kw):
+    """A view about the requester's own credential (who am I, my tokens, log out).
+
+    It needs a valid credential of any scope, so it declares no permission
+    (docs/security.md lists these) and answers 401 through :func:`require_user`.
+    """
     kw.setdefault("renderer", "json")
     return view_config(route_name=route_name, request_method=method, permission=NO_PERMISSION_REQUIRED, **kw)
 
 
-# -- credentials and permissions ---------------------------------------------------
-def check_credentials(request) -> None:
-    """A present but wrong credential is 401 even on public reads (docs/security.md)."""
+def require_user(request):
+    """The authenticated user, or 401 (with the reason of a refused credential)."""
     if request.bad_credential:
         raise HTTPUnauthorized(request.bad_credential.reason)
-
-
-def require_user(request):
-    """The authenticated user, or 401."""
-    check_credentials(request)
     identity = request.identity
     if identity is None:
         raise HTTPUnauthorized("authentication required")
     return identity.user
 
 
-def require(request, permission: str, context, what: str = "not found") -> None:
-    """Raise the right refusal unless the requester has ``permission`` on ``context``."""
-    if request.has_permission(permission, context):
-        return
-    check_credentials(request)
-    if permission != P.VIEW and not request.has_permission(P.VIEW, context):
-        raise NotFound(what)
-    if permission == P.VIEW:
-        raise NotFound(what)
-    if request.identity is None:
-        raise HTTPUnauthorized("authentication required")
-    raise Forbidden("you do not have permission to do that")
-
-
-def can(request, permission: str, context) -> bool:
-    return bool(request.has_permission(permission, context))
-
-
-# -- lookups -------------------------------------------------------------------
-def find_owner(request, login: str):
-    check_credentials(request)
-    owner = request.root.get_owner(login or "")
-    if owner is None:
-        raise NotFound(f"user {login!r} not found")
-    return owner
-
-
-def find_package(request, owner_login: str, package_name: str, permission: str = P.VIEW):
-    owner = find_owner(request, owner_login)
-    package = owner.get_package(package_name)
-    what = f"package {owner_login}/{package_name} not found"
-    if package is None:
-        raise NotFound(what)
-    require(request, permission, package, what)
-    return package
-
-
-def find_release(request, owner_login, package_name, version, permission: str = P.VIEW):
-    package = find_package(request, owner_login, package_name, permission)
-    release = package.releases.get(version)
-    if release is None:
-        raise NotFound(f"release {owner_login}/{package_name}/{version} not found")
-    return release
-
-
-def find_dist(request, owner_login, package_name, version, basename, permission: str = P.VIEW):
-    release = find_release(request, owner_login, package_name, version, permission)
-    dist = release.files.get(basename)
+def dist_of(request, release):
+    """The file of ``release`` named by the rest of the path (``*basename``), or 404."""
+    dist = release.files.get(basename_of(request))
     if dist is None:
         raise NotFound("file not found")
     return dist
@@ -175,7 +138,7 @@ def get_root(request):
     }
 
 
-@view_config(route_name="api.user", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
+@requester_view("api.user", "GET")
 def current_user(request):
     return user_json(require_user(request))
 

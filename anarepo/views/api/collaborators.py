@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from ... import orgs
 from ...security.permissions import P
-from .base import api_view, empty, find_package
+from ...resources.packages import Package
+from .base import api_view, empty
 
 
-@api_view("api.collaborators", "GET")
-def list_collaborators(request):
+@api_view("api.collaborators", "GET", P.EDIT, context=Package)
+def list_collaborators(context, request):
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.EDIT)
+    package = context
     root = request.root
     out = []
     for login in package.collaborators:
@@ -18,26 +19,26 @@ def list_collaborators(request):
     return out
 
 
-@api_view("api.collaborator", "PUT")
-def add_collaborator(request):
+@api_view("api.collaborator", "PUT", P.ADMIN, context=Package)
+def add_collaborator(context, request):
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.ADMIN)
+    package = context
     orgs.add_collaborator(request.registry, request.root, package, m["login"])
     return empty(201)
 
 
-@api_view("api.collaborator", "DELETE")
-def remove_collaborator(request):
+@api_view("api.collaborator", "DELETE", P.ADMIN, context=Package)
+def remove_collaborator(context, request):
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.ADMIN)
+    package = context
     orgs.remove_collaborator(request.registry, request.root, package, m["login"])
     return empty(201)
 
 
-@api_view("api.collaborator", "GET")
-def is_collaborator(request):
+@api_view("api.collaborator", "GET", P.EDIT, context=Package)
+def is_collaborator(context, request):
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.EDIT)
+    package = context
     login = m["login"].lower()
     if login not in package.collaborators:
         raise orgs.NotFound(f"{login} is not a collaborator on {package.full_name}")
@@ -45,6 +46,8 @@ def is_collaborator(request):
 
 
 def includeme(config):
-    config.add_route("api.collaborators", "/api/packages/{owner}/{package}/collaborators")
-    config.add_route("api.collaborator", "/api/packages/{owner}/{package}/collaborators/{login}")
+    config.add_route("api.collaborators", "/api/packages/{owner}/{package}/collaborators",
+                     traverse="/{owner}/{package}")
+    config.add_route("api.collaborator", "/api/packages/{owner}/{package}/collaborators/{login}",
+                     traverse="/{owner}/{package}")
     config.scan(__name__)

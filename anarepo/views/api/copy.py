@@ -15,10 +15,13 @@ from ... import labels as label_ops
 from ... import names
 from ...errors import Conflict
 from ...plugins import FileInfo
+from ...resources.packages import Release
+from ...resources.targets import UploadTarget
 from ...security.permissions import P
 from ...services import publishing
 from ...staging import StagedFile
-from .base import NotFound, api_view, basename_of, find_owner, find_package, json_body, require, require_user
+from ..helpers import authorize
+from .base import NotFound, api_view, basename_of, json_body, require_user
 from .serialize import dist_json
 
 
@@ -30,14 +33,12 @@ def _label(body, key):
 
 
 def copy_files(request):
-    m = request.matchdict
+    """The context is the source release (``view`` declared); the target is checked here."""
     user = require_user(request)
     body = json_body(request)
     from_label, to_label = _label(body, "from_channel"), _label(body, "to_channel")
-    package = find_package(request, m["owner"], m["package"])
-    release = package.releases.get(m["version"])
-    if release is None:
-        raise NotFound(f"release {package.full_name}/{m['version']} not found")
+    release = request.context
+    package = release.package
     basename = basename_of(request)
     if basename:
         dist = release.files.get(basename)
@@ -50,13 +51,15 @@ def copy_files(request):
     target_login = body.get("to_owner") or user.login
     if not isinstance(target_login, str):
         raise HTTPBadRequest("to_owner must be a user or organization name")
-    target = find_owner(request, target_login)
+    target = request.root.get_owner(target_login)
+    if target is None:
+        raise NotFound(f"user {target_login!r} not found")
     if target is package.owner:
-        require(request, P.EDIT, package)
+        authorize(request, P.EDIT, package)
         changed = label_ops.add_files(request.registry, target, to_label, dists, request)
         return [dist_json(request, d) for d in changed]
     existing_package = target.get_package(package.name)
-    publishing.authorize(request, target, existing_package, package.name)
+    authorize(request, P.UPLOAD, UploadTarget(target, package.name, existing_package))
     target_release = existing_package.releases.get(release.version) if existing_package else None
     copied = []
     for dist in dists:
@@ -88,21 +91,22 @@ def copy_files(request):
     return [dist_json(request, d) for d in copied]
 
 
-@api_view("api.copy", "POST")
+@api_view("api.copy", "POST", P.VIEW, context=Release)
 def copy_post(request):
     return copy_files(request)
 
 
-@api_view("api.copy", "PUT")
+@api_view("api.copy", "PUT", P.VIEW, context=Release)
 def copy_put(request):
     return copy_files(request)
 
 
-@api_view("api.copy", "PATCH")
+@api_view("api.copy", "PATCH", P.VIEW, context=Release)
 def copy_patch(request):
     return copy_files(request)
 
 
 def includeme(config):
-    config.add_route("api.copy", "/api/copy/package/{owner}/{package}/{version}/*basename")
+    config.add_route("api.copy", "/api/copy/package/{owner}/{package}/{version}/*basename",
+                     traverse="/{owner}/{package}/{version}")
     config.scan(__name__)

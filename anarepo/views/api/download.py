@@ -21,8 +21,10 @@ from pyramid.view import view_config
 
 from ...downloads import count_download
 from ...names import package_key
+from ...resources.packages import Release
 from ...security.permissions import P
-from .base import NotFound, api_view, basename_of, find_dist, public_url, require
+from ..helpers import authorize
+from .base import NotFound, api_view, basename_of, dist_of, public_url
 
 LINK_LIFETIME = 600  # seconds
 
@@ -42,11 +44,10 @@ def signed_path(request, dist) -> str:
     return f"/api/files/{expires}/{sig}/{parts}/{quote(dist.basename, safe='/')}"
 
 
-@api_view("api.download", "GET", renderer=None)
-def download(request):
-    m = request.matchdict
-    dist = find_dist(request, m["owner"], m["package"], m["version"], basename_of(request))
-    require(request, P.VIEW, dist, "file not found")  # a conda:download token reads conda files only
+@api_view("api.download", "GET", P.VIEW, context=Release, renderer=None)
+def download(context, request):
+    dist = dist_of(request, context)
+    authorize(request, P.VIEW, dist)  # a conda:download token reads conda files only
     return HTTPFound(location=public_url(request, signed_path(request, dist)))
 
 
@@ -79,6 +80,7 @@ def serve_file(request):
 
 
 def includeme(config):
-    config.add_route("api.download", "/api/download/{owner}/{package}/{version}/*basename")
+    config.add_route("api.download", "/api/download/{owner}/{package}/{version}/*basename",
+                     traverse="/{owner}/{package}/{version}")
     config.add_route("api.files", "/api/files/{expires}/{signature}/{owner}/{package}/{version}/*basename")
     config.scan(__name__)

@@ -11,26 +11,22 @@ from pyramid.httpexceptions import HTTPBadRequest
 from ... import orgs
 from ...clock import isoformat
 from ...security.permissions import P, org_member_principal
-from .base import NotFound, api_view, empty, find_owner, json_body, require, require_user
+from ...resources.owners import Organization
+from ..helpers import authorize
+from .base import NotFound, api_view, empty, json_body, require_user
 
 
-def _org(request, permission=None):
+def _reader(request, org):
+    """Reading groups: ``manage-groups``, or membership of the organization."""
     require_user(request)
-    org = find_owner(request, request.matchdict["org"])
-    if org.kind != "org":
-        raise NotFound(f"{org.login} is not an organization")
-    if permission is not None:
-        require(request, permission, org)
-    elif not (request.has_permission(P.MANAGE_GROUPS, org)
-              or org_member_principal(org.login) in request.identity.principals):
-        require(request, P.MANAGE_GROUPS, org)
+    if org_member_principal(org.login) not in request.identity.principals:
+        authorize(request, P.MANAGE_GROUPS, org)
     return org
 
 
-def _org_group(request, permission=None):
-    """The organization (checked as :func:`_org` does) and its group named in the URL."""
-    org = _org(request, permission)
-    return org, orgs.get_group(org, request.matchdict["group"])
+def _group(request, org):
+    """The group of ``org`` named in the URL (404 if absent)."""
+    return orgs.get_group(org, request.matchdict["group"])
 
 
 def group_json(org, group, detail: bool = False) -> dict:
@@ -50,26 +46,26 @@ def group_json(org, group, detail: bool = False) -> dict:
     return data
 
 
-@api_view("api.groups", "GET")
-def list_groups(request):
-    org = _org(request)
+@api_view("api.groups", "GET", P.VIEW, context=Organization)
+def list_groups(context, request):
+    org = _reader(request, context)
     login = request.identity.login
     manager = request.has_permission(P.MANAGE_GROUPS, org)
     groups = [group_json(org, g) for g in org.groups.values() if manager or login in g.members]
     return {"owner": org.login, "groups": groups}
 
 
-@api_view("api.group", "GET")
-def show_group(request):
-    org = _org(request)
-    return group_json(org, orgs.get_group(org, request.matchdict["group"]), detail=True)
+@api_view("api.group", "GET", P.VIEW, context=Organization)
+def show_group(context, request):
+    org = _reader(request, context)
+    return group_json(org, _group(request, org), detail=True)
 
 
-@api_view("api.group", "POST")
-def add_group(request):
+@api_view("api.group", "POST", P.MANAGE_GROUPS, context=Organization)
+def add_group(context, request):
     """Create the group; an existing group is refused (409) and left as it is, so
     ``anaconda groups add`` never changes the rights of a group it did not create."""
-    org = _org(request, P.MANAGE_GROUPS)
+    org = context
     perms = json_body(request).get("perms") or "read"
     if not isinstance(perms, str):
         raise HTTPBadRequest("perms must be read, write or admin")
@@ -77,16 +73,17 @@ def add_group(request):
     return empty(204)
 
 
-@api_view("api.group", "DELETE")
-def remove_group(request):
-    org = _org(request, P.MANAGE_GROUPS)
+@api_view("api.group", "DELETE", P.MANAGE_GROUPS, context=Organization)
+def remove_group(context, request):
+    org = context
     orgs.remove_group(request.registry, request.root, org, request.matchdict["group"])
     return empty(204)
 
 
-@api_view("api.group_members", "GET")
-def group_members(request):
-    org, group = _org_group(request)
+@api_view("api.group_members", "GET", P.VIEW, context=Organization)
+def group_members(context, request):
+    org = _reader(request, context)
+    group = _group(request, org)
     root = request.root
     out = []
     for login in group.members:
@@ -95,31 +92,33 @@ def group_members(request):
     return out
 
 
-@api_view("api.group_member", "GET")
-def is_group_member(request):
-    org, group = _org_group(request)
+@api_view("api.group_member", "GET", P.VIEW, context=Organization)
+def is_group_member(context, request):
+    org = _reader(request, context)
+    group = _group(request, org)
     if request.matchdict["login"].lower() not in group.members:
         raise NotFound(f"{request.matchdict['login']} is not a member of {org.login}/{group.name}")
     return empty(204)
 
 
-@api_view("api.group_member", "PUT")
-def add_group_member(request):
-    org, group = _org_group(request, P.MANAGE_GROUPS)
+@api_view("api.group_member", "PUT", P.MANAGE_GROUPS, context=Organization)
+def add_group_member(context, request):
+    org, group = context, _group(request, context)
     orgs.add_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
 
-@api_view("api.group_member", "DELETE")
-def remove_group_member(request):
-    org, group = _org_group(request, P.MANAGE_GROUPS)
+@api_view("api.group_member", "DELETE", P.MANAGE_GROUPS, context=Organization)
+def remove_group_member(context, request):
+    org, group = context, _group(request, context)
     orgs.remove_group_member(request.root, org, group, request.matchdict["login"])
     return empty(204)
 
 
-@api_view("api.group_packages", "GET")
-def group_packages(request):
-    org, group = _org_group(request)
+@api_view("api.group_packages", "GET", P.VIEW, context=Organization)
+def group_packages(context, request):
+    org = _reader(request, context)
+    group = _group(request, org)
     out = []
     for key in group.packages:
         package = org.packages.get(key)
@@ -128,25 +127,25 @@ def group_packages(request):
     return out
 
 
-@api_view("api.group_package", "PUT")
-def add_group_package(request):
-    org, group = _org_group(request, P.MANAGE_GROUPS)
+@api_view("api.group_package", "PUT", P.MANAGE_GROUPS, context=Organization)
+def add_group_package(context, request):
+    org, group = context, _group(request, context)
     orgs.add_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
 
-@api_view("api.group_package", "DELETE")
-def remove_group_package(request):
-    org, group = _org_group(request, P.MANAGE_GROUPS)
+@api_view("api.group_package", "DELETE", P.MANAGE_GROUPS, context=Organization)
+def remove_group_package(context, request):
+    org, group = context, _group(request, context)
     orgs.remove_group_package(request.registry, org, group, request.matchdict["package"])
     return empty(204)
 
 
 def includeme(config):
-    config.add_route("api.groups", "/api/groups/{org}")
-    config.add_route("api.group", "/api/group/{org}/{group}")
-    config.add_route("api.group_members", "/api/group/{org}/{group}/members")
-    config.add_route("api.group_member", "/api/group/{org}/{group}/members/{login}")
-    config.add_route("api.group_packages", "/api/group/{org}/{group}/packages")
-    config.add_route("api.group_package", "/api/group/{org}/{group}/packages/{package}")
+    config.add_route("api.groups", "/api/groups/{org}", traverse="/{org}")
+    config.add_route("api.group", "/api/group/{org}/{group}", traverse="/{org}")
+    config.add_route("api.group_members", "/api/group/{org}/{group}/members", traverse="/{org}")
+    config.add_route("api.group_member", "/api/group/{org}/{group}/members/{login}", traverse="/{org}")
+    config.add_route("api.group_packages", "/api/group/{org}/{group}/packages", traverse="/{org}")
+    config.add_route("api.group_package", "/api/group/{org}/{group}/packages/{package}", traverse="/{org}")
     config.scan(__name__)

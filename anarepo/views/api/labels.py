@@ -9,14 +9,10 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
 from ...security.permissions import P
-from .base import api_view, empty, find_owner, json_body, require
+from ...resources.owners import Owner
+from ..helpers import authorize
+from .base import api_view, empty, json_body
 from .serialize import dist_json
-
-
-def _owner(request, permission=P.VIEW):
-    owner = find_owner(request, request.matchdict["owner"])
-    require(request, permission, owner, f"user {owner.login!r} not found")
-    return owner
 
 
 def _spec(body: dict) -> tuple:
@@ -37,42 +33,44 @@ def _files_for_change(request, owner, body: dict, label: str | None = None):
         pkg = owner.get_package(package)
         if pkg is None:
             raise label_ops.NotFound(f"package {owner.login}/{package} not found")
-        require(request, P.EDIT, pkg, f"package {owner.login}/{package} not found")
+        authorize(request, P.EDIT, pkg)
     else:
-        require(request, P.MANAGE, owner)
+        authorize(request, P.MANAGE, owner)
     return label_ops.select(owner, package, version, basename, label=label)
 
 
-@api_view("api.channels", "GET")
-def list_labels(request):
-    owner = _owner(request)
+@api_view("api.channels", "GET", P.VIEW, context=Owner)
+def list_labels(context, request):
+    owner = context
     return label_ops.label_summary(owner, visible=lambda p: request.has_permission(P.VIEW, p))
 
 
-@api_view("api.channel", "GET")
-def show_label(request):
-    owner = _owner(request)
+@api_view("api.channel", "GET", P.VIEW, context=Owner)
+def show_label(context, request):
+    owner = context
     label = label_ops.get_label(owner, request.matchdict["label"])
     files = [dist_json(request, d) for d in label_ops.label_files(owner, label.name)
              if request.has_permission(P.VIEW, d.package)]
     return {"name": label.name, "is_locked": label.locked, "num_files": len(files), "files": files}
 
 
-@api_view("api.channel", "POST")
-def add_to_label(request):
-    owner = _owner(request)
+@api_view("api.channel", "POST", P.VIEW, context=Owner)
+def add_to_label(context, request):
+    """``edit`` on the package named in the body, or ``manage`` on the owner for all its files."""
+    owner = context
     dists = _files_for_change(request, owner, json_body(request))
     label_ops.add_files(request.registry, owner, request.matchdict["label"], dists, request)
     return empty(201)
 
 
-@api_view("api.channel", "DELETE")
-def remove_from_label(request):
-    owner = _owner(request)
+@api_view("api.channel", "DELETE", P.VIEW, context=Owner)
+def remove_from_label(context, request):
+    """The whole label needs ``manage`` on the owner; one package's files ``edit`` on it."""
+    owner = context
     body = json_body(request)
     label = request.matchdict["label"]
     if not any(body.get(k) for k in ("package", "version", "basename")):
-        require(request, P.MANAGE, owner)
+        authorize(request, P.MANAGE, owner)
         label_ops.remove_label(request.registry, owner, label, request)
     else:
         label_ops.get_label(owner, label)
@@ -81,30 +79,30 @@ def remove_from_label(request):
     return empty(201)
 
 
-@api_view("api.channel_copy", "POST")
-def copy_label(request):
-    owner = _owner(request, P.MANAGE)
+@api_view("api.channel_copy", "POST", P.MANAGE, context=Owner)
+def copy_label(context, request):
+    owner = context
     label_ops.copy_label(request.registry, owner, request.matchdict["label"], request.matchdict["target"], request)
     return empty(201)
 
 
-@api_view("api.channel_lock", "POST")
-def lock_label(request):
-    owner = _owner(request, P.MANAGE)
+@api_view("api.channel_lock", "POST", P.MANAGE, context=Owner)
+def lock_label(context, request):
+    owner = context
     label_ops.set_locked(request.registry, owner, request.matchdict["label"], True, request)
     return empty(201)
 
 
-@api_view("api.channel_lock", "DELETE")
-def unlock_label(request):
-    owner = _owner(request, P.MANAGE)
+@api_view("api.channel_lock", "DELETE", P.MANAGE, context=Owner)
+def unlock_label(context, request):
+    owner = context
     label_ops.set_locked(request.registry, owner, request.matchdict["label"], False, request)
     return empty(201)
 
 
 def includeme(config):
-    config.add_route("api.channels", "/api/channels/{owner}")
-    config.add_route("api.channel", "/api/channels/{owner}/{label}")
-    config.add_route("api.channel_copy", "/api/channels/{owner}/{label}/copy/{target}")
-    config.add_route("api.channel_lock", "/api/channels/{owner}/{label}/lock")
+    config.add_route("api.channels", "/api/channels/{owner}", traverse="/{owner}")
+    config.add_route("api.channel", "/api/channels/{owner}/{label}", traverse="/{owner}")
+    config.add_route("api.channel_copy", "/api/channels/{owner}/{label}/copy/{target}", traverse="/{owner}")
+    config.add_route("api.channel_lock", "/api/channels/{owner}/{label}/lock", traverse="/{owner}")
     config.scan(__name__)

@@ -10,7 +10,8 @@ from pyramid.httpexceptions import HTTPBadRequest
 from ... import notices
 from ...clock import isoformat
 from ...security.permissions import P
-from .base import api_view, empty, find_owner, json_body, require, require_user
+from ...resources.owners import Owner
+from .base import api_view, empty, json_body
 
 
 def notice_json(notice) -> dict:
@@ -25,14 +26,6 @@ def notice_json(notice) -> dict:
     }
 
 
-def _owner(request, manage: bool):
-    owner = find_owner(request, request.matchdict["owner"])
-    if manage:
-        require_user(request)
-        require(request, P.MANAGE, owner)
-    return owner
-
-
 def _int(request, name, default, top):
     try:
         value = int(request.params.get(name, default))
@@ -41,9 +34,9 @@ def _int(request, name, default, top):
     return max(0, min(value, top))
 
 
-@api_view("api.notices", "GET")
-def list_notices(request):
-    owner = _owner(request, manage=False)
+@api_view("api.notices", "GET", P.VIEW, context=Owner)
+def list_notices(context, request):
+    owner = context
     manager = request.has_permission(P.MANAGE, owner)
     status = request.params.get("status")
     items = [n for n in notices.notices_of(owner).values() if manager or n.is_active()]
@@ -54,9 +47,9 @@ def list_notices(request):
     return {"items": [notice_json(n) for n in items[offset:offset + limit]], "total_count": len(items)}
 
 
-@api_view("api.notices", "POST")
-def create_notice(request):
-    owner = _owner(request, manage=True)
+@api_view("api.notices", "POST", P.MANAGE, context=Owner)
+def create_notice(context, request):
+    owner = context
     body = json_body(request, required=True)
     notice = notices.create_notice(owner, body.get("message"), body.get("level") or "info",
                                    body.get("expires_at"), author=request.identity.login)
@@ -64,18 +57,18 @@ def create_notice(request):
     return notice_json(notice)
 
 
-@api_view("api.notice", "GET")
-def get_notice(request):
-    owner = _owner(request, manage=False)
+@api_view("api.notice", "GET", P.VIEW, context=Owner)
+def get_notice(context, request):
+    owner = context
     notice = notices.get_notice(owner, request.matchdict["id"])
     if not notice.is_active() and not request.has_permission(P.MANAGE, owner):
         raise notices.NotFound(f"notice {notice.id} not found")
     return notice_json(notice)
 
 
-@api_view("api.notice", "PATCH")
-def update_notice(request):
-    owner = _owner(request, manage=True)
+@api_view("api.notice", "PATCH", P.MANAGE, context=Owner)
+def update_notice(context, request):
+    owner = context
     notice = notices.get_notice(owner, request.matchdict["id"])
     body = json_body(request, required=True)
     changes = {k: body[k] for k in ("message", "level", "status", "expires_at") if k in body}
@@ -83,16 +76,16 @@ def update_notice(request):
     return notice_json(notice)
 
 
-@api_view("api.notice", "DELETE")
-def delete_notice(request):
-    owner = _owner(request, manage=True)
+@api_view("api.notice", "DELETE", P.MANAGE, context=Owner)
+def delete_notice(context, request):
+    owner = context
     notices.delete_notice(owner, notices.get_notice(owner, request.matchdict["id"]))
     return empty(204)
 
 
-@api_view("api.notice_action", "POST")
-def notice_action(request):
-    owner = _owner(request, manage=True)
+@api_view("api.notice_action", "POST", P.MANAGE, context=Owner)
+def notice_action(context, request):
+    owner = context
     notice = notices.get_notice(owner, request.matchdict["id"])
     status = {"publish": "published", "archive": "archived"}[request.matchdict["action"]]
     notices.update_notice(notice, status=status)
@@ -100,7 +93,7 @@ def notice_action(request):
 
 
 def includeme(config):
-    config.add_route("api.notices", "/api/{owner}/notices")
-    config.add_route("api.notice", "/api/{owner}/notices/{id}")
-    config.add_route("api.notice_action", "/api/{owner}/notices/{id}/{action:publish|archive}")
+    config.add_route("api.notices", "/api/{owner}/notices", traverse="/{owner}")
+    config.add_route("api.notice", "/api/{owner}/notices/{id}", traverse="/{owner}")
+    config.add_route("api.notice_action", "/api/{owner}/notices/{id}/{action:publish|archive}", traverse="/{owner}")
     config.scan(__name__)

@@ -15,8 +15,12 @@ from pyramid.response import Response
 from ... import orgs
 from ...accounts import create_organization
 from ...publish import NotFound
+from ...resources.owners import Organization
+from ...resources.packages import Package
+from ...resources.root import Root
 from ...security.permissions import P
-from .base import api_view, find_owner, find_package, json_body, require, require_user, text_field
+from ..helpers import authorize
+from .base import api_view, json_body, require_user, text_field
 from .serialize import package_json, user_json
 
 
@@ -31,68 +35,62 @@ def org_json(request, org) -> dict:
     return data
 
 
-def find_org(request):
-    org = find_owner(request, request.matchdict["org"])
-    if org.kind != "org":
-        raise NotFound(f"organization {request.matchdict['org']!r} not found")
-    return org
-
-
-@api_view("api.organization", "POST")
+@api_view("api.organization_create", "POST", P.UPLOAD, context=Root)
 def create(request):
+    """``upload`` on the root creates a namespace (an api/api:write/all token)."""
     user = require_user(request)
-    require(request, P.UPLOAD, request.root)  # scopes: an api/api:write/all token or a session-less login token
     body = json_body(request)
     org = create_organization(request.root, request.matchdict["org"], text_field(body, "email", 300), user)
     return org_json(request, org)
 
 
-@api_view("api.organization", "GET")
-def show(request):
-    return org_json(request, find_org(request))
+@api_view("api.organization", "GET", P.VIEW, context=Organization)
+def show(context, request):
+    return org_json(request, context)
 
 
-@api_view("api.organization", "DELETE")
-def delete(request):
-    org = find_org(request)
-    require(request, P.MANAGE, org)
+@api_view("api.organization", "DELETE", P.MANAGE, context=Organization)
+def delete(context, request):
+    org = context
     if json_body(request).get("confirm") != org.login:
         raise HTTPBadRequest(f"send {{\"confirm\": \"{org.login}\"}} to delete the organization and all its data")
     orgs.delete_organization(request.registry, request.root, org)
     return Response(status=201)
 
 
-@api_view("api.organization_owner", "PUT")
-def add_owner(request):
-    org = find_org(request)
-    require(request, P.MANAGE, org)
+@api_view("api.organization_owner", "PUT", P.MANAGE, context=Organization)
+def add_owner(context, request):
+    org = context
     orgs.add_org_owner(request.root, org, request.matchdict["login"])
     return Response(status=201)
 
 
-@api_view("api.organization_owner", "DELETE")
-def remove_owner(request):
-    org = find_org(request)
-    require(request, P.MANAGE, org)
+@api_view("api.organization_owner", "DELETE", P.MANAGE, context=Organization)
+def remove_owner(context, request):
+    org = context
     orgs.remove_org_owner(request.root, org, request.matchdict["login"])
     return Response(status=201)
 
 
-@api_view("api.transfer", "POST")
-def transfer(request):
-    m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.ADMIN)
+@api_view("api.transfer", "POST", P.ADMIN, context=Package)
+def transfer(context, request):
+    """``admin`` on the package, and ``upload`` on the new owner."""
+    package = context
     target_login = json_body(request, required=True).get("to_owner")
     if not isinstance(target_login, str) or not target_login:
         raise HTTPBadRequest("to_owner is required")
-    target = find_owner(request, target_login)
-    require(request, P.UPLOAD, target, f"user {target_login!r} not found")
+    target = request.root.get_owner(target_login)
+    if target is None:
+        raise NotFound(f"user {target_login!r} not found")
+    authorize(request, P.UPLOAD, target)
     orgs.transfer_package(request.registry, request.root, package, target)
     return package_json(request, package)
 
 
 def includeme(config):
-    config.add_route("api.organization", "/api/organizations/{org}")
-    config.add_route("api.organization_owner", "/api/organizations/{org}/owners/{login}")
-    config.add_route("api.transfer", "/api/package/{owner}/{package}/transfer")
+    # creating: the organization does not exist yet, so POST stays on the root
+    config.add_route("api.organization_create", "/api/organizations/{org}", request_method="POST")
+    config.add_route("api.organization", "/api/organizations/{org}", traverse="/{org}")
+    config.add_route("api.organization_owner", "/api/organizations/{org}/owners/{login}", traverse="/{org}")
+    config.add_route("api.transfer", "/api/package/{owner}/{package}/transfer", traverse="/{owner}/{package}")
     config.scan(__name__)

@@ -6,9 +6,11 @@ from pyramid.httpexceptions import HTTPBadRequest
 from ... import orgs
 from ...events import package_changed
 from ...publish import PublishError, apply_package_attrs, create_package, remove_package
-from ...resources.packages import ACCESS_LEVELS
+from ...resources.owners import Owner
+from ...resources.packages import ACCESS_LEVELS, Package
 from ...security.permissions import P
-from .base import api_view, check_credentials, empty, find_owner, find_package, json_body, require, require_user
+from ..helpers import authorize
+from .base import api_view, empty, json_body, require_user, requester_view
 from .serialize import package_json, package_summary
 
 
@@ -35,17 +37,15 @@ def _attrs(body: dict) -> dict:
     return attrs
 
 
-@api_view("api.package", "GET")
-def get_package(request):
-    m = request.matchdict
-    return package_json(request, find_package(request, m["owner"], m["package"]))
+@api_view("api.package", "GET", P.VIEW, context=Package)
+def get_package(context, request):
+    return package_json(request, context)
 
 
-@api_view("api.package", "POST")
-def add_package(request):
+@api_view("api.package_create", "POST", P.UPLOAD, context=Owner)
+def add_package(context, request):
     m = request.matchdict
-    owner = find_owner(request, m["owner"])
-    require(request, P.UPLOAD, owner, f"user {owner.login!r} not found")
+    owner = context
     body = json_body(request)
     attrs = _attrs(body)
     access = requested_access(request, body) or "public"
@@ -56,29 +56,27 @@ def add_package(request):
     return package_json(request, package)
 
 
-@api_view("api.package", "PATCH")
-def update_package(request):
-    m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.EDIT)
+@api_view("api.package", "PATCH", P.EDIT, context=Package)
+def update_package(context, request):
+    package = context
     body = json_body(request)
     attrs = _attrs(body)
     access = requested_access(request, body)
     apply_package_attrs(package, attrs)
     if access is not None and access != package.access:
-        require(request, P.ADMIN, package)
+        authorize(request, P.ADMIN, package)
         orgs.set_access(request.registry, package, access)
     package_changed(request.registry, package, request)
     return package_json(request, package)
 
 
-@api_view("api.package", "DELETE")
-def delete_package(request):
+@api_view("api.package", "DELETE", P.UPLOAD, context=Package)
+def delete_package(context, request):
     """Needs ``admin``; a package without files needs only ``upload``: anaconda
     upload removes the package it created when the upload into it was refused."""
-    m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.UPLOAD)
+    package = context
     if package.file_count():
-        require(request, P.ADMIN, package)
+        authorize(request, P.ADMIN, package)
     remove_package(request.registry, package, request)
     return empty(201)
 
@@ -101,20 +99,21 @@ def _filtered(request, owner):
         yield summary
 
 
-@api_view("api.packages_of", "GET")
-def packages_of(request):
-    check_credentials(request)
-    owner = find_owner(request, request.matchdict["owner"])
-    return list(_filtered(request, owner))
+@api_view("api.packages_of", "GET", P.VIEW, context=Owner)
+def packages_of(context, request):
+    return list(_filtered(request, context))
 
 
-@api_view("api.packages_mine", "GET")
+@requester_view("api.packages_mine", "GET")
 def my_packages(request):
     return list(_filtered(request, require_user(request)))
 
 
 def includeme(config):
-    config.add_route("api.package", "/api/package/{owner}/{package}")
+    # creating: the package does not exist yet, so POST traverses to the owner
+    config.add_route("api.package_create", "/api/package/{owner}/{package}", request_method="POST",
+                     traverse="/{owner}")
+    config.add_route("api.package", "/api/package/{owner}/{package}", traverse="/{owner}/{package}")
     config.add_route("api.packages_mine", "/api/packages")
-    config.add_route("api.packages_of", "/api/packages/{owner}")
+    config.add_route("api.packages_of", "/api/packages/{owner}", traverse="/{owner}")
     config.scan(__name__)

@@ -8,23 +8,23 @@ from ...events import package_changed
 from ...labels import check_unlocked
 from ...publish import create_release, remove_release, set_release_attrs
 from ...security.permissions import P
-from .base import api_view, empty, find_package, find_release, json_body
+from ...resources.packages import Package, Release
+from .base import api_view, empty, json_body
 from .serialize import release_json
 
 #: keys of the POST body that are request options, not release metadata
 _OPTIONS = ("requirements", "announce")
 
 
-@api_view("api.release", "GET")
-def get_release(request):
-    m = request.matchdict
-    return release_json(request, find_release(request, m["owner"], m["package"], m["version"]))
+@api_view("api.release", "GET", P.VIEW, context=Release)
+def get_release(context, request):
+    return release_json(request, context)
 
 
-@api_view("api.release", "POST")
-def add_release(request):
+@api_view("api.release_create", "POST", P.UPLOAD, context=Package)
+def add_release(context, request):
     m = request.matchdict
-    package = find_package(request, m["owner"], m["package"], P.UPLOAD)
+    package = context
     body = json_body(request)
     attrs = {k: v for k, v in body.items() if k not in _OPTIONS and v is not None}
     attrs.pop("version", None)
@@ -33,10 +33,9 @@ def add_release(request):
     return release_json(request, release)
 
 
-@api_view("api.release", "PATCH")
-def update_release(request):
-    m = request.matchdict
-    release = find_release(request, m["owner"], m["package"], m["version"], P.EDIT)
+@api_view("api.release", "PATCH", P.EDIT, context=Release)
+def update_release(context, request):
+    release = context
     body = json_body(request)
     attrs = body.get("public_attrs", body)
     if not isinstance(attrs, dict):
@@ -50,15 +49,18 @@ def update_release(request):
     return release_json(request, release)
 
 
-@api_view("api.release", "DELETE")
-def delete_release(request):
-    m = request.matchdict
-    release = find_release(request, m["owner"], m["package"], m["version"], P.EDIT)
+@api_view("api.release", "DELETE", P.EDIT, context=Release)
+def delete_release(context, request):
+    release = context
     check_unlocked(release.package.owner, (label for d in release.files.values() for label in d.labels))
     remove_release(request.registry, release, request)
     return empty(201)
 
 
 def includeme(config):
-    config.add_route("api.release", "/api/release/{owner}/{package}/{version}")
+    # creating: the release does not exist yet, so POST traverses to the package
+    config.add_route("api.release_create", "/api/release/{owner}/{package}/{version}", request_method="POST",
+                     traverse="/{owner}/{package}")
+    config.add_route("api.release", "/api/release/{owner}/{package}/{version}",
+                     traverse="/{owner}/{package}/{version}")
     config.scan(__name__)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ...search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
-from .base import api_view, check_credentials
+from ...resources.root import Root
+from ...security.permissions import P
+from .base import api_view
 from .serialize import package_summary
 
 
-@api_view("api.search", "GET")
+@api_view("api.search", "GET", P.VIEW, context=Root)
 def search(request):
-    check_credentials(request)
     try:
         query = normalize_query(request.params.get("name"))
     except QueryTooLong as exc:

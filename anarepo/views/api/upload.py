@@ -34,10 +34,12 @@ from ...db import open_root
 from ...errors import Conflict, PublishError
 from ...names import InvalidName
 from ...plugins import InvalidPackage
+from ...resources.targets import UPLOADS, UploadTarget
 from ...retry import S3_PATH, queue_writer
+from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, filesizeformat, request_tmpdir, spool
-from .base import Forbidden, NotFound, api_view, basename_of, find_owner, json_body, public_url, require_user
+from .base import Forbidden, NotFound, api_view, basename_of, json_body, public_url, require_user
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .serialize import dist_json
 
@@ -57,12 +59,12 @@ def resolve_type(request, name):
         raise HTTPBadRequest(f"unknown distribution type {name!r}") from None
 
 
-@api_view("api.stage", "POST")
+@api_view("api.stage", "POST", P.UPLOAD, context=UploadTarget)
 def stage(request):
     m = request.matchdict
     user = require_user(request)
     basename = basename_of(request)
-    owner = find_owner(request, m["owner"])
+    owner = request.context.owner  # the UploadTarget: the policy checked upload on it
     body = json_body(request, required=True)
     ptype = resolve_type(request, body.get("distribution_type"))
     sha256 = body.get("sha256")
@@ -171,7 +173,7 @@ def _drop_stage_later(request, raw):
     request.add_finished_callback(drop)
 
 
-@api_view("api.commit", "POST")
+@api_view("api.commit", "POST", P.UPLOAD, context=UploadTarget)
 def commit(request):
     m = request.matchdict
     user = require_user(request)
@@ -182,7 +184,7 @@ def commit(request):
     stage = staging.get_stage(root, raw)
     if stage is None:
         raise NotFound("unknown or expired upload id; stage the upload again")
-    owner = find_owner(request, m["owner"])
+    owner = request.context.owner  # the UploadTarget: the policy checked upload on it
     if not stage.matches(owner.login, m["package"], m["version"], basename):
         raise HTTPBadRequest("this upload id was staged for another file")
     if stage.uploader != user.login:
@@ -228,7 +230,7 @@ def _committed_twin(request, owner, stage, basename):
     return data
 
 
-@api_view("api.upload_bad_path", "POST")
+@api_view("api.upload_bad_path", "POST", P.VIEW)
 def bad_upload_path(request):
     """A stage/commit path without its four parts: typically a basename with
     ``..`` that the client's URL normalization folded away."""
@@ -239,8 +241,10 @@ def bad_upload_path(request):
 
 
 def includeme(config):
-    config.add_route("api.stage", "/api/stage/{owner}/{package}/{version}/*basename")
+    config.add_route("api.stage", "/api/stage/{owner}/{package}/{version}/*basename",
+                     traverse=f"/{UPLOADS}/{{owner}}/{{package}}")
     config.add_route("api.s3upload", S3_PATH + "{key}")
-    config.add_route("api.commit", "/api/commit/{owner}/{package}/{version}/*basename")
+    config.add_route("api.commit", "/api/commit/{owner}/{package}/{version}/*basename",
+                     traverse=f"/{UPLOADS}/{{owner}}/{{package}}")
     config.add_route("api.upload_bad_path", "/api/{step:stage|commit}*rest")
     config.scan(__name__)
