@@ -10,7 +10,9 @@
         files/<pkey>/<version>/<file>.metadata                     its METADATA
 
 Every face node has the Owner as ``__parent__``, so its ACL is the owner's and an
-organization token's namespace check (``policy._inside``) sees the owner.
+organization token's namespace check (``policy._inside``) sees the owner; a
+file carries its package's ACL (as conda's ``PackageFile`` does), so reading
+it is the policy's decision and a file of a package one may not see is 404.
 Pages link relatively (``../../files/...``), so the ``/t/<token>/`` segment, in
 either position, and the label survive in every link.
 """
@@ -122,36 +124,38 @@ class _FilesPath(_Node):
     def __getitem__(self, name: str):
         parts = self.parts + (name,)
         if len(parts) == 3:
-            return FileResource(self.owner, self.label, *parts)
+            return FileResource.find(self.owner, self.label, *parts)
         return _FilesPath(self.owner, self.label, parts)
 
 
 class FileResource(_Node):
-    """A distribution (or its ``.metadata``) as seen through one label."""
+    """A distribution (or its ``.metadata``) as seen through one label; its ACL is its package's."""
 
-    def __init__(self, owner, label: str, pkey: str, version: str, filename: str):
+    def __init__(self, owner, label: str, package, dist, is_metadata: bool, filename: str):
         super().__init__(owner, label)
-        self.pkey, self.version, self.filename = pkey, version, filename
+        self.package, self.dist, self.is_metadata = package, dist, is_metadata
         self.__name__ = filename
+
+    @classmethod
+    def find(cls, owner, label: str, pkey: str, version: str, filename: str) -> "FileResource":
+        """The file ``pkey/version/filename`` (or its ``.metadata``) in ``label``; KeyError if absent."""
+        package = owner.packages.get(pkey)
+        release = package.releases.get(version) if package is not None else None
+        if release is None:
+            raise KeyError(filename)
+        name, is_metadata = filename, False
+        if filename.endswith(".metadata") and filename not in release.files:
+            name, is_metadata = filename[: -len(".metadata")], True
+        dist = release.files.get(name)
+        if dist is None or dist.type != "pypi" or label not in dist.labels:
+            raise KeyError(filename)
+        return cls(owner, label, package, dist, is_metadata, filename)
+
+    def __acl__(self):
+        return self.package.__acl__()
 
     def __getitem__(self, name):
         raise KeyError(name)
-
-    def lookup(self):
-        """(package, distribution, is_metadata) or None if absent from this label."""
-        package = self.owner.packages.get(self.pkey)
-        if package is None:
-            return None
-        release = package.releases.get(self.version)
-        if release is None:
-            return None
-        filename, is_metadata = self.filename, False
-        if filename.endswith(".metadata") and filename not in release.files:
-            filename, is_metadata = filename[: -len(".metadata")], True
-        dist = release.files.get(filename)
-        if dist is None or dist.type != "pypi" or self.label not in dist.labels:
-            return None
-        return package, dist, is_metadata
 
 
 def includeme(config):

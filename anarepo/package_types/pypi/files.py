@@ -1,8 +1,9 @@
 """Files and their PEP 658 ``.metadata`` under the PyPI face.
 
 ``/pypi/<owner>[/label/<label>]/files/<pkey>/<version>/<filename>[.metadata]``:
-the file must carry the label and the requester must be able to read its
-package (else 404, like everything private).  Bytes come from the committed
+the file must carry the label (else traversal finds nothing) and the
+requester must be able to read its package: the resource carries the
+package's ACL, so the policy decides and the forbidden view answers 404.  Bytes come from the committed
 blob with ``FileResponse`` (Content-Length, Range, ETag = sha256).
 """
 from __future__ import annotations
@@ -24,13 +25,8 @@ def _types(filename: str) -> str:
 
 @view_config(route_name=ROUTE, context=FileResource, request_method=("GET", "HEAD"), permission=P.VIEW)
 def download(context, request):
-    found = context.lookup()
-    if found is None:
-        raise HTTPNotFound()
-    package, dist, is_metadata = found
-    if not request.has_permission(P.VIEW, package):
-        raise HTTPNotFound()
-    if is_metadata:
+    package, dist = context.package, context.dist
+    if context.is_metadata:
         meta = getattr(dist, "pypi_metadata", None)  # set when the file was indexed
         if meta is None or meta.data is None:
             raise HTTPNotFound()

@@ -4,21 +4,22 @@ The web Files tab (``views/package_files.py``) uses :func:`set_yanked` too.
 
 ``POST /api/yank/<owner>/<package>/<version>[/<basename>]`` with an optional
 reason (JSON ``{"reason": "..."}``, a form field or ``?reason=``) yanks;
-``DELETE`` on the same URL unyanks.  Permission ``edit`` on the package; the
-usual answers: 404 when the requester may not see it, 401 without
+``DELETE`` on the same URL unyanks.  The route traverses to the release and
+the views declare ``edit`` on it (the package's ACL); the forbidden view gives
+the usual answers: 404 when the requester may not see it, 401 without
 credentials, 403 when it may see but not edit.  The index is updated in the
 same transaction (``package_changed``), so the next simple page shows it.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPUnauthorized
-from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
 from ...events import package_changed
 from ...names import check_text
+from ...publish import NotFound
+from ...resources.packages import Release
 from ...security.permissions import P
-from ...security.policy import app_root
 
 MAX_REASON = 1000
 
@@ -41,23 +42,13 @@ def _reason(request) -> str:
 
 
 def _targets(request):
-    m = request.matchdict
-    owner = app_root(request).get_owner(m["owner"])
-    package = owner.get_package(m["package"]) if owner is not None else None
-    if package is None or not request.has_permission(P.VIEW, package):
-        raise HTTPNotFound(f"package {m['owner']}/{m['package']} not found")
-    if not request.has_permission(P.EDIT, package):
-        if request.identity is None:
-            raise HTTPUnauthorized()
-        raise HTTPForbidden(f"you may not edit {package.full_name}")
-    release = package.releases.get(m["version"])
-    if release is None:
-        raise HTTPNotFound(f"release {package.full_name}/{m['version']} not found")
-    basename = m.get("basename")
+    release = request.context
+    package = release.package
+    basename = request.matchdict.get("basename")
     if basename:
         dist = release.files.get(basename)
         if dist is None:
-            raise HTTPNotFound(f"file {basename} not found")
+            raise NotFound(f"file {basename} not found")
         if dist.type != "pypi":
             raise HTTPBadRequest(f"{basename} is not a PyPI file; only those can be yanked")
         dists = [dist]
@@ -84,20 +75,20 @@ def _answer(dists):
                        "yanked_reason": d.yanked} for d in dists]}
 
 
-@view_config(route_name="api.pypi.yank_release", request_method="POST", renderer="json",
-             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
-@view_config(route_name="api.pypi.yank_file", request_method="POST", renderer="json",
-             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+@view_config(route_name="api.pypi.yank_release", request_method="POST", renderer="json", context=Release,
+             permission=P.EDIT)
+@view_config(route_name="api.pypi.yank_file", request_method="POST", renderer="json", context=Release,
+             permission=P.EDIT)
 def yank(request):
     package, dists = _targets(request)
     set_yanked(request.registry, package, dists, _reason(request), request)
     return _answer(dists)
 
 
-@view_config(route_name="api.pypi.yank_release", request_method="DELETE", renderer="json",
-             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
-@view_config(route_name="api.pypi.yank_file", request_method="DELETE", renderer="json",
-             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+@view_config(route_name="api.pypi.yank_release", request_method="DELETE", renderer="json", context=Release,
+             permission=P.EDIT)
+@view_config(route_name="api.pypi.yank_file", request_method="DELETE", renderer="json", context=Release,
+             permission=P.EDIT)
 def unyank(request):
     package, dists = _targets(request)
     set_yanked(request.registry, package, dists, None, request)
@@ -105,6 +96,8 @@ def unyank(request):
 
 
 def includeme(config):
-    config.add_route("api.pypi.yank_release", "/api/yank/{owner}/{package}/{version}")
-    config.add_route("api.pypi.yank_file", "/api/yank/{owner}/{package}/{version}/{basename}")
+    config.add_route("api.pypi.yank_release", "/api/yank/{owner}/{package}/{version}",
+                     traverse="/{owner}/{package}/{version}")
+    config.add_route("api.pypi.yank_file", "/api/yank/{owner}/{package}/{version}/{basename}",
+                     traverse="/{owner}/{package}/{version}")
     config.scan(__name__)
