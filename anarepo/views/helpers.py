@@ -27,8 +27,12 @@ def face_error(request, status: int, message: str) -> Response:
         return json_error(status, message)
     if face in ("conda", "pypi", "r"):
         response = text_error(status, message)
-        if status == 401 and face == "pypi":
-            response.www_authenticate = ("Basic", {"realm": "anarepo"})
+        if face == "pypi":
+            # twine prints ``<status> <reason>`` and nothing of the body (as on Warehouse)
+            reason = " ".join(message.split()).encode("ascii", "replace").decode("ascii")[:300]
+            response.status = f"{status} {reason}"
+            if status == 401:
+                response.www_authenticate = ("Basic", {"realm": "anarepo"})
         return response
     from pyramid.renderers import render_to_response
 

@@ -7,13 +7,14 @@ selection of anything else answers 404 (invisible) or 403 before any change.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from ..publish import remove_distribution
+from ..publish import NotFound, remove_distribution
 from ..security.permissions import P
 from ..versions import version_key
 from .account import account_factory
+from .helpers import authorize
 from .orgs import acting_owner
 from .packages import _filters, confirm_page, filtered_packages, type_filters
 
@@ -35,19 +36,19 @@ def owner_files(request):
 
 
 def selected_files(request, owner):
+    """The checked files, each of a package the requester may edit (else the forbidden view answers)."""
     out = []
     for value in request.POST.getall("file"):
         name, _, rest = value.partition("/")
         version, _, basename = rest.partition("/")
         package = owner.get_package(name)
-        if package is None or not request.has_permission(P.VIEW, package):
-            raise HTTPNotFound(f"file {owner.login}/{value} not found")
+        if package is None:
+            raise NotFound(f"file {owner.login}/{value} not found")
+        authorize(request, P.EDIT, package)
         release = package.releases.get(version)
         dist = release.files.get(basename) if release is not None else None
         if dist is None:
-            raise HTTPNotFound(f"file {owner.login}/{value} not found")
-        if not request.has_permission(P.EDIT, package):
-            raise HTTPForbidden(f"you may not change {package.full_name}")
+            raise NotFound(f"file {owner.login}/{value} not found")
         out.append(dist)
     return out
 

@@ -7,16 +7,16 @@ is ever deleted by one click).
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import orgs
 from ..names import InvalidName
-from ..publish import PublishError, remove_package
+from ..publish import NotFound, PublishError, remove_package
 from ..resources.packages import ACCESS_LEVELS
 from ..security.permissions import P
 from .account import account_factory
-from .helpers import form_error_status
+from .helpers import authorize, form_error_status
 from .orgs import acting_owner
 
 PAGE_SIZE = 100
@@ -88,16 +88,13 @@ def projects_list(request):
 
 
 def selected_packages(request, owner, permission=P.ADMIN):
-    """The checked packages, each one the requester may act on (else 404/403)."""
-    from pyramid.httpexceptions import HTTPNotFound
-
+    """The checked packages, each one the requester may act on (else the forbidden view answers)."""
     out = []
     for name in request.POST.getall("package"):
         package = owner.get_package(name)
-        if package is None or not request.has_permission(P.VIEW, package):
-            raise HTTPNotFound(f"package {owner.login}/{name} not found")
-        if not request.has_permission(permission, package):
-            raise HTTPForbidden(f"you may not change {package.full_name}")
+        if package is None:
+            raise NotFound(f"package {owner.login}/{name} not found")
+        authorize(request, permission, package)
         out.append(package)
     return out
 

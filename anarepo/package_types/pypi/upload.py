@@ -25,13 +25,13 @@ from dataclasses import replace
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError, HTTPUnauthorized
 from pyramid.response import Response
-from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...errors import Conflict, FileExists, PublishError
 from ...names import InvalidName, package_key
 from ...plugins import InvalidPackage
 from ...retry import queue_writer
+from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, request_tmpdir, spool
 from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
@@ -134,12 +134,10 @@ def read_form(request, on_file):
         raise HTTPBadRequest(f"malformed upload: {exc}") from None
 
 
-@view_config(route_name=ROUTE, context=OwnerFace, request_method="POST", permission=NO_PERMISSION_REQUIRED,
-             require_csrf=False)
+@view_config(route_name=ROUTE, context=OwnerFace, request_method="POST", permission=P.VIEW)
 def upload(context, request):
+    """``view`` on the index; ``upload`` on the target once its name is read (:func:`_authorize`)."""
     identity = request.identity
-    if request.bad_credential:
-        raise _unauthorized(request.bad_credential.reason)
     if identity is None:
         raise _unauthorized("authentication required: use __token__ and an access token")
     if not (request.content_type or "").startswith("multipart/form-data"):
@@ -176,8 +174,7 @@ REFUSALS = (HTTPClientError, InvalidPackage, InvalidName, PublishError, TooLarge
 
 
 def upload_error(request, exc) -> Response:
-    """The face's text error, with the message also as the HTTP reason phrase:
-    twine prints ``<status> <reason>`` and nothing of the body (as on Warehouse)."""
+    """The face's text error for a refused upload (with the message as the reason phrase)."""
     if isinstance(exc, HTTPClientError):
         status, message = exc.code, exc.detail or exc.title
     elif isinstance(exc, PublishError):
@@ -186,12 +183,7 @@ def upload_error(request, exc) -> Response:
         status, message = 413, str(exc)
     else:
         status, message = 400, str(exc)
-    response = face_error(request, status, str(message))
-    reason = " ".join(str(message).split()).encode("ascii", "replace").decode("ascii")[:300]
-    response.status = f"{status} {reason}"
-    if status == 401:
-        response.www_authenticate = ("Basic", {"realm": "anarepo"})
-    return response
+    return face_error(request, status, str(message))
 
 
 def _finish(request, ptype, owner, context, fields, result, state):
