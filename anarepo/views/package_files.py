@@ -26,7 +26,8 @@ def files_values(request, package, error=None):
     return values
 
 
-@view_config(context=Package, name="files", renderer="package_files.jinja2", request_method="GET")
+@view_config(context=Package, name="files", renderer="package_files.jinja2", request_method="GET",
+             permission=P.VIEW)
 def files_tab(request):
     return files_values(request, request.context)
 

@@ -31,7 +31,7 @@ def visible_packages(request, owner, after: str | None = None, limit: int = PAGE
     return out, None
 
 
-@view_config(context=Root, renderer="home.jinja2")
+@view_config(context=Root, renderer="home.jinja2", permission=P.VIEW)
 def home(request):
     identity = request.identity
     mine = []
@@ -40,7 +40,7 @@ def home(request):
     return {"my_packages": mine}
 
 
-@view_config(context=Owner, renderer="owner.jinja2")
+@view_config(context=Owner, renderer="owner.jinja2", permission=P.VIEW)
 def owner_page(request):
     return _owner_values(request, request.context)
 
@@ -79,7 +79,7 @@ def package_tabs(request, package) -> dict:
     }
 
 
-@view_config(context=Package, renderer="package.jinja2")
+@view_config(context=Package, renderer="package.jinja2", permission=P.VIEW)
 def package_page(request):
     package = request.context
     types = request.registry.package_types

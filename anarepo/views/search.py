@@ -2,14 +2,15 @@
 requester may see (the matching is shared with ``GET /api/search``)."""
 from __future__ import annotations
 
-from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ..resources.root import Root
 from ..search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
+from ..security.permissions import P
 from .packages import type_filters
 
 
-@view_config(route_name="search", renderer="search.jinja2", permission=NO_PERMISSION_REQUIRED)
+@view_config(route_name="search", renderer="search.jinja2", context=Root, permission=P.VIEW)
 def search_page(request):
     raw = request.params.get("q", "")
     type_filter = request.params.get("type", "")

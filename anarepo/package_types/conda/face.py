@@ -346,7 +346,7 @@ def subdir_document(context, request):
     return docs.respond(body_fn(docs), content_type)
 
 
-@view_config(route_name="conda", context=Channel, request_method=GET)
+@view_config(route_name="conda", context=Channel, request_method=GET, permission=P.VIEW)
 def channel_in_a_browser(request):
     """``/conda/<owner>[/label/<l>]`` itself (conda only asks for files below it):
     a person who opens the channel URL gets the channel's web page."""
@@ -354,7 +354,7 @@ def channel_in_a_browser(request):
     return HTTPFound(location=web_page_url(request, context.owner.login, context.label))
 
 
-@view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET)
+@view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET, permission=P.VIEW)
 def channeldata_json(context, request):
     lab = context.index
     visible, vis = visible_restricted(request, context.owner, lab.restricted if lab is not None else None)
@@ -385,7 +385,7 @@ def immutable(package) -> str:
     return ("public, " if package.access == "public" else "private, ") + IMMUTABLE
 
 
-@view_config(route_name="conda", context=Shard, request_method=GET)
+@view_config(route_name="conda", context=Shard, request_method=GET, permission=P.VIEW)
 def shard_view(context, request):
     response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
     response.etag = context.__name__.split(".", 1)[0]
@@ -395,7 +395,7 @@ def shard_view(context, request):
     return response
 
 
-@view_config(route_name="conda", context=PackageFile, request_method=GET)
+@view_config(route_name="conda", context=PackageFile, request_method=GET, permission=P.VIEW)
 def package_file(context, request):
     dist = context.dist
     if request.method == "GET":
@@ -411,6 +411,7 @@ def includeme(config):
     config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
     config.add_route("conda", "/conda/*traverse", factory=face_factory)
     for name in SUBDIR_DOCUMENTS:
-        config.add_view(subdir_document, route_name="conda", context=Subdir, name=name, request_method=GET)
+        config.add_view(subdir_document, route_name="conda", context=Subdir, name=name, request_method=GET,
+                        permission=P.VIEW)
     config.scan(__name__)
 

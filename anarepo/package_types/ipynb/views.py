@@ -6,6 +6,7 @@ from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from ...resources.packages import Release
+from ...security.permissions import P
 
 #: A sandboxed document has an opaque origin: no cookies, no storage, no same-origin
 #: requests; with script-src 'none' nothing in it runs at all.
@@ -15,7 +16,7 @@ NOTEBOOK_CSP = (
 )
 
 
-@view_config(context=Release, name="notebook")
+@view_config(context=Release, name="notebook", permission=P.VIEW)
 def rendered_notebook(request):
     if len(request.subpath) != 1:
         raise HTTPNotFound()
