@@ -73,7 +73,9 @@ def forbidden(exc, request):
     if request.bad_credential:
         return face_error(request, 401, request.bad_credential.reason)
     # the object refused: the view's context, or a second object (helpers.authorize)
-    context = getattr(exc.result, "context", None) or getattr(request, "context", None)
+    context = getattr(exc.result, "context", None)
+    if context is None:
+        context = getattr(request, "context", None)
     if context is not None and not request.has_permission(P.VIEW, context):
         return face_error(request, 404, hidden_message(context))
     if request.identity is None:
