@@ -23,7 +23,7 @@ from ..names import InvalidName
 from ..plugins import InvalidPackage
 from ..publish import PublishError
 from ..resources.owners import Owner
-from ..resources.packages import Package
+from ..resources.packages import Distribution, Package
 from ..resources.root import Root
 from ..resources.targets import UploadTargets
 from ..security.passwords import WeakPassword
@@ -31,12 +31,14 @@ from ..security.permissions import InvalidScope, P
 from ..security.policy import request_face
 from ..security.tokens import TokenError, TokenExists
 from ..storage import TooLarge
-from .helpers import face_error
+from .helpers import Refused, face_error
 
 
 def hidden_message(context) -> str:
     """What the requester is told about something it may not see: the absent wording."""
     for node in lineage(context):
+        if isinstance(node, Distribution):
+            return "file not found"
         if isinstance(node, Package):
             return f"package {node.full_name} not found"
         if isinstance(node, Owner):
@@ -72,10 +74,8 @@ def not_found(request):
 def forbidden(exc, request):
     if request.bad_credential:
         return face_error(request, 401, request.bad_credential.reason)
-    # the object refused: the view's context, or a second object (helpers.authorize)
-    context = getattr(exc.result, "context", None)
-    if context is None:
-        context = getattr(request, "context", None)
+    # the object refused: a second object (helpers.authorize), or the view's context
+    context = exc.refused if isinstance(exc, Refused) else getattr(request, "context", None)
     if context is not None and not request.has_permission(P.VIEW, context):
         return face_error(request, 404, hidden_message(context))
     if request.identity is None:

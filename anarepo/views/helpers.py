@@ -43,13 +43,21 @@ def face_error(request, status: int, message: str) -> Response:
     return response
 
 
+class Refused(HTTPForbidden):
+    """The policy refused ``permission`` on ``refused``, an object other than the view's context."""
+
+    def __init__(self, refused, result):
+        super().__init__(result=result)
+        self.refused = refused
+
+
 def authorize(request, permission: str, context) -> None:
     """Refuse unless the requester has ``permission`` on ``context``, a second object
     a view acts on besides its own context (a copy's or a transfer's target).  The
     forbidden view then answers exactly as for the view's own permission."""
     result = request.has_permission(permission, context)
     if not result:
-        raise HTTPForbidden(result=result)
+        raise Refused(context, result)
 
 
 def safe_next_url(request, candidate: str | None, default: str = "/") -> str:

@@ -45,7 +45,7 @@ def owner_page(request):
     return _owner_values(request, request.context)
 
 
-@view_config(context=Owner, name="label", renderer="owner.jinja2")
+@view_config(context=Owner, name="label", renderer="owner.jinja2", permission=P.VIEW)
 def owner_label_page(request):
     """``/<owner>/label/<label>``: the channel URL of the guide opened in a browser
     (``/<owner>/label/main`` is the default channel): the packages with files on it."""
