@@ -1,6 +1,7 @@
 """Builders of real test artifacts: notebooks, environment files, R packages, projects."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import tarfile
@@ -32,14 +33,16 @@ def notebook_with_script() -> bytes:
 
 
 def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A .tar.gz of ``files``, the same bytes on every call (gzip's header time is 0:
+    a test that builds the archive twice across a second boundary compares equal)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return gzip.compress(buf.getvalue(), mtime=0)
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
