@@ -72,9 +72,11 @@ class AppHarness:
         return raw
 
     def publish_file(self, owner, package, version, basename, data: bytes, type_name="file",
-                     labels=None, access="public", replace=False):
+                     labels=None, access="public", replace=False, **described):
         """Store ``data`` as ``owner/package/version/basename`` without inspecting it
-        (raw fixtures), through the publishing service, as the operator."""
+        (raw fixtures), through the publishing service, as the operator; ``described``
+        are FileInfo fields (``summary``, ``description``, ``attrs``...) as an
+        inspection would have given them."""
         import io
 
         from .plugins import FileInfo
@@ -84,9 +86,10 @@ class AppHarness:
         with self.root() as root:
             spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
             ptype = self.registry.package_types[type_name]
+            info = FileInfo(package, version, basename, **described)
             try:
-                dist = publish(root.owners[owner], spooled, ptype, FileInfo(package, version, basename),
-                               labels=labels, access=access, replace=replace, uploader=owner, operator=self.registry)
+                dist = publish(root.owners[owner], spooled, ptype, info, labels=labels, access=access,
+                               replace=replace, uploader=owner, operator=self.registry)
             except BaseException:
                 spooled.discard()
                 raise
