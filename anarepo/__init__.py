@@ -42,6 +42,7 @@ def make_config(settings: dict) -> Configurator:
     config.include(".security")
     config.include(".plugins")  # directives first, then every plugin's includeme
     config.include(".views")
+    config.include(".sources")
     for dotted in aslist(settings.get("anarepo.includes", "")):
         config.include(dotted)
     return config

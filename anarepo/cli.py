@@ -289,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     reidx.add_argument("--reinspect", action="store_true", help="read the metadata again from every file")
     reidx.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     from .client.commands import add_client_commands
+    from .sources.cli import add_mirror_commands
 
+    add_mirror_commands(sub)
     add_client_commands(sub)
     return parser
 

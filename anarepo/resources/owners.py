@@ -52,6 +52,7 @@ class Owner(Persistent):
         self.labels = Folder()  # label -> Label
         self.labels.add("main", Label("main"))
         self.token_names = Folder()  # token name -> sha256 digest (user and org tokens)
+        self.sources = Folder()  # source name -> anarepo.sources.model.Source (mirrors, proxies)
 
     # -- traversal -----------------------------------------------------------
     def __getitem__(self, name: str):

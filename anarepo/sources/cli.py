@@ -1,0 +1,146 @@
+"""``anarepo -c INI mirror add|list|remove|sync``: sources from the operator's command line.
+
+    anarepo mirror add OWNER NAME --kind conda --url URL [--mode proxy] [--label L]
+                   [--subdir linux-64 ...] [--filter names=numpy,scipy --filter latest=3 ...]
+                   [--auth bearer|basic|token --secret-stdin [--user U]] [--remove-missing]
+    anarepo mirror list OWNER
+    anarepo mirror remove OWNER NAME
+    anarepo mirror sync OWNER NAME [--workers 4] [--force] [-q]
+
+A secret is read from standard input only (never an argument: it would show in
+``ps`` and shell history) and is never printed again.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from ..cli import CommandError, command, read_secret_from_stdin
+
+
+def _filters(pairs) -> dict:
+    out: dict = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise CommandError(f"--filter takes KEY=VALUE, not {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+@command("mirror add")
+def cmd_mirror_add(args, registry):
+    from ..db import open_root
+    from .model import SourceError
+    from .service import add_source
+
+    secret = read_secret_from_stdin("secret") if args.secret_stdin else ""
+    try:
+        with open_root(registry, f"anarepo mirror add {args.owner}/{args.name}") as root:
+            owner = root.get_owner(args.owner)
+            if owner is None:
+                raise CommandError(f"no owner named {args.owner!r}")
+            source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
+                                subdirs=args.subdir or (), filters=_filters(args.filter),
+                                remove_missing=args.remove_missing, ttl=args.ttl, allow_hosts=args.allow_host or (),
+                                auth=args.auth, secret=secret, user=args.user or "")
+            described = source.describe()
+    except SourceError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"added {args.kind} {described['mode']} {args.owner}/{described['name']} -> label {described['label']}")
+
+
+@command("mirror list")
+def cmd_mirror_list(args, registry):
+    from ..db import open_root
+
+    with open_root(registry) as root:
+        owner = root.get_owner(args.owner)
+        if owner is None:
+            raise CommandError(f"no owner named {args.owner!r}")
+        described = [s.describe() for s in owner.sources.values()]
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return
+    for d in described:
+        last = d["last_run"] or {}
+        print(f"{d['name']}\t{d['kind']}\t{d['mode']}\t{d['url']}\tlabel={d['label']}\tfiles={d['files']}"
+              f"\tauth={d['auth']}\tlast={last.get('finished', '-')}")
+
+
+@command("mirror remove")
+def cmd_mirror_remove(args, registry):
+    from ..db import open_root
+    from .model import SourceError
+    from .service import remove_source
+
+    try:
+        with open_root(registry, f"anarepo mirror remove {args.owner}/{args.name}") as root:
+            owner = root.get_owner(args.owner)
+            if owner is None:
+                raise CommandError(f"no owner named {args.owner!r}")
+            remove_source(owner, args.name)
+    except SourceError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"removed source {args.owner}/{args.name} (its packages stay)")
+
+
+@command("mirror sync")
+def cmd_mirror_sync(args, registry):
+    from tqdm import tqdm
+
+    from .model import SourceError
+    from .sync import sync
+
+    with tqdm(unit="file", desc=f"sync {args.owner}/{args.name}", disable=args.quiet, total=0) as bar:
+        def progress(total=None, advance=0):
+            if total is not None:
+                bar.reset(total=total)
+            if advance:
+                bar.update(advance)
+
+        try:
+            run = sync(registry, args.owner, args.name, workers=args.workers, force=args.force, progress=progress)
+        except SourceError as exc:
+            raise CommandError(str(exc)) from exc
+    for message in run["errors"]:
+        print(f"failed: {message}", file=sys.stderr)
+    print(f"synced {args.owner}/{args.name}: added {run['added']}, removed {run['removed']},"
+          f" patched {run['patched']}, unchanged {run['unchanged']}, failed {run['failed']} in {run['seconds']} s")
+    if run["failed"]:
+        raise CommandError(f"{run['failed']} problem(s); the next sync retries them")
+
+
+def add_mirror_commands(sub) -> None:
+    mirror = sub.add_parser("mirror", help="upstream sources: mirrors and proxies").add_subparsers(
+        dest="action", metavar="ACTION")
+    mirror.required = True
+    add = mirror.add_parser("add", help="add an upstream source to an owner's label")
+    add.add_argument("owner")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=("conda", "pypi"))
+    add.add_argument("--url", required=True, help="the channel's or index's base URL")
+    add.add_argument("--mode", default="mirror", choices=("mirror", "proxy"))
+    add.add_argument("--label", default="main")
+    add.add_argument("--subdir", action="append", help="conda subdirs to read (default: noarch)")
+    add.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                     help="names, exclude, specs (';'-separated), subdirs, platforms, builds, licenses,"
+                          " latest, after, before, yanked")
+    add.add_argument("--auth", default="none", choices=("none", "token", "bearer", "basic"))
+    add.add_argument("--user", help="user name for --auth basic")
+    add.add_argument("--secret-stdin", action="store_true", help="read the token or password from standard input")
+    add.add_argument("--remove-missing", action="store_true", help="remove files that left the filter or upstream")
+    add.add_argument("--ttl", type=int, default=600, help="proxy: seconds before an index is revalidated")
+    add.add_argument("--allow-host", action="append", help="another host the upstream may redirect to")
+    lst = mirror.add_parser("list", help="list an owner's sources")
+    lst.add_argument("owner")
+    lst.add_argument("--json", action="store_true")
+    rm = mirror.add_parser("remove", help="forget a source (its packages stay)")
+    rm.add_argument("owner")
+    rm.add_argument("name")
+    sync = mirror.add_parser("sync", help="copy a source's filtered upstream into its label")
+    sync.add_argument("owner")
+    sync.add_argument("name")
+    sync.add_argument("--workers", type=int, default=4, help="parallel downloads (default: 4)")
+    sync.add_argument("--force", action="store_true", help="re-read every upstream document")
+    sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

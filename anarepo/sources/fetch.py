@@ -1,0 +1,167 @@
+"""Talking to an upstream: bounded, verified, and never leaking its credential.
+
+Every request has connect/read timeouts and an overall deadline; redirects are
+followed only to the upstream's own host (or hosts the source allows), and the
+credential is never sent to another host.  Documents are size-capped; package
+files are spooled into the blob temp dir while hashed (the same
+:func:`anarepo.storage.spool` uploads use) and accepted only when their size and
+sha256 equal what the upstream's index promised.  Failures raise
+:class:`UpstreamError` whose message names the URL with any token redacted.
+"""
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from ..storage import TooLarge, spool
+
+MAX_REDIRECTS = 5
+TOKEN_IN_PATH = re.compile(r"/t/[^/]+/")
+
+
+class UpstreamError(Exception):
+    """The upstream failed or answered something unusable; nothing was stored."""
+
+
+def redact(url: str) -> str:
+    return TOKEN_IN_PATH.sub("/t/<token>/", url)
+
+
+class Deadline:
+    """A file-like ``read`` that gives up once the overall time is spent (slow drips)."""
+
+    def __init__(self, raw, seconds: float, url: str):
+        self.raw, self.until, self.url = raw, time.monotonic() + seconds, url
+
+    def read(self, n: int = -1) -> bytes:
+        if time.monotonic() > self.until:
+            raise UpstreamError(f"{redact(self.url)}: the download took too long")
+        return self.raw.read(n)
+
+
+class Fetcher:
+    """One session per sync or proxy refresh, for one source."""
+
+    def __init__(self, source, *, timeout: float = 10.0, deadline: float = 600.0,
+                 max_document: int = 1 << 30, session: requests.Session | None = None):
+        self.base = source.url
+        self.allow_hosts = {urlsplit(source.url).netloc.lower(), *source.allow_hosts}
+        self.kind, self.user, self.secret = source.credential()
+        self.timeout = (min(timeout, 10.0), timeout)
+        self.deadline = deadline
+        self.max_document = max_document
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "anarepo-mirror"
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` under the source (conda's token goes in the path)."""
+        url = urljoin(self.base, path)
+        if self.kind == "token":
+            parts = urlsplit(url)
+            url = f"{parts.scheme}://{parts.netloc}/t/{self.secret}{parts.path}"
+        return url
+
+    def _headers(self, url: str, extra: dict | None) -> tuple[dict, object]:
+        headers = dict(extra or {})
+        auth = None
+        if urlsplit(url).netloc.lower() == urlsplit(self.base).netloc.lower():
+            if self.kind == "bearer":
+                headers["Authorization"] = f"Bearer {self.secret}"
+            elif self.kind == "basic":
+                auth = (self.user, self.secret)
+        return headers, auth
+
+    def get(self, url: str, headers: dict | None = None, stream: bool = False) -> requests.Response:
+        """GET following only allowed redirects; raises UpstreamError on anything else."""
+        for _ in range(MAX_REDIRECTS + 1):
+            host = urlsplit(url).netloc.lower()
+            if host not in self.allow_hosts:
+                raise UpstreamError(f"{redact(url)}: redirect to another host ({host}) refused")
+            hdrs, auth = self._headers(url, headers)
+            try:
+                response = self.session.get(url, headers=hdrs, auth=auth, timeout=self.timeout, stream=True,
+                                            allow_redirects=False)
+            except requests.RequestException as exc:
+                raise UpstreamError(f"{redact(url)}: {type(exc).__name__}") from None
+            if response.is_redirect:
+                location = response.headers.get("Location", "")
+                response.close()
+                url = urljoin(url, location)
+                continue
+            if response.status_code == 304:
+                return response
+            if response.status_code != 200:
+                response.close()
+                raise UpstreamError(f"{redact(url)}: upstream answered {response.status_code}")
+            if not stream:
+                try:
+                    body = Deadline(response.raw, self.deadline, url)
+                    response.raw.decode_content = True
+                    chunks, size = [], 0
+                    while True:
+                        chunk = body.read(1 << 20)
+                        if not chunk:
+                            break
+                        size += len(chunk)
+                        if size > self.max_document:
+                            raise UpstreamError(f"{redact(url)}: document larger than {self.max_document} bytes")
+                        chunks.append(chunk)
+                    response._content = b"".join(chunks)
+                except (requests.RequestException, OSError, ValueError) as exc:
+                    raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while reading") from None
+                except Exception as exc:  # urllib3 protocol errors (truncated bodies)
+                    if isinstance(exc, UpstreamError):
+                        raise
+                    raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while reading") from None
+                finally:
+                    response.close()
+            return response
+        raise UpstreamError(f"{redact(url)}: too many redirects")
+
+    def document(self, url: str, validators=None, accept: str | None = None):
+        """(body or None when unchanged, (etag, last-modified), final content type)."""
+        headers = {"Accept": accept} if accept else {}
+        if validators:
+            etag, modified = validators
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        response = self.get(url, headers)
+        new = (response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
+        if response.status_code == 304:
+            response.close()
+            return None, validators, ""
+        return response.content, new, response.headers.get("Content-Type", "")
+
+    def download(self, url: str, tmpdir: str, sha256: str | None, size: int | None, max_size: int):
+        """Spool ``url`` and verify it; the caller owns (and discards) the Spooled."""
+        response = self.get(url, stream=True)
+        try:
+            response.raw.decode_content = False
+            length = response.headers.get("Content-Length")
+            if size is not None and length and length.isdigit() and int(length) != size:
+                raise UpstreamError(f"{redact(url)}: upstream sends {length} bytes, its index says {size}")
+            try:
+                spooled = spool(Deadline(response.raw, self.deadline, url), tmpdir,
+                                max_size if size is None else min(size, max_size))
+            except TooLarge:
+                raise UpstreamError(f"{redact(url)}: larger than announced") from None
+            except UpstreamError:
+                raise
+            except Exception as exc:  # timeouts, resets, truncated bodies (urllib3 ProtocolError)
+                raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while downloading") from None
+        finally:
+            response.close()
+        problem = None
+        if size is not None and spooled.size != size:
+            problem = f"got {spooled.size} bytes, expected {size}"
+        elif sha256 and spooled.sha256 != sha256.lower():
+            problem = "sha256 does not match the upstream index"
+        if problem:
+            spooled.discard()
+            raise UpstreamError(f"{redact(url)}: {problem}")
+        return spooled

@@ -1,0 +1,139 @@
+"""Upstream sources of an owner's label: where packages come from, how, and what came.
+
+A :class:`Source` lives in ``owner.sources`` (a Folder, name -> Source) and says:
+an upstream conda channel or PyPI index (``kind``), copied ahead of time
+(``mode = "mirror"``) or fetched on first request (``"proxy"``), into which label,
+through which :mod:`filters <anarepo.sources.filters>`.  Its credential is kept
+here and nowhere else: it is never serialized, shown or logged (``describe``
+says only whether one is set).  ``files`` remembers what the source brought
+(upstream key -> (package, version, basename, sha256)) so that a re-sync fetches
+only what changed and can remove what left the filter; ``validators`` keep the
+upstream documents' ETag/Last-Modified for conditional requests; ``history``
+the last runs.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from persistent.list import PersistentList
+
+from ..clock import isoformat, utcnow
+from ..names import InvalidName, check_label
+
+KINDS = ("conda", "pypi")
+MODES = ("mirror", "proxy")
+AUTH_KINDS = ("none", "token", "bearer", "basic")  # token: conda's /t/<token>/ in the path
+SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
+KEEP_RUNS = 50
+DEFAULT_TTL = 600  # seconds a proxied index document is served before it is revalidated
+
+
+class SourceError(ValueError):
+    """A refused source definition or an upstream that can not be used; said to the user."""
+
+
+def check_source_name(name: str) -> str:
+    if not isinstance(name, str) or not SOURCE_NAME_RE.match(name.lower()):
+        raise SourceError(f"invalid source name {name!r}: a letter, then letters, digits, '.', '_', '-'")
+    return name.lower()
+
+
+def check_url(url: str) -> str:
+    """An absolute http(s) URL without credentials or fragment; normalized to end in ``/``."""
+    if not isinstance(url, str) or len(url) > 2000 or any(c.isspace() for c in url):
+        raise SourceError("the upstream URL must be an absolute http(s) URL")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError("the upstream URL must be an absolute http(s) URL")
+    if parts.username or parts.password:
+        raise SourceError("give credentials with --auth, not inside the URL (they would be shown)")
+    if parts.fragment or parts.query:
+        raise SourceError("the upstream URL may not carry a query or a fragment")
+    return url if url.endswith("/") else url + "/"
+
+
+class Source(Persistent):
+    """One upstream of ``owner``'s ``label``."""
+
+    def __init__(self, name: str, kind: str, url: str, *, mode: str = "mirror", label: str = "main",
+                 subdirs=(), filters=None, remove_missing: bool = False, ttl: int = DEFAULT_TTL,
+                 allow_hosts=()):
+        if kind not in KINDS:
+            raise SourceError(f"kind must be one of {', '.join(KINDS)}")
+        if mode not in MODES:
+            raise SourceError(f"mode must be one of {', '.join(MODES)}")
+        from .filters import Filters
+
+        self.__name__ = check_source_name(name)
+        self.__parent__ = None
+        self.name = self.__name__
+        self.kind = kind
+        self.mode = mode
+        self.url = check_url(url)
+        try:
+            self.label = check_label(label)
+        except InvalidName as exc:
+            raise SourceError(str(exc)) from None
+        self.subdirs = tuple(subdirs)
+        self.filters = Filters.parse(filters or {}, kind).as_dict()
+        self.remove_missing = bool(remove_missing)
+        self.ttl = max(0, int(ttl))
+        self.allow_hosts = tuple(h.lower() for h in allow_hosts)
+        self.auth_kind = "none"
+        self._auth_user = ""
+        self._auth_secret = ""
+        self.created = utcnow()
+        self.files = OOBTree()  # upstream key -> (package name, version, basename, sha256)
+        self.validators = OOBTree()  # document URL -> (etag, last-modified)
+        self.history = PersistentList()  # dicts of finished runs, newest last
+        self.last_refresh = 0.0  # proxy: time.time() of the last index refresh
+
+    # -- credentials: write-only -------------------------------------------------
+    def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:
+        if kind not in AUTH_KINDS:
+            raise SourceError(f"auth must be one of {', '.join(AUTH_KINDS)}")
+        if kind != "none" and not secret:
+            raise SourceError("a credential needs its secret")
+        if kind == "token" and not re.fullmatch(r"[A-Za-z0-9-]+", secret):
+            raise SourceError("a conda channel token may only hold letters, digits and '-'")
+        if kind == "token" and self.kind != "conda":
+            raise SourceError("a token in the path is for conda channels; use bearer or basic")
+        self.auth_kind = kind
+        self._auth_user = user if kind == "basic" else ""
+        self._auth_secret = secret if kind != "none" else ""
+
+    def credential(self) -> tuple[str, str, str]:
+        """(kind, user, secret), for the fetcher only."""
+        return self.auth_kind, self._auth_user, self._auth_secret
+
+    # -- runs ----------------------------------------------------------------------
+    def record_run(self, run: dict) -> None:
+        self.history.append(dict(run))
+        while len(self.history) > KEEP_RUNS:
+            del self.history[0]
+
+    @property
+    def last_run(self) -> dict | None:
+        return dict(self.history[-1]) if len(self.history) else None
+
+    def describe(self) -> dict:
+        """What the API, the CLI and the web page show: never the secret."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "mode": self.mode,
+            "url": self.url,
+            "label": self.label,
+            "subdirs": list(self.subdirs),
+            "filters": dict(self.filters),
+            "remove_missing": self.remove_missing,
+            "ttl": self.ttl,
+            "allow_hosts": list(self.allow_hosts),
+            "auth": self.auth_kind,
+            "created": isoformat(self.created),
+            "files": len(self.files),
+            "last_run": self.last_run,
+        }

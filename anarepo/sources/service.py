@@ -1,0 +1,41 @@
+"""Managing an owner's sources: the one place the API, the CLI and the web page change them."""
+from __future__ import annotations
+
+from .filters import Filters
+from .model import Source, SourceError
+
+
+def add_source(owner, name: str, kind: str, url: str, *, auth: str = "none", secret: str = "",
+               user: str = "", **options) -> Source:
+    """Create a source of ``owner`` (refused when the name is taken or anything is invalid)."""
+    source = Source(name, kind, url, **options)
+    source.set_auth(auth, secret, user)
+    if source.name in owner.sources:
+        raise SourceError(f"{owner.login} has a source named {source.name!r} already")
+    owner.sources.add(source.name, source)
+    source.__parent__ = owner
+    owner.ensure_label(source.label)
+    return source
+
+
+def set_filters(source, filters: dict) -> None:
+    """New filters re-read every upstream document on the next run (no 304 shortcut)."""
+    source.filters = Filters.parse(filters, source.kind).as_dict()
+    source.validators.clear()
+
+
+def remove_source(owner, name: str) -> Source:
+    """Forget a source; what it brought stays (it is ordinary packages now)."""
+    source = owner.sources.get(name.lower())
+    if source is None:
+        raise SourceError(f"{owner.login} has no source named {name!r}")
+    return owner.sources.remove(source.name)
+
+
+def add_sources_folder(root) -> None:
+    """Evolve step: every owner gets its (empty) ``sources`` folder."""
+    from ..resources.folder import Folder
+
+    for owner in root.owners.values():
+        if "sources" not in owner.__dict__:
+            owner.sources = Folder()

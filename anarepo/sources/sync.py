@@ -1,0 +1,298 @@
+"""Mirror sync: copy what a source's filters admit into its owner's label, as uploads.
+
+One run: read the source (a short transaction), read the upstream indexes
+(conditional requests: a document that answers 304 costs nothing more), plan
+which files to fetch and which to remove, download with bounded concurrency
+(spooled to disk and verified against the index's sha256 and size), and publish
+each batch in its own transaction through the same inspect → check → publish
+path as uploads.  A batch that committed is never fetched again, so an
+interrupted run resumes where it stopped.  The upstream's validators are saved
+only when the run finished without errors, so a failed run re-reads everything.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..clock import isoformat, utcnow
+from ..db import ROOT_KEY, get_db
+from ..storage import blob_tmpdir
+from .fetch import Fetcher, UpstreamError
+from .filters import Filters
+from .model import SourceError
+from .upstream import conda_listing, pypi_listing
+
+log = logging.getLogger(__name__)
+DEFAULT_SUBDIRS = ("noarch",)
+
+
+@dataclass
+class Run:
+    source: str
+    mode: str = "mirror"
+    started: str = field(default_factory=lambda: isoformat(utcnow()))
+    finished: str = ""
+    seconds: float = 0.0
+    added: int = 0
+    removed: int = 0
+    patched: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        self.failed += 1
+        if len(self.errors) < 20:
+            self.errors.append(message)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class SourceView:
+    """A plain copy of what a run needs from the persistent Source (no object crosses threads)."""
+
+    owner: str
+    name: str
+    kind: str
+    mode: str
+    url: str
+    label: str
+    subdirs: tuple
+    filters: Filters
+    remove_missing: bool
+    allow_hosts: tuple
+    credential: tuple
+    files: dict
+    validators: dict
+
+
+def find_source(root, owner_name: str, source_name: str):
+    owner = root.get_owner(owner_name)
+    if owner is None:
+        raise SourceError(f"no owner named {owner_name!r}")
+    source = owner.sources.get(source_name.lower())
+    if source is None:
+        raise SourceError(f"{owner.login} has no source named {source_name!r}")
+    return owner, source
+
+
+def view_of(owner, source) -> SourceView:
+    return SourceView(owner.login, source.name, source.kind, source.mode, source.url, source.label,
+                      source.subdirs, Filters.parse(source.filters, source.kind), source.remove_missing,
+                      source.allow_hosts, source.credential(), dict(source.files.items()),
+                      dict(source.validators.items()))
+
+
+class _Creds:
+    """What :class:`Fetcher` reads from a source."""
+
+    def __init__(self, view: SourceView):
+        self.url, self.allow_hosts = view.url, view.allow_hosts
+        self._credential = view.credential
+
+    def credential(self):
+        return self._credential
+
+
+def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False):
+    validators = {} if force else view.validators
+    if view.kind == "conda":
+        return conda_listing(fetcher, view.subdirs or DEFAULT_SUBDIRS, view.filters, validators, view.files)
+    return pypi_listing(fetcher, view.filters, validators, view.files)
+
+
+def plan(view: SourceView, listing) -> tuple[dict, list, dict]:
+    """(to fetch: key -> Want, to remove: keys, to patch: key -> patch)."""
+    fetch, patch = {}, {}
+    for key, want in listing.wants.items():
+        known = view.files.get(key)
+        if known is None or known[3] != want.sha256:
+            fetch[key] = want
+        elif want.patch and tuple(sorted(want.patch.items(), key=str)) != known[4]:
+            patch[key] = want.patch
+    remove = []
+    for key in view.files:
+        if key in listing.removed:
+            remove.append(key)  # the upstream removed it: honoured always
+        elif key in listing.wants or any(key.startswith(p) for p in listing.unchanged):
+            continue
+        elif view.remove_missing:
+            remove.append(key)  # it left the filter (or the upstream)
+    return fetch, remove, patch
+
+
+def _patch_key(patch: dict) -> tuple:
+    return tuple(sorted(patch.items(), key=str))
+
+
+def apply_patch(dist, patch: dict) -> bool:
+    attrs = dict(dist.attrs)
+    changed = {k: v for k, v in patch.items() if attrs.get(k) != v}
+    if not changed:
+        return False
+    attrs.update(changed)
+    dist.attrs = attrs
+    return True
+
+
+def _find_dist(owner, entry):
+    package = owner.get_package(entry[0])
+    release = package.releases.get(entry[1]) if package is not None else None
+    return release.files.get(entry[2]) if release is not None else None
+
+
+def _publish_batch(registry, view: SourceView, batch: list, run: Run) -> None:
+    """Publish spooled, verified files (key, want, spooled) in one transaction."""
+    from ..events import package_changed
+    from ..package_types.conda import deferred_indexing, flush_deferred
+    from ..plugins import InvalidPackage
+    from ..publish import PublishError
+
+    db = get_db(registry)
+    try:
+        with db.transaction(f"anarepo mirror sync {view.owner}/{view.name}") as conn:
+            owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+            with deferred_indexing():
+                for key, want, spooled in batch:
+                    try:
+                        dist = _publish_one(registry, owner, view, want, spooled)
+                    except (InvalidPackage, PublishError, ValueError) as exc:
+                        spooled.discard()
+                        run.error(f"{want.filename}: {exc}")
+                        continue
+                    if want.patch and apply_patch(dist, want.patch):
+                        package_changed(registry, dist.package)
+                    if want.yanked is not None and dist.type == "pypi":
+                        from ..package_types.pypi.yank import set_yanked
+
+                        set_yanked(registry, dist.package, [dist], want.yanked)
+                    source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
+                                         _patch_key(want.patch))
+                    run.added += 1
+                flush_deferred()
+    finally:
+        for _, _, spooled in batch:
+            spooled.discard()  # consumed ones are gone already
+
+
+def _publish_one(registry, owner, view, want, spooled):
+    """Publish a verified file; a file already there with the same bytes is adopted."""
+    from ..publish import Conflict
+    from ..uploads import publish_upload
+
+    try:
+        return publish_upload(registry, owner, spooled, want.filename, type_name=view.kind,
+                              labels=[view.label], uploader=f"mirror:{view.name}")
+    except Conflict:
+        ptype = registry.package_types[view.kind]
+        info = ptype.inspect(spooled.path, want.filename)
+        dist = _find_dist(owner, (info.name, info.version, info.basename))
+        if dist is None or dist.sha256 != spooled.sha256:
+            raise
+        if view.label not in dist.labels:
+            from ..events import package_changed
+
+            dist.set_labels(dist.labels + (view.label,))
+            owner.ensure_label(view.label)
+            package_changed(registry, dist.package)
+        return dist
+
+
+def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run: Run) -> None:
+    from ..events import package_changed
+    from ..publish import remove_distribution
+
+    if not remove and not patch:
+        return
+    with get_db(registry).transaction(f"anarepo mirror sync {view.owner}/{view.name}: removals") as conn:
+        owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        for key in remove:
+            entry = source.files.get(key)
+            dist = _find_dist(owner, entry) if entry is not None else None
+            if dist is not None and dist.sha256 == entry[3]:
+                if set(dist.labels) - {view.label}:
+                    dist.set_labels(tuple(lab for lab in dist.labels if lab != view.label))
+                    package_changed(registry, dist.package)
+                else:
+                    remove_distribution(registry, dist)
+                run.removed += 1
+            if key in source.files:
+                del source.files[key]
+        for key, fields in patch.items():
+            entry = source.files.get(key)
+            dist = _find_dist(owner, entry) if entry is not None else None
+            if dist is not None and apply_patch(dist, fields):
+                package_changed(registry, dist.package)
+                run.patched += 1
+            if entry is not None:
+                source.files[key] = entry[:4] + (_patch_key(fields),)
+
+
+def _finish(registry, view: SourceView, run: Run, validators: dict | None) -> None:
+    with get_db(registry).transaction(f"anarepo mirror sync {view.owner}/{view.name}: done") as conn:
+        _, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        if validators is not None:
+            for doc, value in validators.items():
+                source.validators[doc] = value
+        source.last_refresh = time.time()
+        source.record_run(run.as_dict())
+
+
+def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch: int = 100,
+         progress=None, force: bool = False, fetcher_factory=None) -> dict:
+    """One mirror run; returns its record (also kept in the source's history)."""
+    started = time.monotonic()
+    with get_db(registry).transaction() as conn:
+        view = view_of(*find_source(conn.root()[ROOT_KEY], owner_name, source_name))
+    run = Run(view.name, view.mode)
+    settings = registry.settings
+    fetcher = (fetcher_factory or Fetcher)(
+        _Creds(view), timeout=float(settings.get("anarepo.sources.timeout", 10)),
+        deadline=float(settings.get("anarepo.sources.deadline", 600)))
+    validators = None
+    try:
+        listing = listing_for(view, fetcher, force)
+    except UpstreamError as exc:
+        run.error(str(exc))
+        listing = None
+    if listing is not None:
+        to_fetch, to_remove, to_patch = plan(view, listing)
+        run.unchanged = len(set(view.files) - set(to_fetch) - set(to_remove))
+        if progress is not None:
+            progress(total=len(to_fetch))
+        tmpdir = blob_tmpdir(get_db(registry))
+        max_size = int(settings["anarepo.max_upload_size"])
+
+        def fetch_one(item):
+            key, want = item
+            try:
+                return key, want, fetcher.download(want.url, tmpdir, want.sha256, want.size, max_size)
+            except UpstreamError as exc:
+                return key, want, exc
+
+        pending = []
+        items = sorted(to_fetch.items())
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for start in range(0, len(items), batch):
+                for key, want, result in pool.map(fetch_one, items[start:start + batch]):
+                    if isinstance(result, Exception):
+                        run.error(str(result))
+                    else:
+                        pending.append((key, want, result))
+                    if progress is not None:
+                        progress(advance=1)
+                _publish_batch(registry, view, pending, run)
+                pending = []
+        _remove_and_patch(registry, view, to_remove, to_patch, run)
+        if not run.failed:
+            validators = listing.validators
+    run.finished = isoformat(utcnow())
+    run.seconds = round(time.monotonic() - started, 3)
+    _finish(registry, view, run, validators)
+    log.info("mirror sync %s/%s: %d added, %d removed, %d failed", view.owner, view.name,
+             run.added, run.removed, run.failed)
+    return run.as_dict()

@@ -1,0 +1,218 @@
+"""Reading upstream indexes into plans: which files a source wants, with their promises.
+
+A plan is ``{key: Want}``: the key names a file the same way on every run
+(``<subdir>/<fn>`` for conda, ``<project>/<filename>`` for PyPI), and the Want
+carries its URL, the sha256 and size to verify it against, and (conda) the
+record fields upstream repodata patches changed.  Malformed documents raise
+:class:`UpstreamError`: nothing is planned from them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin
+
+from .fetch import UpstreamError
+from .filters import Filters, conda_version_key, pypi_version_key
+
+#: Record fields upstream repodata patches may change; they override the file's own.
+PATCHABLE = ("depends", "constrains", "track_features", "license", "license_family")
+PYPI_JSON = "application/vnd.pypi.simple.v1+json"
+PYPI_ACCEPT = f"{PYPI_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+@dataclass
+class Want:
+    url: str
+    filename: str  # what publishing inspects it as (conda: "<subdir>/<fn>")
+    sha256: str
+    size: int | None
+    patch: dict = field(default_factory=dict)
+    yanked: str | None = None
+
+
+@dataclass
+class Listing:
+    """What one upstream document said: wanted files, removed ones, and its validators."""
+
+    wants: dict
+    removed: set
+    validators: dict  # document URL -> (etag, last-modified)
+    unchanged: set  # key prefixes whose document answered 304 (keep what was there)
+
+
+def _hex(value, length=64) -> str:
+    return value.lower() if isinstance(value, str) and len(value) == length and all(
+        c in "0123456789abcdefABCDEF" for c in value) else ""
+
+
+# -- conda ----------------------------------------------------------------------------
+def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: dict) -> Listing:
+    """Read ``<subdir>/repodata.json`` of each subdir (conditionally)."""
+    listing = Listing({}, set(), {}, set())
+    for subdir in subdirs:
+        url = fetcher.url(f"{subdir}/repodata.json")
+        body, new, _ = fetcher.document(url, validators.get(f"{subdir}/repodata.json"))
+        listing.validators[f"{subdir}/repodata.json"] = new
+        if body is None:
+            listing.unchanged.add(f"{subdir}/")
+            continue
+        try:
+            repodata = json.loads(body)
+        except ValueError:
+            raise UpstreamError(f"{subdir}/repodata.json is not JSON") from None
+        if not isinstance(repodata, dict):
+            raise UpstreamError(f"{subdir}/repodata.json is not a repodata object")
+        records = {}
+        for section in ("packages", "packages.conda"):
+            part = repodata.get(section, {})
+            if not isinstance(part, dict):
+                raise UpstreamError(f"{subdir}/repodata.json: {section} is not an object")
+            records.update(part)
+        removed = repodata.get("removed", [])
+        if not isinstance(removed, list):
+            raise UpstreamError(f"{subdir}/repodata.json: removed is not a list")
+        listing.removed.update(f"{subdir}/{fn}" for fn in removed if isinstance(fn, str))
+        base = (repodata.get("info") or {}).get("base_url") if isinstance(repodata.get("info"), dict) else None
+        candidates = {}
+        for fn, rec in records.items():
+            if (not isinstance(fn, str) or "/" in fn or not isinstance(rec, dict)
+                    or not all(isinstance(rec.get(k), str) for k in ("name", "version", "build"))):
+                raise UpstreamError(f"{subdir}/repodata.json: malformed record {str(fn)[:80]!r}")
+            if fn in removed or not filters.conda_ok(subdir, rec):
+                continue
+            sha = _hex(rec.get("sha256"))
+            size = rec.get("size")
+            if not sha or not isinstance(size, int) or size < 0:
+                continue  # nothing to verify the file against: never fetched
+            candidates[fn] = (rec, sha, size)
+        by_name: dict[str, set] = {}
+        for fn, (rec, _, _) in candidates.items():
+            by_name.setdefault(rec["name"], set()).add(rec["version"])
+        kept = {name: filters.keep_latest(vs, conda_version_key) for name, vs in by_name.items()}
+        for fn, (rec, sha, size) in candidates.items():
+            if rec["version"] not in kept[rec["name"]]:
+                continue
+            file_url = urljoin(base, fn) if isinstance(base, str) and base else fetcher.url(f"{subdir}/{fn}")
+            patch = {k: rec[k] for k in PATCHABLE if k in rec}
+            listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch)
+    return listing
+
+
+# -- PyPI -----------------------------------------------------------------------------
+class _Anchors(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            attrs = dict(attrs)
+            if attrs.get("href"):
+                self.links.append(attrs)
+
+
+def _parse_page(body: bytes, content_type: str, page_url: str) -> list[dict]:
+    """Files of a project page in PEP 691 shape: filename, url, hashes, size, yanked, upload-time."""
+    if content_type.split(";")[0].strip() == PYPI_JSON:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise UpstreamError(f"{page_url}: not JSON") from None
+        files = data.get("files") if isinstance(data, dict) else None
+        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+            raise UpstreamError(f"{page_url}: not a PEP 691 project page")
+        return [dict(f, url=urljoin(page_url, f.get("url") or "")) for f in files
+                if isinstance(f.get("filename"), str) and isinstance(f.get("url"), str)]
+    parser = _Anchors()
+    try:
+        parser.feed(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UpstreamError(f"{page_url}: the page is not UTF-8") from None
+    files = []
+    for attrs in parser.links:
+        url, frag = urldefrag(urljoin(page_url, attrs["href"]))
+        algo, _, digest = frag.partition("=")
+        filename = url.rsplit("/", 1)[-1]
+        yanked = attrs.get("data-yanked")
+        files.append({"filename": filename, "url": url, "hashes": {algo: digest} if algo else {},
+                      "yanked": (yanked or True) if "data-yanked" in attrs else False})
+    return files
+
+
+def pypi_version(filename: str) -> tuple[str, str] | None:
+    """(normalized project, version) from a wheel or sdist filename."""
+    from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename,
+                                 parse_wheel_filename)
+
+    try:
+        if filename.endswith(".whl"):
+            name, version, *_ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return str(name), str(version)
+
+
+def _upload_ms(value) -> int:
+    from datetime import datetime
+
+    if not isinstance(value, str):
+        return 0
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0
+
+
+def pypi_projects(fetcher, filters: Filters) -> list[str]:
+    """The projects to read: the exact names of ``names``; globs need the index's root listing."""
+    from packaging.utils import canonicalize_name
+
+    exact = [canonicalize_name(n) for n in filters.names if not any(c in n for c in "*?[")]
+    if len(exact) == len(filters.names) and exact:
+        return sorted(set(exact))
+    body, _, content_type = fetcher.document(fetcher.url("simple/"), accept=PYPI_ACCEPT)
+    if content_type.split(";")[0].strip() == PYPI_JSON:
+        try:
+            names = [p["name"] for p in json.loads(body)["projects"]]
+        except (ValueError, KeyError, TypeError):
+            raise UpstreamError("simple/: not a PEP 691 index") from None
+    else:
+        parser = _Anchors()
+        parser.feed(body.decode("utf-8", "replace"))
+        names = [a["href"].rstrip("/").rsplit("/", 1)[-1] for a in parser.links]
+    return sorted({canonicalize_name(n) for n in names if isinstance(n, str) and filters.name_ok(canonicalize_name(n))})
+
+
+def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict) -> Listing:
+    listing = Listing({}, set(), {}, set())
+    for project in pypi_projects(fetcher, filters):
+        if not filters.name_ok(project):
+            continue
+        doc = f"simple/{project}/"
+        page_url = fetcher.url(doc)
+        body, new, content_type = fetcher.document(page_url, validators.get(doc), accept=PYPI_ACCEPT)
+        listing.validators[doc] = new
+        if body is None:
+            listing.unchanged.add(f"{project}/")
+            continue
+        candidates = []
+        for f in _parse_page(body, content_type, page_url):
+            parsed = pypi_version(f["filename"])
+            sha = _hex((f.get("hashes") or {}).get("sha256"))
+            if parsed is None or parsed[0] != project or not sha:
+                continue
+            yanked = f.get("yanked")
+            if not filters.pypi_ok(project, parsed[1], f["filename"], _upload_ms(f.get("upload-time")), bool(yanked)):
+                continue
+            size = f.get("size") if isinstance(f.get("size"), int) else None
+            reason = (yanked if isinstance(yanked, str) else "") if yanked else None
+            candidates.append((parsed[1], Want(f["url"], f["filename"], sha, size, yanked=reason)))
+        kept = filters.keep_latest({v for v, _ in candidates}, pypi_version_key)
+        for version, want in candidates:
+            if version in kept:
+                listing.wants[f"{project}/{want.filename}"] = want
+    return listing

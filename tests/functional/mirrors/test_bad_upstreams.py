@@ -1,0 +1,112 @@
+"""Bad upstreams: every failure is reported on the run, nothing wrong is stored, nothing raises."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from anarepo.sources.model import SourceError
+
+from .conftest import add, sync
+
+
+def stored(testapp):
+    doc = testapp.get("/conda/alice/noarch/repodata.json").json
+    return sorted({**doc["packages"], **doc["packages.conda"]})
+
+
+def upstream_bytes(upstream, key):
+    return (Path(upstream.directory) / key).read_bytes()
+
+
+@pytest.mark.parametrize("rule,message", [
+    ({"body": b"not the package at all"}, "upstream sends"),
+    ({"truncate": True}, "while downloading"),
+    ({"status": 500}, "answered 500"),
+    ({"hang": 3}, "Timeout"),
+    ({"redirect": "http://localhost:9/elsewhere"}, "redirect to another host"),
+])
+def test_a_bad_file_is_refused_and_the_rest_is_mirrored(mirror_app, testapp, conda_upstream, rule, message):
+    mirror_app.registry.settings["anarepo.sources.timeout"] = "1"
+    add(mirror_app, url=conda_upstream.url)
+    conda_upstream.misbehave.rules["/noarch/tool-2.0-0.tar.bz2"] = rule
+    run = sync(mirror_app)
+    assert run["failed"] == 1 and message in run["errors"][0], run
+    assert run["added"] == 3
+    assert "tool-2.0-0.tar.bz2" not in stored(testapp)
+    testapp.get("/conda/alice/noarch/tool-2.0-0.tar.bz2", status=404)
+
+
+def test_same_size_wrong_bytes_fail_the_sha256_check(mirror_app, testapp, conda_upstream):
+    good = upstream_bytes(conda_upstream, "noarch/tool-2.0-0.tar.bz2")
+    conda_upstream.misbehave.rules["/noarch/tool-2.0-0.tar.bz2"] = {"body": bytes(len(good))}
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["failed"] == 1 and "sha256 does not match" in run["errors"][0]
+    assert "tool-2.0-0.tar.bz2" not in stored(testapp)
+
+
+@pytest.mark.parametrize("body,message", [
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "not a repodata object"),
+    (json.dumps({"packages": {"x-1-0.tar.bz2": {"name": 1}}}).encode(), "malformed record"),
+    (json.dumps({"packages": []}).encode(), "not an object"),
+])
+def test_malformed_repodata_stores_nothing(mirror_app, testapp, conda_upstream, body, message):
+    conda_upstream.misbehave.rules["/noarch/repodata.json"] = {"body": body}
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["added"] == 0 and run["failed"] == 1 and message in run["errors"][0], run
+    assert stored(testapp) == []
+
+
+def test_an_unreachable_upstream_is_one_error(mirror_app, testapp):
+    add(mirror_app, url="http://127.0.0.1:9/")
+    run = sync(mirror_app)
+    assert run["failed"] == 1 and "ConnectionError" in run["errors"][0]
+
+
+def test_redirects_to_an_allowed_host_are_followed(mirror_app, testapp, conda_upstream):
+    other = conda_upstream.url.replace("127.0.0.1", "localhost")
+    moved = Path(conda_upstream.directory) / "moved"
+    moved.mkdir()
+    (moved / "tool-2.0-0.tar.bz2").write_bytes(upstream_bytes(conda_upstream, "noarch/tool-2.0-0.tar.bz2"))
+    conda_upstream.misbehave.rules["/noarch/tool-2.0-0.tar.bz2"] = {"redirect": other + "moved/tool-2.0-0.tar.bz2"}
+    add(mirror_app, url=conda_upstream.url, allow_hosts=(other.split("/")[2],))
+    run = sync(mirror_app)
+    assert (run["added"], run["failed"]) == (4, 0), run
+    assert ("/moved/tool-2.0-0.tar.bz2", "") in conda_upstream.misbehave.requests
+
+
+def test_a_malformed_pypi_page_stores_nothing(mirror_app, testapp, pypi_upstream):
+    pypi_upstream.misbehave.rules["/simple/demo/"] = {"body": b"\xff\xfe not utf-8"}
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, filters={"names": ["demo"]})
+    run = sync(mirror_app)
+    assert run["failed"] == 1 and "not UTF-8" in run["errors"][0]
+    testapp.get("/pypi/alice/simple/demo/", status=404)
+
+
+def test_credentials_are_sent_only_to_the_upstream_and_never_shown(mirror_app, conda_upstream):
+    from anarepo.sources.service import add_source
+
+    with mirror_app.root() as root:
+        source = add_source(root.owners["alice"], "secret", "conda", conda_upstream.url, auth="bearer",
+                            secret="s3cr3t-value")
+        described = json.dumps(source.describe())
+    assert "s3cr3t" not in described and '"auth": "bearer"' in described
+    with mirror_app.root() as root:
+        with pytest.raises(SourceError, match="letters, digits"):
+            add_source(root.owners["alice"], "tok", "conda", conda_upstream.url, auth="token", secret="a/b")
+
+
+@pytest.mark.parametrize("url", ["ftp://host/", "http:///nohost", "http://user:pw@host/", "http://h/?q=1",
+                                 "javascript:alert(1)", "http://h/ x"])
+def test_bad_urls_are_refused(mirror_app, url):
+    from anarepo.sources.service import add_source
+
+    with pytest.raises(SourceError):
+        with mirror_app.root() as root:
+            add_source(root.owners["alice"], "bad", "conda", url)
+    with mirror_app.root() as root:
+        assert len(root.owners["alice"].sources) == 0

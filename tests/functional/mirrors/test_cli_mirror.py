@@ -1,0 +1,42 @@
+"""``anarepo mirror add|list|sync|remove`` as a real subprocess on a real .ini."""
+from __future__ import annotations
+
+import json
+
+from tests.functional.test_cli import ini, run  # noqa: F401  (the fixture)
+
+
+def test_add_list_sync_remove(ini, conda_upstream):  # noqa: F811
+    assert run("-c", str(ini), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+               stdin="a-long-password\n").returncode == 0
+    added = run("-c", str(ini), "mirror", "add", "alice", "forge", "--kind", "conda", "--url", conda_upstream.url,
+                "--subdir", "noarch", "--subdir", "linux-64", "--filter", "names=tool,libdep", "--filter", "latest=1",
+                "--auth", "bearer", "--secret-stdin", stdin="sekrit-token-value\n")
+    assert added.returncode == 0, added.stderr
+    listed = run("-c", str(ini), "mirror", "list", "alice", "--json")
+    (source,) = json.loads(listed.stdout)
+    assert source["filters"] == {"names": ["tool", "libdep"], "latest": 1} and source["auth"] == "bearer"
+    assert "sekrit" not in listed.stdout + listed.stderr
+    synced = run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q")
+    assert synced.returncode == 0, synced.stderr
+    assert "added 3, removed 0" in synced.stdout and "sekrit" not in synced.stdout + synced.stderr
+    again = run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q")
+    assert "added 0, removed 0, patched 0, unchanged 3, failed 0" in again.stdout
+    assert run("-c", str(ini), "mirror", "remove", "alice", "forge").returncode == 0
+    assert json.loads(run("-c", str(ini), "mirror", "list", "alice", "--json").stdout) == []
+
+
+def test_refusals_are_one_line_errors(ini, conda_upstream):  # noqa: F811
+    run("-c", str(ini), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+        stdin="a-long-password\n")
+    for args, message in [
+        (["mirror", "add", "nobody", "x", "--kind", "conda", "--url", conda_upstream.url], "no owner"),
+        (["mirror", "add", "alice", "x", "--kind", "conda", "--url", "ftp://x/"], "http(s) URL"),
+        (["mirror", "add", "alice", "x", "--kind", "conda", "--url", conda_upstream.url, "--filter", "bogus=1"],
+         "unknown filter"),
+        (["mirror", "sync", "alice", "missing"], "no source named"),
+        (["mirror", "remove", "alice", "missing"], "no source named"),
+    ]:
+        result = run("-c", str(ini), *args)
+        assert result.returncode == 1 and message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr

@@ -1,0 +1,104 @@
+"""Mirror mode for conda: a rattler-indexed upstream channel copied into a label."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conda_builders import write_package
+from tests.upstreams import index_channel, touch_later
+
+from .conftest import add, sync
+
+
+def repodata(testapp, path="/conda/alice"):
+    out = {}
+    for subdir in ("noarch", "linux-64"):
+        doc = testapp.get(f"{path}/{subdir}/repodata.json").json
+        out.update({f"{subdir}/{fn}": rec for fn, rec in {**doc["packages"], **doc["packages.conda"]}.items()})
+    return out
+
+
+def test_sync_copies_every_file_verified_into_the_label(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url, subdirs=("noarch", "linux-64"), label="forge")
+    run = sync(mirror_app)
+    assert run["failed"] == 0 and run["added"] == 7, run
+    upstream = Path(conda_upstream.directory)
+    local = repodata(testapp, "/conda/alice/label/forge")
+    assert sorted(local) == sorted(
+        str(p.relative_to(upstream)) for p in upstream.glob("*/*") if p.name.endswith((".conda", ".tar.bz2")))
+    for key, rec in local.items():
+        theirs = json.loads((upstream / key.split("/")[0] / "repodata.json").read_text())
+        up = {**theirs["packages"], **theirs["packages.conda"]}[key.split("/")[1]]
+        assert (rec["sha256"], rec["size"], rec["depends"]) == (up["sha256"], up["size"], up["depends"])
+        body = testapp.get(f"/conda/alice/label/forge/{key}").body
+        assert body == (upstream / key).read_bytes()
+    assert repodata(testapp) == {}  # main stays empty: only the source's label
+    # the mirrored files are ordinary packages: API and web see them
+    assert testapp.get("/api/package/alice/tool").json["versions"] == ["1.0", "2.0", "3.0"]
+
+
+def test_resync_fetches_only_what_changed_and_removes_what_left(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url, subdirs=("noarch", "linux-64"), remove_missing=True)
+    assert sync(mirror_app)["added"] == 7
+    conda_upstream.misbehave.clear()
+    again = sync(mirror_app)
+    assert (again["added"], again["removed"], again["failed"]) == (0, 0, 0)
+    assert [p for p, _ in conda_upstream.misbehave.requests] == ["/noarch/repodata.json", "/linux-64/repodata.json"]
+    assert all(ims for _, ims in conda_upstream.misbehave.requests)  # conditional requests
+    # upstream gains tool 4.0 and loses tool 1.0
+    channel = Path(conda_upstream.directory)
+    write_package(channel, "tool", "4.0", "0")
+    (channel / "noarch" / "tool-1.0-0.tar.bz2").unlink()
+    index_channel(channel)
+    conda_upstream.misbehave.clear()
+    third = sync(mirror_app)
+    assert (third["added"], third["removed"], third["failed"]) == (1, 1, 0), third
+    fetched = [p for p, _ in conda_upstream.misbehave.requests if not p.endswith("repodata.json")]
+    assert fetched == ["/noarch/tool-4.0-0.tar.bz2"]
+    names = sorted(repodata(testapp))
+    assert "noarch/tool-4.0-0.tar.bz2" in names and "noarch/tool-1.0-0.tar.bz2" not in names
+    assert testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2", status=404)
+
+
+def test_upstream_removed_and_patched_records_are_honoured(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url)
+    assert sync(mirror_app)["added"] == 4
+    path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
+    doc = json.loads(path.read_text())
+    doc["removed"] = ["tool-2.0-0.tar.bz2"]
+    del doc["packages"]["tool-2.0-0.tar.bz2"]
+    doc["packages"]["tool-1.0-0.tar.bz2"]["depends"] = ["python >=3.8"]  # a repodata patch
+    path.write_text(json.dumps(doc))
+    touch_later(conda_upstream.directory)
+    run = sync(mirror_app)
+    assert (run["removed"], run["patched"], run["failed"]) == (1, 1, 0), run
+    local = repodata(testapp)
+    assert "noarch/tool-2.0-0.tar.bz2" not in local
+    assert local["noarch/tool-1.0-0.tar.bz2"]["depends"] == ["python >=3.8"]
+    shard_index = testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst")
+    assert shard_index.status_int == 200
+
+
+def test_an_interrupted_sync_resumes_without_fetching_twice(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url)
+    conda_upstream.misbehave.rules["/noarch/tool-3.0-0.conda"] = {"status": 503}
+    first = sync(mirror_app, batch=1)
+    assert (first["added"], first["failed"]) == (3, 1)
+    conda_upstream.misbehave.clear()
+    second = sync(mirror_app)
+    assert (second["added"], second["failed"]) == (1, 0)
+    fetched = [p for p, _ in conda_upstream.misbehave.requests if not p.endswith("repodata.json")]
+    assert fetched == ["/noarch/tool-3.0-0.conda"]
+    assert len(repodata(testapp)) == 4
+
+
+def test_a_local_upload_with_the_same_name_is_never_overwritten(mirror_app, testapp, conda_upstream, tmp_path):
+    from tests.conda_builders import build_package, publish_conda
+
+    fn, data = build_package("tool", "1.0", "0", payload={"share/own.txt": b"local build\n"})
+    publish_conda(mirror_app, "alice", f"noarch/{fn}", data)
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["added"] == 3 and run["failed"] == 1
+    assert "exists" in run["errors"][0]
+    assert testapp.get(f"/conda/alice/noarch/{fn}").body == data
