@@ -153,6 +153,14 @@ def download_counter(registry) -> DownloadCounter:
     return counter
 
 
+def committed_file(request, dist) -> str:
+    """The path of a distribution's committed bytes; a proxied file not fetched
+    yet is fetched, verified and stored first (``anarepo.sources.proxy``)."""
+    if dist.upstream is not None:
+        return request.registry.anarepo_fetch_upstream(request, dist)
+    return dist.blob.committed()
+
+
 def count_download(request, dist) -> None:
     """Count one download of ``dist``; any face may call it."""
     download_counter(request.registry).count(dist)

@@ -191,6 +191,7 @@ class Distribution(Persistent):
     description = ""
     dependencies = None
     yanked = None  # None, or the reason (possibly "") the file was yanked
+    upstream = None  # proxied and not fetched yet: (source name, URL) (anarepo.sources.proxy)
     uploader = ""
     client_attrs = {}  # what the uploading client said about the file: shown, never indexed
 

@@ -89,7 +89,7 @@ class Source(Persistent):
         self.files = OOBTree()  # upstream key -> (package name, version, basename, sha256)
         self.validators = OOBTree()  # document URL -> (etag, last-modified)
         self.history = PersistentList()  # dicts of finished runs, newest last
-        self.last_refresh = 0.0  # proxy: time.time() of the last index refresh
+        self.refreshed = OOBTree()  # scope (subdir, project or "*") -> time.time() of its last good read
 
     # -- credentials: write-only -------------------------------------------------
     def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:

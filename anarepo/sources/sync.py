@@ -98,15 +98,28 @@ class _Creds:
         return self._credential
 
 
-def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False):
+def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: str | None = None):
+    """Read the upstream: everything (``scope`` None), one conda subdir or PyPI project,
+    or ``"*"``: what a proxy lists without crawling (every subdir; the exactly named projects)."""
     validators = {} if force else view.validators
     if view.kind == "conda":
-        return conda_listing(fetcher, view.subdirs or DEFAULT_SUBDIRS, view.filters, validators, view.files)
-    return pypi_listing(fetcher, view.filters, validators, view.files)
+        subdirs = view.subdirs or DEFAULT_SUBDIRS
+        if scope not in (None, "*"):
+            subdirs = [scope] if scope in subdirs else []
+        return conda_listing(fetcher, subdirs, view.filters, validators, view.files)
+    projects = None
+    if scope == "*":
+        from packaging.utils import canonicalize_name
+
+        projects = sorted({canonicalize_name(n) for n in view.filters.names if not any(c in n for c in "*?[")})
+    elif scope is not None:
+        projects = [scope]
+    return pypi_listing(fetcher, view.filters, validators, view.files, projects)
 
 
-def plan(view: SourceView, listing) -> tuple[dict, list, dict]:
-    """(to fetch: key -> Want, to remove: keys, to patch: key -> patch)."""
+def plan(view: SourceView, listing, whole: bool = True) -> tuple[dict, list, dict]:
+    """(to fetch: key -> Want, to remove: keys, to patch: key -> patch).  A partial
+    listing (``whole`` false) only removes within what it read."""
     fetch, patch = {}, {}
     for key, want in listing.wants.items():
         known = view.files.get(key)
@@ -116,6 +129,8 @@ def plan(view: SourceView, listing) -> tuple[dict, list, dict]:
             patch[key] = want.patch
     remove = []
     for key in view.files:
+        if not whole and not any(key.startswith(p) for p in listing.read):
+            continue
         if key in listing.removed:
             remove.append(key)  # the upstream removed it: honoured always
         elif key in listing.wants or any(key.startswith(p) for p in listing.unchanged):
@@ -232,19 +247,42 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                 source.files[key] = entry[:4] + (_patch_key(fields),)
 
 
-def _finish(registry, view: SourceView, run: Run, validators: dict | None) -> None:
+def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope: str) -> None:
     with get_db(registry).transaction(f"anarepo mirror sync {view.owner}/{view.name}: done") as conn:
         _, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
         if validators is not None:
             for doc, value in validators.items():
                 source.validators[doc] = value
-        source.last_refresh = time.time()
-        source.record_run(run.as_dict())
+            source.refreshed[scope] = time.time()
+        if run.added or run.removed or run.patched or run.failed or scope == "*":
+            source.record_run(run.as_dict())
+
+
+def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
+    """Proxy mode: list the files (proxied Distributions), fetch nothing."""
+    from ..package_types.conda import deferred_indexing, flush_deferred
+    from ..publish import PublishError
+    from .proxy import place
+
+    with get_db(registry).transaction(f"anarepo proxy refresh {view.owner}/{view.name}") as conn:
+        owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        with deferred_indexing():
+            for key, want in items:
+                try:
+                    dist = place(registry, owner, view, want)
+                except (PublishError, ValueError) as exc:
+                    run.error(f"{want.filename}: {exc}")
+                    continue
+                source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
+                                     _patch_key(want.patch))
+                run.added += 1
+            flush_deferred()
 
 
 def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch: int = 100,
-         progress=None, force: bool = False, fetcher_factory=None) -> dict:
-    """One mirror run; returns its record (also kept in the source's history)."""
+         progress=None, force: bool = False, fetcher_factory=None, scope: str | None = None) -> dict:
+    """One run (mirror: copy files; proxy: list them); returns its record (kept in
+    the source's history when it changed something).  ``scope``: see :func:`listing_for`."""
     started = time.monotonic()
     with get_db(registry).transaction() as conn:
         view = view_of(*find_source(conn.root()[ROOT_KEY], owner_name, source_name))
@@ -255,12 +293,12 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
         deadline=float(settings.get("anarepo.sources.deadline", 600)))
     validators = None
     try:
-        listing = listing_for(view, fetcher, force)
+        listing = listing_for(view, fetcher, force, scope)
     except UpstreamError as exc:
         run.error(str(exc))
         listing = None
     if listing is not None:
-        to_fetch, to_remove, to_patch = plan(view, listing)
+        to_fetch, to_remove, to_patch = plan(view, listing, whole=scope is None)
         run.unchanged = len(set(view.files) - set(to_fetch) - set(to_remove))
         if progress is not None:
             progress(total=len(to_fetch))
@@ -276,6 +314,10 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
 
         pending = []
         items = sorted(to_fetch.items())
+        if view.mode == "proxy":
+            for start in range(0, len(items), batch * 10):
+                _place_batch(registry, view, items[start:start + batch * 10], run)
+            items = []
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for start in range(0, len(items), batch):
                 for key, want, result in pool.map(fetch_one, items[start:start + batch]):
@@ -292,7 +334,7 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
             validators = listing.validators
     run.finished = isoformat(utcnow())
     run.seconds = round(time.monotonic() - started, 3)
-    _finish(registry, view, run, validators)
+    _finish(registry, view, run, validators, scope or "*")
     log.info("mirror sync %s/%s: %d added, %d removed, %d failed", view.owner, view.name,
              run.added, run.removed, run.failed)
     return run.as_dict()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin
 
+from ..package_types.conda.inspect import RECORD_FIELDS
 from .fetch import UpstreamError
 from .filters import Filters, conda_version_key, pypi_version_key
 
@@ -30,6 +31,9 @@ class Want:
     size: int | None
     patch: dict = field(default_factory=dict)
     yanked: str | None = None
+    name: str = ""
+    version: str = ""
+    record: dict = field(default_factory=dict)  # proxy placeholders: conda record / PyPI requires-python
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Listing:
     removed: set
     validators: dict  # document URL -> (etag, last-modified)
     unchanged: set  # key prefixes whose document answered 304 (keep what was there)
+    read: set = field(default_factory=set)  # key prefixes (subdirs, projects) this listing covers
 
 
 def _hex(value, length=64) -> str:
@@ -55,6 +60,7 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: d
         url = fetcher.url(f"{subdir}/repodata.json")
         body, new, _ = fetcher.document(url, validators.get(f"{subdir}/repodata.json"))
         listing.validators[f"{subdir}/repodata.json"] = new
+        listing.read.add(f"{subdir}/")
         if body is None:
             listing.unchanged.add(f"{subdir}/")
             continue
@@ -96,7 +102,10 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: d
                 continue
             file_url = urljoin(base, fn) if isinstance(base, str) and base else fetcher.url(f"{subdir}/{fn}")
             patch = {k: rec[k] for k in PATCHABLE if k in rec}
-            listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch)
+            record = {k: rec[k] for k in RECORD_FIELDS if k in rec}
+            record["subdir"], record["md5"] = subdir, _hex(rec.get("md5"), 32)
+            listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
+                                                   rec["name"], rec["version"], record)
     return listing
 
 
@@ -137,7 +146,8 @@ def _parse_page(body: bytes, content_type: str, page_url: str) -> list[dict]:
         filename = url.rsplit("/", 1)[-1]
         yanked = attrs.get("data-yanked")
         files.append({"filename": filename, "url": url, "hashes": {algo: digest} if algo else {},
-                      "yanked": (yanked or True) if "data-yanked" in attrs else False})
+                      "yanked": (yanked or True) if "data-yanked" in attrs else False,
+                      "requires-python": attrs.get("data-requires-python")})
     return files
 
 
@@ -187,15 +197,17 @@ def pypi_projects(fetcher, filters: Filters) -> list[str]:
     return sorted({canonicalize_name(n) for n in names if isinstance(n, str) and filters.name_ok(canonicalize_name(n))})
 
 
-def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict) -> Listing:
+def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict, projects=None) -> Listing:
+    """Read the project pages of ``projects`` (default: every project the filters name)."""
     listing = Listing({}, set(), {}, set())
-    for project in pypi_projects(fetcher, filters):
+    for project in projects if projects is not None else pypi_projects(fetcher, filters):
         if not filters.name_ok(project):
             continue
         doc = f"simple/{project}/"
         page_url = fetcher.url(doc)
         body, new, content_type = fetcher.document(page_url, validators.get(doc), accept=PYPI_ACCEPT)
         listing.validators[doc] = new
+        listing.read.add(f"{project}/")
         if body is None:
             listing.unchanged.add(f"{project}/")
             continue
@@ -210,7 +222,11 @@ def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict) -> Li
                 continue
             size = f.get("size") if isinstance(f.get("size"), int) else None
             reason = (yanked if isinstance(yanked, str) else "") if yanked else None
-            candidates.append((parsed[1], Want(f["url"], f["filename"], sha, size, yanked=reason)))
+            requires = f.get("requires-python") or f.get("data-requires-python")
+            candidates.append((parsed[1], Want(f["url"], f["filename"], sha, size, yanked=reason, name=project,
+                                               version=parsed[1],
+                                               record={"requires_python": requires if isinstance(requires, str)
+                                                       else None})))
         kept = filters.keep_latest({v for v, _ in candidates}, pypi_version_key)
         for version, want in candidates:
             if version in kept:

@@ -12,6 +12,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse
 from pyramid.view import view_config
 
+from ..downloads import committed_file
 from ..resources.packages import Release
 from ..security.permissions import P
 
@@ -26,7 +27,7 @@ def file_response(request, dist, disposition: str | None = None):
         content_type = "text/plain"
     if encoding or content_type is None:
         content_type = "application/octet-stream"
-    response = FileResponse(dist.blob.committed(), request=request, content_type=content_type)
+    response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
     name = dist.basename.rsplit("/", 1)[-1]
     if disposition is None:
         disposition = "inline" if content_type in INLINE_TYPES else "attachment"

@@ -25,7 +25,7 @@ from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from ...bodies import body_iter
-from ...downloads import count_download
+from ...downloads import committed_file, count_download
 from ...middleware import web_page_url
 from ...replay import mark_replayable
 
@@ -400,7 +400,7 @@ def package_file(context, request):
     dist = context.dist
     if request.method == "GET":
         count_download(request, dist)  # buffered, written off the request (GETs never write)
-    response = FileResponse(dist.blob.committed(), request=request, content_type="application/octet-stream")
+    response = FileResponse(committed_file(request, dist), request=request, content_type="application/octet-stream")
     response.etag = dist.sha256
     response.cache_control = immutable(context.package)
     return response

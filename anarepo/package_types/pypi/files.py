@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
-from ...downloads import count_download
+from ...downloads import committed_file, count_download
 from ...security.permissions import P
 from .face import ROUTE, FileResource
 
@@ -33,7 +33,7 @@ def download(context, request):
         response = Response(body=meta.data, content_type="application/octet-stream")
         response.etag = meta.sha256
     else:
-        response = FileResponse(dist.blob.committed(), request=request, content_type=_types(dist.basename))
+        response = FileResponse(committed_file(request, dist), request=request, content_type=_types(dist.basename))
         response.content_disposition = f'attachment; filename="{dist.basename}"'
         response.etag = dist.sha256
         if request.method == "GET":

@@ -19,7 +19,7 @@ from pyramid.response import FileResponse
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ...downloads import count_download
+from ...downloads import committed_file, count_download
 from ...names import package_key
 from ...resources.packages import Release
 from ...security.permissions import P
@@ -70,7 +70,7 @@ def serve_file(request):
     if dist is None:
         raise NotFound("file not found")
     content_type = mimetypes.guess_type(basename)[0] or "application/octet-stream"
-    response = FileResponse(dist.blob.committed(), request=request, content_type=content_type)
+    response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
     response.etag = dist.sha256
     response.content_disposition = f'attachment; filename="{basename.rsplit("/", 1)[-1]}"'
     response.cache_control.private = True

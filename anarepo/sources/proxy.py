@@ -1,0 +1,300 @@
+"""Proxy mode: the upstream's (filtered) packages listed at once, their bytes fetched on first request.
+
+A refresh (on a TTL, from :func:`proxy_tween_factory` before the request's own
+transaction begins, or ``anarepo mirror sync`` ahead of time) reads the upstream
+index with conditional requests and places a *proxied* Distribution for each
+new file: a real Distribution of a real package (same permissions, labels,
+indexes, counts as an upload) whose record comes from the upstream index and
+whose ``upstream`` says where the bytes are.  The first download of it fetches
+the bytes, verifies size and sha256 against the record, inspects them like an
+upload, and stores them in the blob in its own transaction; from then on the
+file is served locally, whatever the upstream does.
+
+When a refresh fails the last good index keeps being served and answers carry
+``X-Anarepo-Upstream: stale`` (with a ``Warning: 111``); a fresh one says
+``fresh``.  Index answers of proxied labels are not replayed past their TTL.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+
+from pyramid.httpexceptions import HTTPBadGateway, HTTPNotFound
+
+from ..db import ROOT_KEY, get_db
+from ..storage import blob_tmpdir
+from .fetch import Fetcher, UpstreamError
+
+log = logging.getLogger(__name__)
+UPSTREAM_HEADER = "X-Anarepo-Upstream"
+NEGATIVE_TTL = 2.0  # seconds a "no proxy here" answer is trusted in this process
+RETRY_AFTER_ERROR = 30.0  # at most this long before a failed upstream is asked again
+
+_CONDA_DOC = re.compile(r"^/conda/([^/]+)(?:/label/([^/]+))?/(?:([^/]+)/(?:current_)?repodata(?:\.json(?:\.zst)?|_shards\.msgpack\.zst)|channeldata\.json)$")
+_PYPI_DOC = re.compile(r"^/pypi/([^/]+)(?:/label/([^/]+))?/simple/(?:([^/]+)/?)?$")
+
+#: conda record fields and the types a proxied record may carry for them.
+_FIELD_TYPES = {"arch": str, "build": str, "build_number": int, "constrains": list, "depends": list,
+                "features": str, "license": str, "license_family": str, "name": str, "noarch": str,
+                "platform": str, "python_site_packages_path": str, "subdir": str, "timestamp": int,
+                "track_features": str, "version": str}
+
+
+# -- placing proxied records -----------------------------------------------------------
+def clean_record(record: dict) -> dict:
+    """Only the known conda fields, each of its expected type (lists of strings)."""
+    out = {}
+    for key, kind in _FIELD_TYPES.items():
+        value = record.get(key)
+        if isinstance(value, kind) and not isinstance(value, bool):
+            if kind is list and not all(isinstance(v, str) for v in value):
+                continue
+            out[key] = value
+    return out
+
+
+def place(registry, owner, view, want):
+    """A proxied Distribution for ``want`` (a Want with name, version and record)."""
+    from ..events import package_changed
+    from ..publish import Conflict, check_labels, check_type_compatible, create_package, create_release
+    from ..resources.packages import Distribution
+
+    ptype = registry.package_types[view.kind]
+    labels = check_labels(owner, [view.label])
+    package = owner.get_package(want.name)
+    if package is None:
+        package = create_package(owner, want.name)
+    check_type_compatible(package, ptype.name)
+    release = package.releases.get(want.version) or create_release(package, want.version)
+    basename = want.filename
+    existing = release.files.get(basename)
+    if existing is not None:
+        if existing.sha256 == want.sha256:
+            if view.label not in existing.labels:
+                existing.set_labels(existing.labels + labels)
+                package_changed(registry, package)
+            return existing
+        if existing.upstream is None:
+            raise Conflict(f"file {basename} already exists for package {package.name} version {want.version}")
+        release.remove_file(basename)  # an unfetched record the upstream replaced
+    dist = Distribution(basename, ptype.name)
+    dist.size, dist.sha256 = want.size or 0, want.sha256
+    if view.kind == "conda":
+        attrs = clean_record(want.record)
+        attrs.update(clean_record(want.patch))
+        if attrs.get("name") != want.name or attrs.get("version") != want.version or "build" not in attrs:
+            raise Conflict(f"{basename}: the upstream record does not name this file")
+        dist.attrs = attrs
+        dist.md5 = want.record.get("md5") or ""
+    else:
+        from ..package_types.pypi.index import StoredMetadata
+
+        dist.pypi_metadata = StoredMetadata(None, None, want.record.get("requires_python"))
+        dist.yanked = want.yanked
+    dist.upstream = (view.name, want.url)
+    dist.uploader = f"proxy:{view.name}"
+    dist.set_labels(labels)
+    release.add_file(dist)
+    owner.ensure_label(view.label)
+    package.add_type(ptype.name)
+    package_changed(registry, package, added=dist if existing is None else None)
+    return dist
+
+
+# -- fetching on first request -----------------------------------------------------------
+def fetch_upstream(request, dist) -> str:
+    """The committed file of a proxied Distribution, fetched and verified now if needed."""
+    registry = request.registry
+    db = get_db(registry)
+    oid = dist._p_oid
+    source_name, url = dist.upstream
+    source = dist.package.owner.sources.get(source_name)
+    if source is None:
+        raise HTTPNotFound()
+    settings = registry.settings
+    fetcher = Fetcher(source, timeout=float(settings.get("anarepo.sources.timeout", 10)),
+                      deadline=float(settings.get("anarepo.sources.deadline", 600)))
+    try:
+        spooled = fetcher.download(url, blob_tmpdir(db), dist.sha256, dist.size or None,
+                                   int(settings["anarepo.max_upload_size"]))
+    except UpstreamError as exc:
+        log.warning("proxy fetch failed: %s", exc)
+        raise HTTPBadGateway(f"the upstream did not deliver this file: {exc}") from None
+    try:
+        _store(registry, db, oid, dist.type, spooled)
+    finally:
+        spooled.discard()
+    with db.transaction() as conn:
+        return conn.get(oid).blob.committed()
+
+
+def _store(registry, db, oid, type_name, spooled) -> None:
+    """Put verified bytes into the proxied Distribution (unless another request did)."""
+    from ZODB.POSException import ConflictError
+
+    from ..events import package_changed
+    from ..names import package_key
+    from ..plugins import InvalidPackage
+
+    ptype = registry.package_types[type_name]
+    for _ in range(3):
+        try:
+            with db.transaction("anarepo proxy: fetched a file") as conn:
+                dist = conn.get(oid)
+                if dist.upstream is None:
+                    return
+                try:
+                    info = ptype.inspect(spooled.path, dist.basename)
+                except (InvalidPackage, ValueError) as exc:
+                    raise HTTPBadGateway(f"the upstream file is not a valid package: {exc}") from None
+                if package_key(info.name) != package_key(dist.package.name) or info.version != dist.version:
+                    raise HTTPBadGateway("the upstream file is another package than its index says")
+                dist.blob.consumeFile(spooled.path)
+                dist.md5 = spooled.md5
+                if type_name == "conda":
+                    patched = {k: dist.attrs[k] for k in ("depends", "constrains", "track_features",
+                                                           "license", "license_family") if k in dist.attrs}
+                    dist.attrs = {**info.attrs, **patched}
+                else:
+                    del dist.pypi_metadata  # read again from the bytes (PEP 658)
+                    dist._v_pypi_record = None
+                dist.upstream = None
+                package_changed(registry, dist.package)
+            return
+        except ConflictError:
+            continue
+    raise HTTPBadGateway("the file is being stored by another request; try again")
+
+
+# -- refreshing on a TTL ------------------------------------------------------------------
+class DueTimes:
+    """Process-local: when each (kind, owner, label, scope) is next revalidated, and its state."""
+
+    def __init__(self):
+        self.data: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            return self.data.get(key)
+
+    def set(self, key, until: float, state: str | None) -> None:
+        with self.lock:
+            self.data[key] = (until, state)
+            if len(self.data) > 100_000:
+                self.data.clear()
+
+
+def target_of(path: str):
+    """(kind, owner, label, scope) of an index document's path, else None."""
+    from packaging.utils import canonicalize_name
+
+    m = _CONDA_DOC.match(path)
+    if m:
+        return "conda", m.group(1).lower(), (m.group(2) or "main").lower(), m.group(3)
+    m = _PYPI_DOC.match(path)
+    if m:
+        project = canonicalize_name(m.group(3)) if m.group(3) else None
+        return "pypi", m.group(1).lower(), (m.group(2) or "main").lower(), project
+    return None
+
+
+def proxies_for(root, kind, owner_name, label):
+    owner = root.get_owner(owner_name)
+    if owner is None:
+        return []
+    return [s for s in owner.sources.values() if s.mode == "proxy" and s.kind == kind and s.label == label]
+
+
+_locks: dict = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(key) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _due(db, owner_name, name, scope) -> bool:
+    with db.transaction() as conn:
+        owner = conn.root()[ROOT_KEY].get_owner(owner_name)
+        source = owner.sources.get(name) if owner is not None else None
+        return source is not None and time.time() - source.refreshed.get(scope, 0) >= source.ttl
+
+
+def refresh_target(registry, target) -> tuple[float, str | None]:
+    """Revalidate the proxies behind ``target`` when due; (seconds until next, "fresh"/"stale"/None).
+
+    One refresh per source at a time in this process (clients ask for several
+    subdirs at once); a conflict with another process is retried once.
+    """
+    from ZODB.POSException import ConflictError
+
+    from .filters import Filters
+    from .sync import sync
+
+    kind, owner_name, label, scope = target
+    scope = scope or "*"
+    db = get_db(registry)
+    with db.transaction() as conn:
+        names, ttl = [], None
+        for source in proxies_for(conn.root()[ROOT_KEY], kind, owner_name, label):
+            ttl = source.ttl if ttl is None else min(ttl, source.ttl)
+            if kind == "pypi" and scope != "*" and not Filters.parse(source.filters, "pypi").name_ok(scope):
+                continue
+            if kind == "conda" and scope != "*" and scope not in (source.subdirs or ("noarch",)):
+                continue
+            names.append(source.name)
+    if ttl is None:
+        return NEGATIVE_TTL, None
+    state = "fresh"
+    for name in names:
+        with _lock_for((owner_name, name)):
+            if not _due(db, owner_name, name, scope):
+                continue
+            for attempt in range(2):
+                try:
+                    run = sync(registry, owner_name, name, scope=scope)
+                    break
+                except ConflictError:
+                    if attempt:
+                        raise
+            if run["failed"]:
+                state = "stale"
+    return (min(ttl, RETRY_AFTER_ERROR) if state == "stale" else ttl) or 0.0, state
+
+
+def proxy_tween_factory(handler, registry):
+    """Revalidate proxied indexes before the request's transaction sees them."""
+    from ..replay import REPLAYABLE
+
+    due = registry.anarepo_proxy_due = DueTimes()
+
+    def proxy_tween(request):
+        if request.method not in ("GET", "HEAD"):
+            return handler(request)
+        target = target_of(request.path_info)
+        if target is None:
+            return handler(request)
+        cached = due.get(target)
+        now = time.time()
+        if cached is None or cached[0] <= now:
+            try:
+                wait, state = refresh_target(registry, target)
+            except Exception:  # a refresh must never break serving what is there
+                log.exception("proxy refresh of %s failed", target[:3])
+                wait, state = RETRY_AFTER_ERROR, "stale"
+            due.set(target, now + wait, state)
+        else:
+            state = cached[1]
+        response = handler(request)
+        if state is not None:
+            request.environ.pop(REPLAYABLE, None)
+            response.headers[UPSTREAM_HEADER] = state
+            if state == "stale":
+                response.headers["Warning"] = '111 - "Revalidation Failed"'
+        return response
+
+    return proxy_tween

@@ -1,0 +1,114 @@
+"""Proxy mode: upstream records listed at once, files fetched on first request, stale-if-error."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conda_builders import build_package, publish_conda
+
+from .conftest import add
+
+JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
+
+
+def fetched(upstream):
+    return [p for p, _ in upstream.misbehave.requests if not p.endswith(("repodata.json", "/"))]
+
+
+def records(testapp, subdir="noarch", path="/conda/alice"):
+    response = testapp.get(f"{path}/{subdir}/repodata.json")
+    return response, {**response.json["packages"], **response.json["packages.conda"]}
+
+
+def test_conda_proxy_lists_upstream_merged_with_uploads_and_fetches_on_first_request(
+        mirror_app, testapp, conda_upstream):
+    fn, data = build_package("localpkg", "1.0")
+    publish_conda(mirror_app, "alice", f"noarch/{fn}", data)
+    add(mirror_app, url=conda_upstream.url, mode="proxy", filters={"exclude": ["gplthing"]})
+    response, recs = records(testapp)
+    assert response.headers["X-Anarepo-Upstream"] == "fresh"
+    assert sorted(recs) == ["localpkg-1.0-0.tar.bz2", "tool-1.0-0.tar.bz2", "tool-2.0-0.tar.bz2", "tool-3.0-0.conda"]
+    assert fetched(conda_upstream) == []  # nothing but the index so far
+    upstream_file = Path(conda_upstream.directory) / "noarch" / "tool-2.0-0.tar.bz2"
+    assert recs["tool-2.0-0.tar.bz2"]["sha256"] == __import__("hashlib").sha256(upstream_file.read_bytes()).hexdigest()
+    first = testapp.get("/conda/alice/noarch/tool-2.0-0.tar.bz2")
+    assert first.body == upstream_file.read_bytes()
+    again = testapp.get("/conda/alice/noarch/tool-2.0-0.tar.bz2")
+    assert again.body == first.body
+    assert fetched(conda_upstream) == ["/noarch/tool-2.0-0.tar.bz2"]  # fetched once
+    # the channel is ordinary: the API shows the proxied package, the shard index is served
+    assert "2.0" in testapp.get("/api/package/alice/tool").json["versions"]
+    testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst")
+    testapp.get("/conda/alice/gplthing", status=404)
+
+
+def test_stale_if_error_serves_the_last_good_index_and_fetched_files(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url, mode="proxy", ttl=0)
+    _, recs = records(testapp)
+    body = testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2").body
+    conda_upstream.stop()
+    response, stale = records(testapp)
+    assert response.headers["X-Anarepo-Upstream"] == "stale" and "111" in response.headers["Warning"]
+    assert stale == recs
+    assert testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2").body == body
+    refused = testapp.get("/conda/alice/noarch/tool-3.0-0.conda", status=502)
+    assert "upstream" in refused.text
+    _, after = records(testapp)
+    assert after == recs  # nothing changed by the failure
+
+
+def test_revalidation_is_conditional_and_follows_the_ttl(mirror_app, testapp, conda_upstream):
+    from tests.conda_builders import write_package
+    from tests.upstreams import index_channel
+
+    add(mirror_app, url=conda_upstream.url, mode="proxy", ttl=0)
+    records(testapp)
+    conda_upstream.misbehave.clear()
+    records(testapp)
+    assert conda_upstream.misbehave.requests[0][1]  # If-Modified-Since sent
+    write_package(conda_upstream.directory, "tool", "4.0", "0")
+    index_channel(conda_upstream.directory)
+    _, recs = records(testapp)
+    assert "tool-4.0-0.tar.bz2" in recs
+
+
+@pytest.mark.parametrize("rule", [{"truncate": True}, {"status": 500}, {"body": b"x"}])
+def test_a_bad_upstream_file_answers_502_and_stores_nothing(mirror_app, testapp, conda_upstream, rule):
+    add(mirror_app, url=conda_upstream.url, mode="proxy")
+    records(testapp)
+    conda_upstream.misbehave.rules["/noarch/tool-1.0-0.tar.bz2"] = rule
+    testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2", status=502)
+    conda_upstream.misbehave.rules.clear()
+    good = testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2")
+    assert good.body == (Path(conda_upstream.directory) / "noarch" / "tool-1.0-0.tar.bz2").read_bytes()
+
+
+def test_a_file_whose_bytes_differ_from_the_record_is_refused(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url, mode="proxy")
+    records(testapp)
+    path = Path(conda_upstream.directory) / "noarch" / "tool-1.0-0.tar.bz2"
+    conda_upstream.misbehave.rules["/noarch/tool-1.0-0.tar.bz2"] = {"body": bytes(path.stat().st_size)}
+    response = testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2", status=502)
+    assert "sha256" in response.text
+
+
+def test_pypi_proxy_project_pages_and_files(mirror_app, testapp, pypi_upstream, pypi_files):
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, mode="proxy", filters={"names": ["demo"]})
+    root = testapp.get("/pypi/alice/simple/")
+    assert ">demo<" in root.text and root.headers["X-Anarepo-Upstream"] == "fresh"
+    page = testapp.get("/pypi/alice/simple/demo/", headers=JSON)
+    files = {f["filename"]: f for f in page.json["files"]}
+    assert sorted(files) == sorted(f for f in pypi_files if f.startswith("demo-"))
+    url = page.request.url.split("/simple/")[0] + "/simple/demo/"
+    from urllib.parse import urljoin
+
+    body = testapp.get(urljoin(url, files["demo-2.0-py3-none-any.whl"]["url"])).body
+    assert body == pypi_files["demo-2.0-py3-none-any.whl"]
+    # after the fetch the wheel's core metadata is served (PEP 658)
+    page = testapp.get("/pypi/alice/simple/demo/", headers=JSON)
+    wheel = {f["filename"]: f for f in page.json["files"]}["demo-2.0-py3-none-any.whl"]
+    assert wheel["core-metadata"]
+    # a project the filter leaves out is not proxied
+    testapp.get("/pypi/alice/simple/other/", status=404)
+    assert not any("/other" in p for p, _ in pypi_upstream.misbehave.requests)
