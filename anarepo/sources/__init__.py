@@ -8,6 +8,7 @@ channels and PyPI indexes (DESIGN.md §10, docs/mirrors.md).
 * :mod:`.sync`     runs: mirror (copy files) and proxy refresh (list them)
 * :mod:`.proxy`    proxied files fetched on first request; indexes revalidated on a TTL
 * :mod:`.service`  adding, changing and removing sources
+* :mod:`.views`    the API (``/api/sources/<owner>``) and the web page ``/<owner>/mirrors``
 """
 from __future__ import annotations
 
@@ -18,3 +19,4 @@ def includeme(config):
     config.add_evolve_step("anarepo.sources.service.add_sources_folder", "anarepo.sources: owner.sources")
     config.registry.anarepo_fetch_upstream = fetch_upstream
     config.add_tween("anarepo.sources.proxy.proxy_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.include(".views")

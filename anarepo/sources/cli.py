@@ -1,4 +1,4 @@
-"""``anarepo -c INI mirror add|list|remove|sync``: sources from the operator's command line.
+"""``anarepo -c INI mirror add|list|remove|sync|export|import``: sources from the operator's command line.
 
     anarepo mirror add OWNER NAME --kind conda --url URL [--mode proxy] [--label L]
                    [--subdir linux-64 ...] [--filter names=numpy,scipy --filter latest=3 ...]
@@ -6,6 +6,8 @@
     anarepo mirror list OWNER
     anarepo mirror remove OWNER NAME
     anarepo mirror sync OWNER NAME [--workers 4] [--force] [-q]
+    anarepo mirror export OWNER NAME DIR          (a self-verifying bundle of what the source brought)
+    anarepo mirror import OWNER DIR [--label L]   (on the offline server)
 
 A secret is read from standard input only (never an argument: it would show in
 ``ps`` and shell history) and is never printed again.
@@ -16,22 +18,13 @@ import json
 import sys
 
 from ..cli import CommandError, command, read_secret_from_stdin
-
-
-def _filters(pairs) -> dict:
-    out: dict = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise CommandError(f"--filter takes KEY=VALUE, not {pair!r}")
-        out[key.strip()] = value
-    return out
+from .filters import parse_filters
+from .model import SourceError
 
 
 @command("mirror add")
 def cmd_mirror_add(args, registry):
     from ..db import open_root
-    from .model import SourceError
     from .service import add_source
 
     secret = read_secret_from_stdin("secret") if args.secret_stdin else ""
@@ -41,7 +34,7 @@ def cmd_mirror_add(args, registry):
             if owner is None:
                 raise CommandError(f"no owner named {args.owner!r}")
             source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
-                                subdirs=args.subdir or (), filters=_filters(args.filter),
+                                subdirs=args.subdir or (), filters=parse_filters(args.filter),
                                 remove_missing=args.remove_missing, ttl=args.ttl, allow_hosts=args.allow_host or (),
                                 auth=args.auth, secret=secret, user=args.user or "")
             described = source.describe()
@@ -71,7 +64,6 @@ def cmd_mirror_list(args, registry):
 @command("mirror remove")
 def cmd_mirror_remove(args, registry):
     from ..db import open_root
-    from .model import SourceError
     from .service import remove_source
 
     try:
@@ -89,7 +81,6 @@ def cmd_mirror_remove(args, registry):
 def cmd_mirror_sync(args, registry):
     from tqdm import tqdm
 
-    from .model import SourceError
     from .sync import sync
 
     with tqdm(unit="file", desc=f"sync {args.owner}/{args.name}", disable=args.quiet, total=0) as bar:
@@ -109,6 +100,38 @@ def cmd_mirror_sync(args, registry):
           f" patched {run['patched']}, unchanged {run['unchanged']}, failed {run['failed']} in {run['seconds']} s")
     if run["failed"]:
         raise CommandError(f"{run['failed']} problem(s); the next sync retries them")
+
+
+@command("mirror export")
+def cmd_mirror_export(args, registry):
+    from tqdm import tqdm
+
+    from .bundle import export_bundle
+
+    with tqdm(unit="file", desc=f"export {args.owner}/{args.name}", disable=args.quiet) as bar:
+        try:
+            count = export_bundle(registry, args.owner, args.name, args.directory, progress=bar.update)
+        except SourceError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"exported {count} file(s) of {args.owner}/{args.name} to {args.directory}")
+
+
+@command("mirror import")
+def cmd_mirror_import(args, registry):
+    from tqdm import tqdm
+
+    from .bundle import import_bundle
+
+    with tqdm(unit="file", desc=f"import {args.owner}", disable=args.quiet) as bar:
+        try:
+            run = import_bundle(registry, args.directory, args.owner, args.label, progress=bar.update)
+        except SourceError as exc:
+            raise CommandError(str(exc)) from exc
+    for message in run["errors"]:
+        print(f"failed: {message}", file=sys.stderr)
+    print(f"imported into {args.owner}: added {run['added']}, removed {run['removed']}, failed {run['failed']}")
+    if run["failed"]:
+        raise CommandError(f"{run['failed']} file(s) could not be imported")
 
 
 def add_mirror_commands(sub) -> None:
@@ -144,3 +167,13 @@ def add_mirror_commands(sub) -> None:
     sync.add_argument("--workers", type=int, default=4, help="parallel downloads (default: 4)")
     sync.add_argument("--force", action="store_true", help="re-read every upstream document")
     sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    exp = mirror.add_parser("export", help="write a source's current files as a self-verifying bundle")
+    exp.add_argument("owner")
+    exp.add_argument("name")
+    exp.add_argument("directory")
+    exp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    imp = mirror.add_parser("import", help="load a bundle (verified first) into an owner")
+    imp.add_argument("owner")
+    imp.add_argument("directory")
+    imp.add_argument("--label", help="the label (default: the bundle's)")
+    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -220,3 +220,14 @@ def pypi_version_key(version: str):
         return (1, Version(version))
     except InvalidVersion:
         return (0, version)
+
+
+def parse_filters(pairs) -> dict:
+    """``KEY=VALUE`` lines (CLI ``--filter``, the web form) as a filters object."""
+    out: dict = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SourceError(f"a filter is KEY=VALUE, not {pair!r}")
+        out[key.strip()] = value
+    return out

@@ -63,33 +63,69 @@ class Source(Persistent):
                  allow_hosts=()):
         if kind not in KINDS:
             raise SourceError(f"kind must be one of {', '.join(KINDS)}")
-        if mode not in MODES:
-            raise SourceError(f"mode must be one of {', '.join(MODES)}")
-        from .filters import Filters
-
         self.__name__ = check_source_name(name)
         self.__parent__ = None
         self.name = self.__name__
         self.kind = kind
-        self.mode = mode
         self.url = check_url(url)
-        try:
-            self.label = check_label(label)
-        except InvalidName as exc:
-            raise SourceError(str(exc)) from None
-        self.subdirs = tuple(subdirs)
-        self.filters = Filters.parse(filters or {}, kind).as_dict()
-        self.remove_missing = bool(remove_missing)
-        self.ttl = max(0, int(ttl))
-        self.allow_hosts = tuple(h.lower() for h in allow_hosts)
+        self.filters = {}
         self.auth_kind = "none"
         self._auth_user = ""
         self._auth_secret = ""
         self.created = utcnow()
-        self.files = OOBTree()  # upstream key -> (package name, version, basename, sha256)
-        self.validators = OOBTree()  # document URL -> (etag, last-modified)
-        self.history = PersistentList()  # dicts of finished runs, newest last
+        self.files = OOBTree()  # upstream key -> (package name, version, basename, sha256, patch)
+        self.validators = OOBTree()  # upstream document -> (etag, last-modified)
         self.refreshed = OOBTree()  # scope (subdir, project or "*") -> time.time() of its last good read
+        self.history = PersistentList()  # dicts of runs that changed something, newest last
+        self.configure(mode=mode, label=label, subdirs=subdirs, filters=filters or {},
+                       remove_missing=remove_missing, ttl=ttl, allow_hosts=allow_hosts)
+
+    def configure(self, **options) -> None:
+        """Validate and set any of mode, label, subdirs, filters, remove_missing, ttl, allow_hosts;
+        nothing changes when one is refused.  New filters forget the upstream validators
+        (the next run re-reads every document instead of trusting a 304)."""
+        from ..package_types.conda.inspect import KNOWN_SUBDIRS
+        from .filters import Filters
+
+        unknown = set(options) - {"mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts"}
+        if unknown:
+            raise SourceError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        new = {}
+        if "mode" in options:
+            if options["mode"] not in MODES:
+                raise SourceError(f"mode must be one of {', '.join(MODES)}")
+            new["mode"] = options["mode"]
+        if "label" in options:
+            try:
+                new["label"] = check_label(options["label"])
+            except InvalidName as exc:
+                raise SourceError(str(exc)) from None
+        if "subdirs" in options:
+            subdirs = options["subdirs"] or ()
+            if isinstance(subdirs, str) or not all(isinstance(x, str) and x in KNOWN_SUBDIRS for x in subdirs):
+                raise SourceError("subdirs must be a list of conda subdirs (noarch, linux-64, ...)")
+            if subdirs and self.kind != "conda":
+                raise SourceError("subdirs are for conda channels")
+            new["subdirs"] = tuple(dict.fromkeys(subdirs))
+        if "filters" in options:
+            new["filters"] = Filters.parse(options["filters"], self.kind).as_dict()
+        if "remove_missing" in options:
+            new["remove_missing"] = bool(options["remove_missing"])
+        if "ttl" in options:
+            ttl = options["ttl"]
+            if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= 31 * 86400:
+                raise SourceError("ttl must be a number of seconds (0 to 31 days)")
+            new["ttl"] = ttl
+        if "allow_hosts" in options:
+            hosts = options["allow_hosts"] or ()
+            if isinstance(hosts, str) or not all(isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,255}", h)
+                                                 for h in hosts):
+                raise SourceError("allow_hosts must be a list of host[:port] names")
+            new["allow_hosts"] = tuple(h.lower() for h in hosts)
+        if "filters" in new and new["filters"] != self.filters:
+            self.validators.clear()
+        for key, value in new.items():
+            setattr(self, key, value)
 
     # -- credentials: write-only -------------------------------------------------
     def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:

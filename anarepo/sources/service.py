@@ -1,7 +1,6 @@
 """Managing an owner's sources: the one place the API, the CLI and the web page change them."""
 from __future__ import annotations
 
-from .filters import Filters
 from .model import Source, SourceError
 
 
@@ -18,10 +17,9 @@ def add_source(owner, name: str, kind: str, url: str, *, auth: str = "none", sec
     return source
 
 
-def set_filters(source, filters: dict) -> None:
-    """New filters re-read every upstream document on the next run (no 304 shortcut)."""
-    source.filters = Filters.parse(filters, source.kind).as_dict()
-    source.validators.clear()
+def change_source(source, **options) -> None:
+    """Change a source's settings (see :meth:`Source.configure`)."""
+    source.configure(**options)
 
 
 def remove_source(owner, name: str) -> Source:

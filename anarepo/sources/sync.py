@@ -219,7 +219,7 @@ def _publish_one(registry, owner, view, want, spooled):
 
 def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run: Run) -> None:
     from ..events import package_changed
-    from ..publish import remove_distribution
+    from ..publish import remove_distribution, remove_release
 
     if not remove and not patch:
         return
@@ -233,7 +233,10 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                     dist.set_labels(tuple(lab for lab in dist.labels if lab != view.label))
                     package_changed(registry, dist.package)
                 else:
+                    release = dist.release
                     remove_distribution(registry, dist)
+                    if not len(release.files):
+                        remove_release(registry, release)  # no empty versions left behind
                 run.removed += 1
             if key in source.files:
                 del source.files[key]

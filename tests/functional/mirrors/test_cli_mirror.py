@@ -40,3 +40,21 @@ def test_refusals_are_one_line_errors(ini, conda_upstream):  # noqa: F811
         result = run("-c", str(ini), *args)
         assert result.returncode == 1 and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_export_and_import_on_another_server(ini, conda_upstream, tmp_path):  # noqa: F811
+    run("-c", str(ini), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+        stdin="a-long-password\n")
+    run("-c", str(ini), "mirror", "add", "alice", "forge", "--kind", "conda", "--url", conda_upstream.url)
+    assert run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q").returncode == 0
+    exported = run("-c", str(ini), "mirror", "export", "alice", "forge", str(tmp_path / "bundle"), "-q")
+    assert exported.returncode == 0 and "exported 4 file(s)" in exported.stdout, exported.stderr
+    offline = tmp_path / "offline" / "development.ini"
+    offline.parent.mkdir()
+    offline.write_text(ini.read_text())
+    run("-c", str(offline), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+        stdin="a-long-password\n")
+    imported = run("-c", str(offline), "mirror", "import", "alice", str(tmp_path / "bundle"), "-q")
+    assert imported.returncode == 0 and "added 4, removed 0, failed 0" in imported.stdout, imported.stderr
+    damaged = run("-c", str(offline), "mirror", "import", "alice", str(tmp_path / "nothing"), "-q")
+    assert damaged.returncode == 1 and "not a mirror bundle" in damaged.stderr

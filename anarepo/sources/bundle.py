@@ -1,0 +1,158 @@
+"""Air-gapped transfer: a mirror's current state as a self-verifying bundle, and back.
+
+``export`` writes ``DIR/files/<sha256>`` (each stored file once) and
+``DIR/manifest.json`` (the source's settings without its credential, and per
+file: key, file name, package, version, sha256, size, upload time, labels,
+yanked, conda patch), then ``DIR/manifest.json.sha256``.  ``import_bundle``
+checks the manifest's digest and every file's size and sha256 before anything
+is stored, then publishes through the upload path with the original upload
+times and patches, so the offline server renders the same repodata and simple
+pages byte for byte.  The import keeps a source of the same name (never synced
+on the offline side) whose ``files`` make the next import incremental: files
+already there are skipped, files gone from the bundle are removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from datetime import datetime
+
+from ..clock import isoformat
+from ..db import ROOT_KEY, get_db
+from ..storage import CHUNK_SIZE, blob_tmpdir, spool_file
+from .model import SourceError
+from .sync import Run, find_source
+
+FORMAT = "anarepo-mirror-bundle/1"
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_bundle(registry, owner_name: str, source_name: str, directory: str, progress=None) -> int:
+    """Write the bundle; return how many files it holds (proxied files not fetched yet are left out)."""
+    os.makedirs(os.path.join(directory, "files"), exist_ok=True)
+    entries = []
+    with get_db(registry).transaction() as conn:
+        owner, source = find_source(conn.root()[ROOT_KEY], owner_name, source_name)
+        settings = {k: v for k, v in source.describe().items() if k not in ("files", "last_run", "auth", "created")}
+        for key, entry in source.files.items():
+            package = owner.get_package(entry[0])
+            release = package.releases.get(entry[1]) if package is not None else None
+            dist = release.files.get(entry[2]) if release is not None else None
+            if dist is None or dist.upstream is not None or dist.sha256 != entry[3]:
+                continue
+            target = os.path.join(directory, "files", dist.sha256)
+            if not os.path.exists(target):
+                shutil.copyfile(dist.blob.committed(), target + ".part")
+                os.replace(target + ".part", target)
+            entries.append({"key": key, "filename": dist.basename, "package": package.name, "version": dist.version,
+                            "sha256": dist.sha256, "size": dist.size, "upload_time": isoformat(dist.upload_time),
+                            "yanked": dist.yanked, "patch": dict(entry[4]) if len(entry) > 4 else {}})
+            if progress is not None:
+                progress(1)
+    manifest = json.dumps({"format": FORMAT, "owner": owner_name, "source": settings, "files": entries},
+                          indent=1, sort_keys=True).encode()
+    with open(os.path.join(directory, "manifest.json"), "wb") as f:
+        f.write(manifest)
+    with open(os.path.join(directory, "manifest.json.sha256"), "w") as f:
+        f.write(hashlib.sha256(manifest).hexdigest() + "  manifest.json\n")
+    return len(entries)
+
+
+def read_manifest(directory: str) -> dict:
+    """The verified manifest; every listed file present with its size and sha256."""
+    try:
+        with open(os.path.join(directory, "manifest.json"), "rb") as f:
+            raw = f.read()
+        with open(os.path.join(directory, "manifest.json.sha256")) as f:
+            expected = f.read().split()[0]
+    except (OSError, IndexError):
+        raise SourceError(f"{directory} is not a mirror bundle (manifest.json and its .sha256 needed)") from None
+    if hashlib.sha256(raw).hexdigest() != expected:
+        raise SourceError("manifest.json does not match its sha256: the bundle is damaged")
+    manifest = json.loads(raw)
+    if manifest.get("format") != FORMAT:
+        raise SourceError(f"unknown bundle format {manifest.get('format')!r}")
+    for entry in manifest["files"]:
+        path = os.path.join(directory, "files", entry["sha256"])
+        if not os.path.isfile(path) or os.path.getsize(path) != entry["size"] or _sha256(path) != entry["sha256"]:
+            raise SourceError(f"{entry['filename']}: missing or damaged in the bundle")
+    return manifest
+
+
+def import_bundle(registry, directory: str, owner_name: str, label: str | None = None, progress=None) -> dict:
+    """Load a verified bundle into ``owner_name`` (the label of the bundle unless ``label``)."""
+    from ..events import package_changed
+    from ..package_types.conda import deferred_indexing, flush_deferred
+    from ..plugins import InvalidPackage
+    from ..publish import PublishError
+    from .service import add_source
+    from .filters import Filters
+    from .sync import SourceView, _patch_key, _publish_one, _remove_and_patch, apply_patch
+
+    manifest = read_manifest(directory)
+    settings = manifest["source"]
+    label = label or settings["label"]
+    run = Run(settings["name"], "import")
+    db = get_db(registry)
+    with db.transaction(f"anarepo mirror import {owner_name}/{settings['name']}") as conn:
+        owner = conn.root()[ROOT_KEY].get_owner(owner_name)
+        if owner is None:
+            raise SourceError(f"no owner named {owner_name!r}")
+        source = owner.sources.get(settings["name"])
+        if source is None:
+            source = add_source(owner, settings["name"], settings["kind"], settings["url"], mode="mirror",
+                                label=label, subdirs=settings.get("subdirs") or (),
+                                filters=settings.get("filters") or {})
+        view = SourceView(owner.login, source.name, source.kind, "mirror", source.url, label, source.subdirs,
+                          Filters.parse(source.filters, source.kind), True, (), ("none", "", ""),
+                          dict(source.files.items()), {})
+    wanted = {entry["key"]: entry for entry in manifest["files"]}
+    tmpdir = blob_tmpdir(db)
+    max_size = int(registry.settings["anarepo.max_upload_size"])
+    items = [e for k, e in sorted(wanted.items()) if k not in view.files or view.files[k][3] != e["sha256"]]
+    for start in range(0, len(items), 100):
+        with db.transaction(f"anarepo mirror import {owner_name}/{view.name}") as conn:
+            owner, source = find_source(conn.root()[ROOT_KEY], owner_name, view.name)
+            with deferred_indexing():
+                for entry in items[start:start + 100]:
+                    spooled = spool_file(os.path.join(directory, "files", entry["sha256"]), tmpdir, max_size)
+                    want = _Entry(entry)
+                    try:
+                        dist = _publish_one(registry, owner, view, want, spooled)
+                    except (InvalidPackage, PublishError, ValueError) as exc:
+                        spooled.discard()
+                        run.error(f"{entry['filename']}: {exc}")
+                        continue
+                    dist.upload_time = datetime.fromisoformat(entry["upload_time"])
+                    apply_patch(dist, entry["patch"])
+                    dist.yanked = entry["yanked"]
+                    package_changed(registry, dist.package)
+                    source.files[entry["key"]] = (dist.package.name, dist.version, dist.basename, dist.sha256,
+                                                  _patch_key(entry["patch"]))
+                    run.added += 1
+                    if progress is not None:
+                        progress(1)
+                flush_deferred()
+    gone = [key for key in view.files if key not in wanted]
+    _remove_and_patch(registry, view, gone, {}, run)
+    with db.transaction() as conn:
+        _, source = find_source(conn.root()[ROOT_KEY], owner_name, view.name)
+        source.record_run(run.as_dict())
+    return run.as_dict()
+
+
+class _Entry:
+    """A manifest entry in the shape publishing a Want needs."""
+
+    def __init__(self, entry: dict):
+        self.filename = entry["filename"]
+        self.sha256 = entry["sha256"]
