@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-from datetime import datetime
 
 from ..clock import isoformat
 from ..db import ROOT_KEY, get_db
@@ -90,13 +89,10 @@ def read_manifest(directory: str) -> dict:
 
 def import_bundle(registry, directory: str, owner_name: str, label: str | None = None, progress=None) -> dict:
     """Load a verified bundle into ``owner_name`` (the label of the bundle unless ``label``)."""
-    from ..events import package_changed
-    from ..package_types.conda import deferred_indexing, flush_deferred
-    from ..plugins import InvalidPackage
-    from ..publish import PublishError
-    from .service import add_source
     from .filters import Filters
-    from .sync import SourceView, _patch_key, _publish_one, _remove_and_patch, apply_patch
+    from .service import add_source
+    from .sync import SourceView, _publish_batch, _remove_and_patch
+    from .upstream import Want
 
     manifest = read_manifest(directory)
     settings = manifest["source"]
@@ -118,41 +114,18 @@ def import_bundle(registry, directory: str, owner_name: str, label: str | None =
     wanted = {entry["key"]: entry for entry in manifest["files"]}
     tmpdir = blob_tmpdir(db)
     max_size = int(registry.settings["anarepo.max_upload_size"])
-    items = [e for k, e in sorted(wanted.items()) if k not in view.files or view.files[k][3] != e["sha256"]]
+    items = [(k, e) for k, e in sorted(wanted.items()) if k not in view.files or view.files[k][3] != e["sha256"]]
     for start in range(0, len(items), 100):
-        with db.transaction(f"anarepo mirror import {owner_name}/{view.name}") as conn:
-            owner, source = find_source(conn.root()[ROOT_KEY], owner_name, view.name)
-            with deferred_indexing():
-                for entry in items[start:start + 100]:
-                    spooled = spool_file(os.path.join(directory, "files", entry["sha256"]), tmpdir, max_size)
-                    want = _Entry(entry)
-                    try:
-                        dist = _publish_one(registry, owner, view, want, spooled)
-                    except (InvalidPackage, PublishError, ValueError) as exc:
-                        spooled.discard()
-                        run.error(f"{entry['filename']}: {exc}")
-                        continue
-                    dist.upload_time = datetime.fromisoformat(entry["upload_time"])
-                    apply_patch(dist, entry["patch"])
-                    dist.yanked = entry["yanked"]
-                    package_changed(registry, dist.package)
-                    source.files[entry["key"]] = (dist.package.name, dist.version, dist.basename, dist.sha256,
-                                                  _patch_key(entry["patch"]))
-                    run.added += 1
-                    if progress is not None:
-                        progress(1)
-                flush_deferred()
+        batch = []
+        for key, entry in items[start:start + 100]:
+            spooled = spool_file(os.path.join(directory, "files", entry["sha256"]), tmpdir, max_size)
+            want = Want("", entry["filename"], entry["sha256"], entry["size"], entry["patch"], entry["yanked"],
+                        upload_time=entry["upload_time"])
+            batch.append((key, want, spooled))
+        _publish_batch(registry, view, batch, run, progress)
     gone = [key for key in view.files if key not in wanted]
     _remove_and_patch(registry, view, gone, {}, run)
     with db.transaction() as conn:
         _, source = find_source(conn.root()[ROOT_KEY], owner_name, view.name)
         source.record_run(run.as_dict())
     return run.as_dict()
-
-
-class _Entry:
-    """A manifest entry in the shape publishing a Want needs."""
-
-    def __init__(self, entry: dict):
-        self.filename = entry["filename"]
-        self.sha256 = entry["sha256"]

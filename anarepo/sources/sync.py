@@ -160,7 +160,7 @@ def _find_dist(owner, entry):
     return release.files.get(entry[2]) if release is not None else None
 
 
-def _publish_batch(registry, view: SourceView, batch: list, run: Run) -> None:
+def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=None) -> None:
     """Publish spooled, verified files (key, want, spooled) in one transaction."""
     from ..events import package_changed
     from ..package_types.conda import deferred_indexing, flush_deferred
@@ -179,6 +179,11 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run) -> None:
                         spooled.discard()
                         run.error(f"{want.filename}: {exc}")
                         continue
+                    if want.upload_time:
+                        from datetime import datetime
+
+                        dist.upload_time = datetime.fromisoformat(want.upload_time)
+                        package_changed(registry, dist.package)
                     if want.patch and apply_patch(dist, want.patch):
                         package_changed(registry, dist.package)
                     if want.yanked is not None and dist.type == "pypi":
@@ -188,6 +193,8 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run) -> None:
                     source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
                                          _patch_key(want.patch))
                     run.added += 1
+                    if progress is not None:
+                        progress(1)
                 flush_deferred()
     finally:
         for _, _, spooled in batch:

@@ -34,6 +34,7 @@ class Want:
     name: str = ""
     version: str = ""
     record: dict = field(default_factory=dict)  # proxy placeholders: conda record / PyPI requires-python
+    upload_time: str = ""  # bundles: the exporting server's upload time, kept
 
 
 @dataclass
