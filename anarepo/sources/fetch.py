@@ -10,6 +10,7 @@ sha256 equal what the upstream's index promised.  Failures raise
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +29,19 @@ class UpstreamError(Exception):
 
 def redact(url: str) -> str:
     return TOKEN_IN_PATH.sub("/t/<token>/", url)
+
+
+class RedactTokens(logging.Filter):
+    """urllib3 logs every request line at DEBUG, path token included: mask it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if TOKEN_IN_PATH.search(message):
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(RedactTokens())
 
 
 class Deadline:
