@@ -112,3 +112,22 @@ def test_pypi_proxy_project_pages_and_files(mirror_app, testapp, pypi_upstream, 
     # a project the filter leaves out is not proxied
     testapp.get("/pypi/alice/simple/other/", status=404)
     assert not any("/other" in p for p, _ in pypi_upstream.misbehave.requests)
+
+
+def test_proxied_packages_are_ordinary_on_web_and_api_pages(mirror_app, testapp, conda_upstream, pypi_upstream):
+    from anarepo.testing import web_login
+
+    add(mirror_app, url=conda_upstream.url, mode="proxy")
+    add(mirror_app, name="py", kind="pypi", url=pypi_upstream.url, mode="proxy", filters={"names": ["demo"]})
+    records(testapp)
+    testapp.get("/pypi/alice/simple/demo/")
+    for path in ("/alice", "/alice/tool", "/alice/tool/files", "/alice/demo", "/alice/demo/files",
+                 "/api/package/alice/tool", "/api/release/alice/demo/2.0",
+                 "/search?q=tool"):
+        assert testapp.get(path).status_int == 200, path
+    web_login(testapp, "alice")
+    assert testapp.get("/alice/mirrors").status_int == 200
+    # the API download link of a proxied file fetches it too
+    link = testapp.get("/api/download/alice/tool/1.0/noarch/tool-1.0-0.tar.bz2", status=302)
+    assert testapp.get(link.location).body == (Path(conda_upstream.directory) / "noarch" /
+                                               "tool-1.0-0.tar.bz2").read_bytes()
