@@ -131,23 +131,21 @@ def main():
                    filters={"names": ["pkg000"]})
     registry = harness.registry
 
-    print()
-    with PeakRSS() as rss:
-        timed(f"conda: first full sync ({args.conda_files} files)",
-              lambda: sync(registry, "alice", "conda", workers=args.workers))
-    print(f"{'conda: peak RSS during the first sync':<58} {rss.peak / 1024:8.1f} MiB "
-          f"(+{(rss.peak - rss.base) / 1024:.1f} MiB over {rss.base / 1024:.1f})")
+    def first_sync(kind, count):
+        print()
+        with PeakRSS() as rss:
+            timed(f"{kind}: first full sync ({count} files)",
+                  lambda: sync(registry, "alice", kind, workers=args.workers))
+        print(f"{kind + ': peak RSS during the first sync':<58} {rss.peak / 1024:8.1f} MiB "
+              f"(+{(rss.peak - rss.base) / 1024:.1f} MiB over {rss.base / 1024:.1f})")
+
+    first_sync("conda", args.conda_files)
     timed("conda: resync, nothing changed (304)", lambda: sync(registry, "alice", "conda"))
     conda_channel(channel, args.changed, start=args.conda_files)
     timed("  (rattler-index after the change; upstream side)", lambda: index(channel))
     timed(f"conda: resync after {args.changed} new files", lambda: sync(registry, "alice", "conda"))
 
-    print()
-    with PeakRSS() as rss:
-        timed(f"pypi: first full sync ({args.pypi_files} files)",
-              lambda: sync(registry, "alice", "pypi", workers=args.workers))
-    print(f"{'pypi: peak RSS during the first sync':<58} {rss.peak / 1024:8.1f} MiB "
-          f"(+{(rss.peak - rss.base) / 1024:.1f} MiB over {rss.base / 1024:.1f})")
+    first_sync("pypi", args.pypi_files)
     timed("pypi: resync, nothing changed", lambda: sync(registry, "alice", "pypi"))
     more = dict(wheel("bigproject", f"1.{i}", module="bigproject") for i in range(args.changed))
     write_simple_tree(tmp / "pypi", {**files, **more})

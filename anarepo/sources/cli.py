@@ -102,31 +102,32 @@ def cmd_mirror_sync(args, registry):
         raise CommandError(f"{run['failed']} problem(s); the next sync retries them")
 
 
-@command("mirror export")
-def cmd_mirror_export(args, registry):
+def _with_bar(args, desc: str, work):
+    """Run ``work(bar)`` under a tqdm bar; a SourceError becomes the CLI's one-line error."""
     from tqdm import tqdm
 
-    from .bundle import export_bundle
-
-    with tqdm(unit="file", desc=f"export {args.owner}/{args.name}", disable=args.quiet) as bar:
+    with tqdm(unit="file", desc=desc, disable=args.quiet) as bar:
         try:
-            count = export_bundle(registry, args.owner, args.name, args.directory, progress=bar.update)
+            return work(bar)
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
+
+
+@command("mirror export")
+def cmd_mirror_export(args, registry):
+    from .bundle import export_bundle
+
+    count = _with_bar(args, f"export {args.owner}/{args.name}", lambda bar: export_bundle(
+        registry, args.owner, args.name, args.directory, progress=bar.update))
     print(f"exported {count} file(s) of {args.owner}/{args.name} to {args.directory}")
 
 
 @command("mirror import")
 def cmd_mirror_import(args, registry):
-    from tqdm import tqdm
-
     from .bundle import import_bundle
 
-    with tqdm(unit="file", desc=f"import {args.owner}", disable=args.quiet) as bar:
-        try:
-            run = import_bundle(registry, args.directory, args.owner, args.label, progress=bar.update)
-        except SourceError as exc:
-            raise CommandError(str(exc)) from exc
+    run = _with_bar(args, f"import {args.owner}", lambda bar: import_bundle(
+        registry, args.directory, args.owner, args.label, progress=bar.update))
     for message in run["errors"]:
         print(f"failed: {message}", file=sys.stderr)
     print(f"imported into {args.owner}: added {run['added']}, removed {run['removed']}, failed {run['failed']}")
