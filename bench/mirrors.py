@@ -6,6 +6,7 @@
 * first full ``sync`` of each into a fresh anarepo, then a resync with nothing
   changed, then a resync after ``--changed`` new files upstream;
 * peak RSS of this process during the first sync (sampled from /proc every 20 ms);
+* wall and CPU time of each step (CPU time is the fairer figure on a shared machine);
 * latency of a proxied file that is already cached vs a locally uploaded one
   (median of ``--rounds`` GETs through waitress with a keep-alive client).
 
@@ -78,10 +79,11 @@ def index(directory: Path) -> None:
 
 
 def timed(label, func):
-    started = time.perf_counter()
+    """Wall and CPU seconds (this process: the sync and the in-process upstream) of ``func``."""
+    started, cpu = time.perf_counter(), time.process_time()
     result = func()
-    seconds = time.perf_counter() - started
-    print(f"{label:<58} {seconds:8.2f} s   {summary(result)}", flush=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"{label:<58} {seconds:8.2f} s  (cpu {cpu:6.2f} s)  {summary(result)}", flush=True)
     return result
 
 

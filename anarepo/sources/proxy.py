@@ -84,10 +84,12 @@ def place(registry, owner, view, want):
     if view.kind == "conda":
         attrs = clean_record(want.record)
         attrs.update(clean_record(want.patch))
+        attrs["subdir"] = basename.split("/", 1)[0]
         if attrs.get("name") != want.name or attrs.get("version") != want.version or "build" not in attrs:
             raise Conflict(f"{basename}: the upstream record does not name this file")
         dist.attrs = attrs
-        dist.md5 = want.record.get("md5") or ""
+        md5 = want.record.get("md5")
+        dist.md5 = md5.lower() if isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5) else ""
     else:
         from ..package_types.pypi.index import StoredMetadata
 

@@ -9,11 +9,11 @@ record fields upstream repodata patches changed.  Malformed documents raise
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import quote, urldefrag, urljoin
 
-from ..package_types.conda.inspect import RECORD_FIELDS
 from .fetch import UpstreamError
 from .filters import Filters, conda_version_key, pypi_version_key
 
@@ -33,7 +33,7 @@ class Want:
     yanked: str | None = None
     name: str = ""
     version: str = ""
-    record: dict = field(default_factory=dict)  # proxy placeholders: conda record / PyPI requires-python
+    record: dict = field(default_factory=dict)  # proxy placeholders: the raw conda record / PyPI requires-python
     upload_time: str = ""  # bundles: the exporting server's upload time, kept
 
 
@@ -48,9 +48,11 @@ class Listing:
     read: set = field(default_factory=set)  # key prefixes (subdirs, projects) this listing covers
 
 
+_HEX = {64: re.compile(r"[0-9a-fA-F]{64}"), 32: re.compile(r"[0-9a-fA-F]{32}")}
+
+
 def _hex(value, length=64) -> str:
-    return value.lower() if isinstance(value, str) and len(value) == length and all(
-        c in "0123456789abcdefABCDEF" for c in value) else ""
+    return value.lower() if isinstance(value, str) and _HEX[length].fullmatch(value) else ""
 
 
 # -- conda ----------------------------------------------------------------------------
@@ -80,8 +82,13 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: d
         removed = repodata.get("removed", [])
         if not isinstance(removed, list):
             raise UpstreamError(f"{subdir}/repodata.json: removed is not a list")
-        listing.removed.update(f"{subdir}/{fn}" for fn in removed if isinstance(fn, str))
+        removed = {fn for fn in removed if isinstance(fn, str)}
+        listing.removed.update(f"{subdir}/{fn}" for fn in removed)
         base = (repodata.get("info") or {}).get("base_url") if isinstance(repodata.get("info"), dict) else None
+        if isinstance(base, str) and base:  # CEP-15: relative to the repodata's own URL
+            prefix = urljoin(url, base if base.endswith("/") else base + "/")
+        else:
+            prefix = fetcher.url(f"{subdir}/")
         candidates = {}
         for fn, rec in records.items():
             if (not isinstance(fn, str) or "/" in fn or not isinstance(rec, dict)
@@ -101,12 +108,10 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: d
         for fn, (rec, sha, size) in candidates.items():
             if rec["version"] not in kept[rec["name"]]:
                 continue
-            file_url = urljoin(base, fn) if isinstance(base, str) and base else fetcher.url(f"{subdir}/{fn}")
+            file_url = prefix + quote(fn)
             patch = {k: rec[k] for k in PATCHABLE if k in rec}
-            record = {k: rec[k] for k in RECORD_FIELDS if k in rec}
-            record["subdir"], record["md5"] = subdir, _hex(rec.get("md5"), 32)
             listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
-                                                   rec["name"], rec["version"], record)
+                                                   rec["name"], rec["version"], rec)
     return listing
 
 

@@ -62,8 +62,8 @@ class NotebookType(PackageType):
             raise InvalidPackage(f"notebook file names end in .ipynb ({basename!r})")
 
     def package_changed(self, event, registry) -> None:
-        if event.removed:
-            return
+        if event.removed or "ipynb" not in event.package.package_types:
+            return  # a package without notebooks: nothing to render, no file to read
         from .render import render_missing
 
         render_missing(event.package)

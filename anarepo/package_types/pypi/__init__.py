@@ -118,12 +118,17 @@ class PypiType(PackageType):
             )
 
     def package_changed(self, event, registry) -> None:
-        from .index import add_distribution, keep_metadata, sync_package
+        from .index import add_distribution, keep_metadata, owner_index, sync_package
 
         published = getattr(event, "dist", None)
         if published is not None and published.type == self.name:
             keep_metadata(published, event.info.payload.get("core_metadata"))
 
+        package = event.package
+        if not event.removed and event.previous_owner is None and "pypi" not in package.package_types:
+            index = owner_index(package.owner)
+            if index is None or package_key(package.name) not in index.packages:
+                return  # no PyPI file now nor indexed before: nothing to read (a conda package's change)
         if event.added is not None and add_distribution(event.package, event.added):
             return
         sync_package(event.package, removed=event.removed, previous_owner=event.previous_owner)
