@@ -26,6 +26,10 @@ from .folder import Folder, locate
 class Label(Persistent):
     """A label of an owner ("channel" in the anaconda.org API): ``main``, ``dev``..."""
 
+    #: kind ("conda", "pypi") -> filters every upstream source feeding this label obeys
+    #: besides its own (anarepo.sources); replaced, never mutated in place
+    source_filters = {}
+
     def __init__(self, name: str):
         self.name = name
         self.locked = False

@@ -1,9 +1,10 @@
-"""``anarepo -c INI mirror add|list|remove|sync|export|import``: sources from the operator's command line.
+"""``anarepo -c INI mirror add|list|label-filter|remove|sync|export|import``: sources from the operator's command line.
 
     anarepo mirror add OWNER NAME --kind conda --url URL [--mode proxy] [--label L]
                    [--subdir linux-64 ...] [--filter names=numpy,scipy --filter latest=3 ...]
                    [--auth bearer|basic|token --secret-stdin [--user U]] [--remove-missing]
     anarepo mirror list OWNER
+    anarepo mirror label-filter OWNER LABEL --kind conda [--filter KEY=VALUE ...]   (none: clear)
     anarepo mirror remove OWNER NAME
     anarepo mirror sync OWNER NAME [--workers 4] [--force] [-q]
     anarepo mirror export OWNER NAME DIR          (a self-verifying bundle of what the source brought)
@@ -59,6 +60,22 @@ def cmd_mirror_list(args, registry):
         last = d["last_run"] or {}
         print(f"{d['name']}\t{d['kind']}\t{d['mode']}\t{d['url']}\tlabel={d['label']}\tfiles={d['files']}"
               f"\tauth={d['auth']}\tlast={last.get('finished', '-')}")
+
+
+@command("mirror label-filter")
+def cmd_mirror_label_filter(args, registry):
+    from ..db import open_root
+    from .service import set_label_filters
+
+    try:
+        with open_root(registry, f"anarepo mirror label-filter {args.owner}/{args.label}") as root:
+            owner = root.get_owner(args.owner)
+            if owner is None:
+                raise CommandError(f"no owner named {args.owner!r}")
+            current = set_label_filters(owner, args.label, args.kind, parse_filters(args.filter))
+    except SourceError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"label {args.owner}/{args.label}: {json.dumps(current.get(args.kind, {}))}")
 
 
 @command("mirror remove")
@@ -159,6 +176,11 @@ def add_mirror_commands(sub) -> None:
     lst = mirror.add_parser("list", help="list an owner's sources")
     lst.add_argument("owner")
     lst.add_argument("--json", action="store_true")
+    lf = mirror.add_parser("label-filter", help="filters every source of a kind feeding a label obeys")
+    lf.add_argument("owner")
+    lf.add_argument("label")
+    lf.add_argument("--kind", required=True, choices=("conda", "pypi"))
+    lf.add_argument("--filter", action="append", metavar="KEY=VALUE", help="none: clear the label's filters")
     rm = mirror.add_parser("remove", help="forget a source (its packages stay)")
     rm.add_argument("owner")
     rm.add_argument("name")

@@ -191,6 +191,29 @@ class Filters:
         return set(sorted(versions, key=key, reverse=True)[: self.latest])
 
 
+class AllOf:
+    """Several filters at once (a source's and its label's): admitted only by all."""
+
+    def __init__(self, first: Filters, *others: Filters):
+        self.parts = (first, *others)
+        self.names = first.names  # the source's names say which PyPI projects to read
+
+    def name_ok(self, name: str) -> bool:
+        return all(f.name_ok(name) for f in self.parts)
+
+    def conda_ok(self, subdir: str, record: dict) -> bool:
+        return all(f.conda_ok(subdir, record) for f in self.parts)
+
+    def pypi_ok(self, *args) -> bool:
+        return all(f.pypi_ok(*args) for f in self.parts)
+
+    def keep_latest(self, versions, key) -> set:
+        kept = set(versions)
+        for f in self.parts:
+            kept &= f.keep_latest(versions, key)
+        return kept
+
+
 def wheel_platforms(filename: str) -> tuple[str, ...]:
     """Platform tags of a wheel; ``source`` for anything else (sdists)."""
     if not filename.endswith(".whl"):

@@ -22,6 +22,33 @@ def change_source(source, **options) -> None:
     source.configure(**options)
 
 
+def set_label_filters(owner, label: str, kind: str, filters: dict) -> dict:
+    """Filters every ``kind`` source feeding ``owner``'s ``label`` obeys besides its own
+    (``{}`` clears them).  Those sources re-read their upstream on the next run."""
+    from ..names import InvalidName, check_label
+    from .filters import Filters
+    from .model import KINDS
+
+    if kind not in KINDS:
+        raise SourceError(f"kind must be one of {', '.join(KINDS)}")
+    try:
+        label = check_label(label)
+    except InvalidName as exc:
+        raise SourceError(str(exc)) from None
+    parsed = Filters.parse(filters or {}, kind).as_dict()
+    target = owner.ensure_label(label)
+    current = dict(target.source_filters)
+    if parsed:
+        current[kind] = parsed
+    else:
+        current.pop(kind, None)
+    target.source_filters = current
+    for source in owner.sources.values():
+        if source.label == label and source.kind == kind:
+            source.validators.clear()
+    return current
+
+
 def remove_source(owner, name: str) -> Source:
     """Forget a source; what it brought stays (it is ordinary packages now)."""
     source = owner.sources.get(name.lower())

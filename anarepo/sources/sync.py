@@ -20,7 +20,7 @@ from ..clock import isoformat, utcnow
 from ..db import ROOT_KEY, get_db
 from ..storage import blob_tmpdir
 from .fetch import Fetcher, UpstreamError
-from .filters import Filters
+from .filters import AllOf, Filters
 from .model import SourceError
 from .upstream import conda_listing, pypi_listing
 
@@ -80,9 +80,17 @@ def find_source(root, owner_name: str, source_name: str):
     return owner, source
 
 
+def effective_filters(owner, source):
+    """The source's filters, and its label's for that kind when the label has some."""
+    own = Filters.parse(source.filters, source.kind)
+    label = owner.labels.get(source.label)
+    extra = label.source_filters.get(source.kind) if label is not None else None
+    return AllOf(own, Filters.parse(extra, source.kind)) if extra else own
+
+
 def view_of(owner, source) -> SourceView:
     return SourceView(owner.login, source.name, source.kind, source.mode, source.url, source.label,
-                      source.subdirs, Filters.parse(source.filters, source.kind), source.remove_missing,
+                      source.subdirs, effective_filters(owner, source), source.remove_missing,
                       source.allow_hosts, source.credential(), dict(source.files.items()),
                       dict(source.validators.items()))
 

@@ -92,6 +92,20 @@ def api_add(context, request):
     return source.describe()
 
 
+@view_config(route_name="api.sources", context=OwnerSources, request_method="PATCH", renderer="json",
+             permission=P.MANAGE)
+def api_label_filters(context, request):
+    """``{"label", "kind", "filters"}``: filters every source of that kind feeding the label obeys."""
+    from .service import set_label_filters
+
+    body = _body(request)
+    if not isinstance(body.get("label"), str) or not isinstance(body.get("kind"), str):
+        raise SourceError("give 'label', 'kind' and 'filters'")
+    filters = body.get("filters") or {}
+    return {"label": body["label"], "source_filters": set_label_filters(context.owner, body["label"], body["kind"],
+                                                                        filters)}
+
+
 @view_config(route_name="api.sources", context=SourceContext, request_method="GET", renderer="json",
              permission=P.MANAGE)
 def api_show(context, request):
@@ -180,12 +194,22 @@ def mirrors_page(request):
         except (SourceError, InvalidName) as exc:
             request.response.status = form_error_status(exc) if not isinstance(exc, SourceError) else 400
             values["error"] = str(exc)
-            values["sources"] = [s.describe() | {"history": list(s.history)[-10:]} for s in owner.sources.values()]
+            values["sources"] = _described(owner)
             return values
         request.session.flash(message)
         return HTTPFound(location=request.resource_url(owner, "mirrors"))
-    values["sources"] = [s.describe() | {"history": list(s.history)[-10:]} for s in owner.sources.values()]
+    values["sources"] = _described(owner)
     return values
+
+
+def _described(owner) -> list[dict]:
+    out = []
+    for source in owner.sources.values():
+        label = owner.labels.get(source.label)
+        out.append(source.describe() | {
+            "history": list(source.history)[-10:],
+            "label_filters": label.source_filters.get(source.kind, {}) if label is not None else {}})
+    return out
 
 
 def includeme(config):

@@ -17,6 +17,9 @@ def test_add_list_sync_remove(ini, conda_upstream):  # noqa: F811
     (source,) = json.loads(listed.stdout)
     assert source["filters"] == {"names": ["tool", "libdep"], "latest": 1} and source["auth"] == "bearer"
     assert "sekrit" not in listed.stdout + listed.stderr
+    labelled = run("-c", str(ini), "mirror", "label-filter", "alice", "main", "--kind", "conda",
+                   "--filter", "exclude=nothing*")
+    assert labelled.returncode == 0 and '"exclude": ["nothing*"]' in labelled.stdout, labelled.stderr
     synced = run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q")
     assert synced.returncode == 0, synced.stderr
     assert "added 3, removed 0" in synced.stdout and "sekrit" not in synced.stdout + synced.stderr

@@ -117,3 +117,38 @@ def test_yanked_pypi_files_are_skipped_unless_kept(mirror_app, testapp, tmp_path
 def test_invalid_filters_are_refused(kind, filters, message):
     with pytest.raises(SourceError, match=message):
         Filters.parse(filters, kind)
+
+
+def test_label_filters_apply_to_every_source_of_the_label(mirror_app, testapp, conda_upstream, pypi_upstream):
+    from anarepo.sources.service import set_label_filters
+
+    add(mirror_app, url=conda_upstream.url, subdirs=("noarch", "linux-64"), filters={"names": ["tool", "libdep"]})
+    add(mirror_app, name="py", kind="pypi", url=pypi_upstream.url, filters={"names": ["demo", "other"]})
+    with mirror_app.root() as root:
+        set_label_filters(root.owners["alice"], "main", "conda", {"latest": 1, "exclude": ["libdep"]})
+        set_label_filters(root.owners["alice"], "main", "pypi", {"exclude": ["other"]})
+    assert sync(mirror_app)["failed"] == 0 and sync(mirror_app, name="py")["failed"] == 0
+    _, keys = conda_documents(testapp)
+    assert keys == {"noarch/tool-3.0-0.conda"}
+    _, pages = pypi_documents(testapp)
+    assert pages["other"] is None and len(pages["demo"]) == 4
+    # cleared: the next run re-reads the upstream (no 304 shortcut) and brings the rest
+    with mirror_app.root() as root:
+        set_label_filters(root.owners["alice"], "main", "conda", {})
+    assert sync(mirror_app)["added"] == 5
+
+
+def test_label_filters_over_the_api(mirror_app, testapp):
+    import json
+
+    token = mirror_app.make_token("alice", "t")
+    answer = testapp.patch("/api/sources/alice", json.dumps({"label": "forge", "kind": "pypi",
+                                                             "filters": {"platforms": ["any"]}}),
+                           headers={"Authorization": f"token {token}"}).json
+    assert answer["source_filters"] == {"pypi": {"platforms": ["any"]}}
+    refused = testapp.patch("/api/sources/alice", json.dumps({"label": "forge", "kind": "pypi",
+                                                              "filters": {"subdirs": ["noarch"]}}),
+                            headers={"Authorization": f"token {token}"}, status=400)
+    assert "platforms" in refused.json["error"]
+    with mirror_app.root() as root:
+        assert root.owners["alice"].labels["forge"].source_filters == {"pypi": {"platforms": ["any"]}}
