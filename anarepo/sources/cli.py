@@ -7,6 +7,7 @@
     anarepo mirror label-filter OWNER LABEL --kind conda [--filter KEY=VALUE ...]   (none: clear)
     anarepo mirror remove OWNER NAME
     anarepo mirror sync OWNER NAME [--workers 4] [--force] [-q]
+    anarepo mirror sync --all                     (every source of every owner: the schedule, from cron)
     anarepo mirror export OWNER NAME DIR          (a self-verifying bundle of what the source brought)
     anarepo mirror import OWNER DIR [--label L]   (on the offline server)
 
@@ -96,11 +97,27 @@ def cmd_mirror_remove(args, registry):
 
 @command("mirror sync")
 def cmd_mirror_sync(args, registry):
+    """One source, or with --all every source of every owner (for cron / a systemd timer)."""
+    from ..db import open_root
+
+    if args.all:
+        with open_root(registry) as root:
+            targets = [(o.login, s.name) for o in root.owners.values() for s in o.sources.values()]
+    elif args.owner and args.name:
+        targets = [(args.owner, args.name)]
+    else:
+        raise CommandError("give OWNER NAME, or --all")
+    failed = sum(_sync_one(args, registry, owner, name) for owner, name in targets)
+    if failed:
+        raise CommandError(f"{failed} problem(s); the next sync retries them")
+
+
+def _sync_one(args, registry, owner: str, name: str) -> int:
     from tqdm import tqdm
 
     from .sync import sync
 
-    with tqdm(unit="file", desc=f"sync {args.owner}/{args.name}", disable=args.quiet, total=0) as bar:
+    with tqdm(unit="file", desc=f"sync {owner}/{name}", disable=args.quiet, total=0) as bar:
         def progress(total=None, advance=0):
             if total is not None:
                 bar.reset(total=total)
@@ -108,15 +125,14 @@ def cmd_mirror_sync(args, registry):
                 bar.update(advance)
 
         try:
-            run = sync(registry, args.owner, args.name, workers=args.workers, force=args.force, progress=progress)
+            run = sync(registry, owner, name, workers=args.workers, force=args.force, progress=progress)
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
     for message in run["errors"]:
-        print(f"failed: {message}", file=sys.stderr)
-    print(f"synced {args.owner}/{args.name}: added {run['added']}, removed {run['removed']},"
+        print(f"failed: {owner}/{name}: {message}", file=sys.stderr)
+    print(f"synced {owner}/{name}: added {run['added']}, removed {run['removed']},"
           f" patched {run['patched']}, unchanged {run['unchanged']}, failed {run['failed']} in {run['seconds']} s")
-    if run["failed"]:
-        raise CommandError(f"{run['failed']} problem(s); the next sync retries them")
+    return run["failed"]
 
 
 def _with_bar(args, desc: str, work):
@@ -185,8 +201,9 @@ def add_mirror_commands(sub) -> None:
     rm.add_argument("owner")
     rm.add_argument("name")
     sync = mirror.add_parser("sync", help="copy a source's filtered upstream into its label")
-    sync.add_argument("owner")
-    sync.add_argument("name")
+    sync.add_argument("owner", nargs="?")
+    sync.add_argument("name", nargs="?")
+    sync.add_argument("--all", action="store_true", help="every source of every owner (schedule it with cron)")
     sync.add_argument("--workers", type=int, default=4, help="parallel downloads (default: 4)")
     sync.add_argument("--force", action="store_true", help="re-read every upstream document")
     sync.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

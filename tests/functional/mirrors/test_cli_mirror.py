@@ -23,8 +23,8 @@ def test_add_list_sync_remove(ini, conda_upstream):  # noqa: F811
     synced = run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q")
     assert synced.returncode == 0, synced.stderr
     assert "added 3, removed 0" in synced.stdout and "sekrit" not in synced.stdout + synced.stderr
-    again = run("-c", str(ini), "mirror", "sync", "alice", "forge", "-q")
-    assert "added 0, removed 0, patched 0, unchanged 3, failed 0" in again.stdout
+    again = run("-c", str(ini), "mirror", "sync", "--all", "-q")
+    assert "synced alice/forge: added 0, removed 0, patched 0, unchanged 3, failed 0" in again.stdout
     assert run("-c", str(ini), "mirror", "remove", "alice", "forge").returncode == 0
     assert json.loads(run("-c", str(ini), "mirror", "list", "alice", "--json").stdout) == []
 
@@ -38,6 +38,7 @@ def test_refusals_are_one_line_errors(ini, conda_upstream):  # noqa: F811
         (["mirror", "add", "alice", "x", "--kind", "conda", "--url", conda_upstream.url, "--filter", "bogus=1"],
          "unknown filter"),
         (["mirror", "sync", "alice", "missing"], "no source named"),
+        (["mirror", "sync", "alice"], "or --all"),
         (["mirror", "remove", "alice", "missing"], "no source named"),
     ]:
         result = run("-c", str(ini), *args)
