@@ -32,8 +32,13 @@ def _strings(value, key) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        value = [v for v in value.replace(",", " ").split() if v] if key != "specs" else [
-            v.strip() for v in value.split(";") if v.strip()]
+        from ..names import InvalidName, split_names
+
+        try:
+            value = split_names(value, MAX_ITEMS) if key != "specs" else [
+                v.strip() for v in value.split(";") if v.strip()]
+        except InvalidName as exc:
+            raise SourceError(f"filter {key!r}: {exc}") from None
     if not isinstance(value, (list, tuple)) or len(value) > MAX_ITEMS or not all(
             isinstance(v, str) and 0 < len(v) <= 200 for v in value):
         raise SourceError(f"filter {key!r} must be a list of short strings")

@@ -43,8 +43,10 @@ def check_source_name(name: str) -> str:
 
 def check_url(url: str) -> str:
     """An absolute http(s) URL without credentials or fragment; normalized to end in ``/``."""
-    if not isinstance(url, str) or len(url) > 2000 or any(c.isspace() for c in url):
-        raise SourceError("the upstream URL must be an absolute http(s) URL")
+    from ..names import http_url
+
+    if not isinstance(url, str) or not http_url(url) or http_url(url) != url:
+        raise SourceError("the upstream URL must be an absolute http(s) URL")  # the links' own rule (names.py)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceError("the upstream URL must be an absolute http(s) URL")
