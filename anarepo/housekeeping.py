@@ -190,6 +190,8 @@ def verify_blobs(db, progress=None) -> tuple[int, list[BlobProblem]]:
         for owner in root.owners.values():
             for package in owner.packages.values():
                 for dist in package.distributions():
+                    if dist.upstream is not None:
+                        continue  # proxied and not fetched yet: no bytes to verify (anarepo.sources)
                     count += 1
                     name = f"{owner.login}/{package.name}/{dist.version}/{dist.basename}"
                     try:

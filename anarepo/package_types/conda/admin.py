@@ -127,7 +127,7 @@ def reindex(registry, check_only: bool = False, reinspect: bool = False, progres
                     continue
                 if reinspect:
                     for dist in package.distributions():
-                        if dist.type == "conda":
+                        if dist.type == "conda" and dist.upstream is None:  # proxied, not fetched: no bytes yet
                             with dist.blob.open("r") as f:
                                 dist.attrs = dict(inspect_package(f.name, dist.basename, now_ms=2**62).attrs)
                 update_package(owner, package)

@@ -131,3 +131,15 @@ def test_proxied_packages_are_ordinary_on_web_and_api_pages(mirror_app, testapp,
     link = testapp.get("/api/download/alice/tool/1.0/noarch/tool-1.0-0.tar.bz2", status=302)
     assert testapp.get(link.location).body == (Path(conda_upstream.directory) / "noarch" /
                                                "tool-1.0-0.tar.bz2").read_bytes()
+
+
+def test_maintenance_understands_proxied_files_not_fetched_yet(mirror_app, testapp, conda_upstream):
+    from anarepo.housekeeping import verify_blobs
+    from anarepo.package_types.conda.admin import reindex
+
+    add(mirror_app, url=conda_upstream.url, mode="proxy")
+    records(testapp)
+    testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2")  # one fetched, three not
+    count, problems = verify_blobs(mirror_app.db)
+    assert (count, problems) == (1, [])
+    assert reindex(mirror_app.registry, check_only=True, reinspect=True)[1] == []
