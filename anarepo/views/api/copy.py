@@ -71,6 +71,8 @@ def copy_files(request):
                 label_ops.add_files(request.registry, target, to_label, [existing], request)
                 copied.append(existing)
                 continue
+        if dist.upstream is not None:
+            raise Conflict(f"{dist.full_name} is proxied and not fetched yet; download it once, then copy it")
         ptype = request.registry.package_types.get(dist.type)
         if ptype is None:
             raise HTTPBadRequest(f"the package type {dist.type!r} is not installed")

@@ -143,3 +143,18 @@ def test_maintenance_understands_proxied_files_not_fetched_yet(mirror_app, testa
     count, problems = verify_blobs(mirror_app.db)
     assert (count, problems) == (1, [])
     assert reindex(mirror_app.registry, check_only=True, reinspect=True)[1] == []
+
+
+def test_a_proxied_file_is_copied_to_another_owner_only_once_fetched(mirror_app, testapp, conda_upstream):
+    add(mirror_app, url=conda_upstream.url, mode="proxy")
+    records(testapp)
+    headers = {"Authorization": f"token {mirror_app.make_token('alice', 'copy')}"}
+    mirror_app.make_org("acme", "alice")
+    path = "/api/copy/package/alice/tool/1.0/noarch/tool-1.0-0.tar.bz2"
+    body = '{"to_owner": "acme"}'
+    refused = testapp.post(path, body, headers=headers, status=409)
+    assert "not fetched yet" in refused.json["error"]
+    assert testapp.get("/api/package/acme/tool", status=404)
+    fetched = testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2").body
+    testapp.post(path, body, headers=headers)
+    assert testapp.get("/conda/acme/noarch/tool-1.0-0.tar.bz2").body == fetched
