@@ -277,7 +277,7 @@ def proxy_tween_factory(handler, registry):
     def proxy_tween(request):
         if request.method not in ("GET", "HEAD"):
             return handler(request)
-        target = target_of(request.path_info)
+        target = target_of(request.environ.get("PATH_INFO", ""))  # raw: an undecodable path is not ours
         if target is None:
             return handler(request)
         cached = due.get(target)
