@@ -56,29 +56,40 @@ def clean_record(record: dict) -> dict:
 
 
 def place(registry, owner, view, want):
-    """A proxied Distribution for ``want`` (a Want with name, version and record)."""
+    """A proxied Distribution for ``want`` (a Want with name, version and record).
+
+    The publishing service's own checks (names, labels, type compatibility, an
+    existing file) decide first; only the bytes are missing, so the Distribution
+    is made here and completed by :func:`fetch_upstream`.
+    """
+    from ..errors import FileExists
     from ..events import package_changed
-    from ..publish import Conflict, check_labels, check_type_compatible, create_package, create_release
+    from ..publish import Conflict, create_package, create_release
     from ..resources.packages import Distribution
+    from ..services import publishing
 
     ptype = registry.package_types[view.kind]
-    labels = check_labels(owner, [view.label])
-    package = owner.get_package(want.name)
-    if package is None:
-        package = create_package(owner, want.name)
-    check_type_compatible(package, ptype.name)
-    release = package.releases.get(want.version) or create_release(package, want.version)
     basename = want.filename
-    existing = release.files.get(basename)
-    if existing is not None:
+    try:
+        placement = publishing.preflight(owner, ptype, want.name, want.version, basename, [view.label],
+                                         operator=registry)
+    except FileExists as exc:
+        existing = exc.existing
         if existing.sha256 == want.sha256:
             if view.label not in existing.labels:
-                existing.set_labels(existing.labels + labels)
-                package_changed(registry, package)
+                existing.set_labels(existing.labels + (view.label,))
+                owner.ensure_label(view.label)
+                package_changed(registry, existing.package)
             return existing
         if existing.upstream is None:
-            raise Conflict(f"file {basename} already exists for package {package.name} version {want.version}")
-        release.remove_file(basename)  # an unfetched record the upstream replaced
+            raise  # a local file of that name: never replaced by an upstream record
+        existing.release.remove_file(basename)  # an unfetched record the upstream replaced
+        placement = publishing.preflight(owner, ptype, want.name, want.version, basename, [view.label],
+                                         operator=registry)
+    labels = placement.labels
+    package = placement.package or create_package(owner, want.name, registry=registry)
+    release = package.releases.get(want.version) or create_release(package, want.version)
+    existing = None
     dist = Distribution(basename, ptype.name)
     dist.size, dist.sha256 = want.size or 0, want.sha256
     if view.kind == "conda":
@@ -160,7 +171,9 @@ def _store(registry, db, oid, type_name, spooled) -> None:
                                                            "license", "license_family") if k in dist.attrs}
                     dist.attrs = {**info.attrs, **patched}
                 else:
-                    del dist.pypi_metadata  # read again from the bytes (PEP 658)
+                    from ..package_types.pypi.index import keep_metadata
+
+                    keep_metadata(dist, info.payload.get("core_metadata"))  # PEP 658 from the bytes
                     dist._v_pypi_record = None
                 dist.upstream = None
                 package_changed(registry, dist.package)

@@ -210,18 +210,19 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
 
 
 def _publish_one(registry, owner, view, want, spooled):
-    """Publish a verified file; a file already there with the same bytes is adopted."""
-    from ..publish import Conflict
-    from ..uploads import publish_upload
+    """Publish a verified file through the publishing service (as the operator: the
+    source's admins set it up); a file already there with the same bytes is adopted."""
+    from ..errors import FileExists
+    from ..services import publishing
 
+    ptype = registry.package_types[view.kind]
+    info = publishing.inspect_upload(ptype, spooled.path, want.filename)
     try:
-        return publish_upload(registry, owner, spooled, want.filename, type_name=view.kind,
-                              labels=[view.label], uploader=f"mirror:{view.name}")
-    except Conflict:
-        ptype = registry.package_types[view.kind]
-        info = ptype.inspect(spooled.path, want.filename)
-        dist = _find_dist(owner, (info.name, info.version, info.basename))
-        if dist is None or dist.sha256 != spooled.sha256:
+        return publishing.publish(owner, spooled, ptype, info, labels=[view.label], uploader=f"mirror:{view.name}",
+                                  operator=registry)
+    except FileExists as exc:
+        dist = exc.existing
+        if dist.sha256 != spooled.sha256 or dist.upstream is not None:
             raise
         if view.label not in dist.labels:
             from ..events import package_changed
