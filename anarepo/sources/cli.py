@@ -18,41 +18,45 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 
 from ..cli import CommandError, command, read_secret_from_stdin
 from .filters import parse_filters
 from .model import SourceError
 
 
+@contextmanager
+def _owner(registry, login: str, note: str | None = None):
+    """The named owner in a committed transaction; refusals become one-line CLI errors."""
+    from ..db import open_root
+
+    try:
+        with open_root(registry, note) as root:
+            owner = root.get_owner(login)
+            if owner is None:
+                raise CommandError(f"no owner named {login!r}")
+            yield owner
+    except SourceError as exc:
+        raise CommandError(str(exc)) from exc
+
+
 @command("mirror add")
 def cmd_mirror_add(args, registry):
-    from ..db import open_root
     from .service import add_source
 
     secret = read_secret_from_stdin("secret") if args.secret_stdin else ""
-    try:
-        with open_root(registry, f"anarepo mirror add {args.owner}/{args.name}") as root:
-            owner = root.get_owner(args.owner)
-            if owner is None:
-                raise CommandError(f"no owner named {args.owner!r}")
-            source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
-                                subdirs=args.subdir or (), filters=parse_filters(args.filter),
-                                remove_missing=args.remove_missing, ttl=args.ttl, allow_hosts=args.allow_host or (),
-                                auth=args.auth, secret=secret, user=args.user or "")
-            described = source.describe()
-    except SourceError as exc:
-        raise CommandError(str(exc)) from exc
+    with _owner(registry, args.owner, f"anarepo mirror add {args.owner}/{args.name}") as owner:
+        source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
+                            subdirs=args.subdir or (), filters=parse_filters(args.filter),
+                            remove_missing=args.remove_missing, ttl=args.ttl, allow_hosts=args.allow_host or (),
+                            auth=args.auth, secret=secret, user=args.user or "")
+        described = source.describe()
     print(f"added {args.kind} {described['mode']} {args.owner}/{described['name']} -> label {described['label']}")
 
 
 @command("mirror list")
 def cmd_mirror_list(args, registry):
-    from ..db import open_root
-
-    with open_root(registry) as root:
-        owner = root.get_owner(args.owner)
-        if owner is None:
-            raise CommandError(f"no owner named {args.owner!r}")
+    with _owner(registry, args.owner) as owner:
         described = [s.describe() for s in owner.sources.values()]
     if args.json:
         print(json.dumps(described, indent=2))
@@ -65,33 +69,19 @@ def cmd_mirror_list(args, registry):
 
 @command("mirror label-filter")
 def cmd_mirror_label_filter(args, registry):
-    from ..db import open_root
     from .service import set_label_filters
 
-    try:
-        with open_root(registry, f"anarepo mirror label-filter {args.owner}/{args.label}") as root:
-            owner = root.get_owner(args.owner)
-            if owner is None:
-                raise CommandError(f"no owner named {args.owner!r}")
-            current = set_label_filters(owner, args.label, args.kind, parse_filters(args.filter))
-    except SourceError as exc:
-        raise CommandError(str(exc)) from exc
+    with _owner(registry, args.owner, f"anarepo mirror label-filter {args.owner}/{args.label}") as owner:
+        current = set_label_filters(owner, args.label, args.kind, parse_filters(args.filter))
     print(f"label {args.owner}/{args.label}: {json.dumps(current.get(args.kind, {}))}")
 
 
 @command("mirror remove")
 def cmd_mirror_remove(args, registry):
-    from ..db import open_root
     from .service import remove_source
 
-    try:
-        with open_root(registry, f"anarepo mirror remove {args.owner}/{args.name}") as root:
-            owner = root.get_owner(args.owner)
-            if owner is None:
-                raise CommandError(f"no owner named {args.owner!r}")
-            remove_source(owner, args.name)
-    except SourceError as exc:
-        raise CommandError(str(exc)) from exc
+    with _owner(registry, args.owner, f"anarepo mirror remove {args.owner}/{args.name}") as owner:
+        remove_source(owner, args.name)
     print(f"removed source {args.owner}/{args.name} (its packages stay)")
 
 
