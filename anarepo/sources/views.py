@@ -165,7 +165,7 @@ def _add_from_form(owner, post) -> str:
     return f"Added {source.kind} {source.mode} {source.name}."
 
 
-@view_config(context=Owner, name="mirrors", renderer="anarepo:sources/templates/mirrors.jinja2",
+@view_config(context=Owner, name="mirrors", renderer="anarepo:templates/sources/mirrors.jinja2",
              permission=P.MANAGE)
 def mirrors_page(request):
     from ..names import InvalidName
