@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import names
-from .publish import Conflict
+from .errors import Conflict
 from .resources.owners import Organization, User
 from .security.passwords import set_password, verify_password
 
@@ -20,7 +20,6 @@ def create_user(root, login: str, email: str, password: str | None, is_admin: bo
         set_password(user, password)
     user.is_admin = bool(is_admin)
     root.owners.add(login, user)
-    user.__parent__ = root
     return user
 
 
@@ -32,7 +31,6 @@ def create_organization(root, login: str, email: str, creator: User) -> Organiza
     org = Organization(login, email)
     org.owners.add(creator.login)
     root.owners.add(login, org)
-    org.__parent__ = root
     creator.organizations.add(login)
     return org
 

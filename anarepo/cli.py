@@ -86,7 +86,7 @@ def cmd_user_add(args, registry):
     from .accounts import create_user
     from .db import open_root
     from .names import InvalidName
-    from .publish import PublishError
+    from .errors import PublishError
     from .security.passwords import WeakPassword
 
     password = read_secret_from_stdin("password") if args.password_stdin else None

@@ -65,3 +65,4 @@ def evolve(registry, dry_run: bool = False) -> list[str]:
 def includeme(config):
     config.registry.anarepo_evolve = EvolveSteps()
     config.add_directive("add_evolve_step", add_evolve_step)
+    add_evolve_step(config, "anarepo.resources.root.set_folder_containers", "core.folder-containers-1")

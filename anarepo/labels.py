@@ -16,8 +16,8 @@ them), and ``main``, the default label, is never removed as a whole.
 from __future__ import annotations
 
 from . import names
+from .errors import Conflict, Locked, NotFound
 from .events import package_changed
-from .publish import Conflict, Locked, NotFound
 
 DEFAULT_LABEL = "main"
 

@@ -13,7 +13,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from .clock import utcnow
-from .publish import NotFound, PublishError
+from .errors import NotFound, PublishError
 
 LEVELS = ("info", "warning", "critical")
 STATUSES = ("draft", "published", "archived")

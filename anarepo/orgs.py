@@ -9,10 +9,9 @@ check the data: names, existence, membership rules.
 from __future__ import annotations
 
 from . import names
+from .errors import Conflict, NotFound, PublishError
 from .events import package_changed
 from .notifications import notify
-from .publish import Conflict, NotFound, PublishError
-from .resources.folder import locate
 from .resources.owners import Group
 from .resources.packages import ACCESS_LEVELS
 from .security.permissions import GROUP_LEVELS
@@ -211,7 +210,6 @@ def transfer_package(registry, root, package, new_owner) -> None:
             if key in group.packages:
                 group.packages.remove(key)
     new_owner.packages.add(key, package)
-    locate(package, new_owner, key)
     for name in labels:
         new_owner.ensure_label(name)
     package_changed(registry, package, previous_owner=old_owner)

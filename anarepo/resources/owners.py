@@ -20,7 +20,7 @@ from ..security.permissions import (
     org_owner_principal,
     user_principal,
 )
-from .folder import Folder, locate
+from .folder import Folder
 
 
 class Label(Persistent):
@@ -52,7 +52,7 @@ class Owner(Persistent):
         self.login = login
         self.email = email
         self.created = utcnow()
-        self.packages = Folder()  # package_key -> Package
+        self.packages = Folder(self)  # package_key -> Package
         self.labels = Folder()  # label -> Label
         self.labels.add("main", Label("main"))
         self.token_names = Folder()  # token name -> sha256 digest (user and org tokens)
@@ -67,9 +67,7 @@ class Owner(Persistent):
         return self.packages.get(package_key(name))
 
     def add_package(self, package) -> None:
-        key = package_key(package.name)
-        self.packages.add(key, package)
-        locate(package, self, key)
+        self.packages.add(package_key(package.name), package)
 
     def remove_package(self, name: str):
         package = self.packages.remove(package_key(name))
@@ -156,7 +154,7 @@ class Organization(Owner):
     def __init__(self, login: str, email: str = ""):
         super().__init__(login, email)
         self.owners = OOTreeSet()  # user logins with full rights
-        self.groups = Folder()  # group name -> Group
+        self.groups = Folder(self)  # group name -> Group
 
     def admin_principals(self):
         return [org_owner_principal(self.login)]
@@ -202,4 +200,3 @@ class Organization(Owner):
 
     def add_group(self, group: Group) -> None:
         self.groups.add(group.name, group)
-        locate(group, self, group.name)

@@ -16,7 +16,7 @@ from ..clock import utcnow
 from ..names import RESERVED_VERSIONS
 from ..security.permissions import COLLABORATOR_PERMS, SITE_ADMIN, P, user_principal
 from ..versions import latest, version_key
-from .folder import Folder, locate
+from .folder import Folder
 from .merge import three_way_merge
 
 ACCESS_LEVELS = ("public", "authenticated", "private")
@@ -86,7 +86,7 @@ class Package(Persistent):
         self.access = access
         self.package_types = ()
         self.collaborators = OOTreeSet()
-        self.releases = Folder()  # version -> Release
+        self.releases = Folder(self)  # version -> Release
         self.created = self.modified = utcnow()
         self.file_count = Length()
 
@@ -120,7 +120,6 @@ class Package(Persistent):
     # -- releases -------------------------------------------------------------
     def add_release(self, release: "Release") -> None:
         self.releases.add(release.version, release)
-        locate(release, self, release.version)
         self.refresh_latest()
 
     def remove_release(self, version: str) -> "Release":
@@ -163,7 +162,7 @@ class Release(Persistent):
         self.__name__ = version
         self.__parent__ = None
         self.version = version
-        self.files = Folder()  # basename -> Distribution
+        self.files = Folder(self)  # basename -> Distribution
         self.created = utcnow()
 
     @property
@@ -176,7 +175,6 @@ class Release(Persistent):
 
     def add_file(self, dist: "Distribution") -> None:
         self.files.add(dist.basename, dist)
-        locate(dist, self, dist.basename)
         self.package.file_count.change(1)
 
     def remove_file(self, basename: str) -> "Distribution":

@@ -21,7 +21,7 @@ class Root(Persistent):
     __parent__ = None
 
     def __init__(self):
-        self.owners = Folder()  # login -> User | Organization
+        self.owners = Folder(self)  # login -> User | Organization
         self.tokens = Folder()  # sha256(token) hex -> Token
         self.secret = secrets.token_hex(32)  # signs session cookies and upload ids
         self.created = utcnow()
@@ -43,3 +43,18 @@ class Root(Persistent):
         from .owners import User
 
         return (o for o in self.owners.values() if isinstance(o, User))
+
+
+def set_folder_containers(root) -> None:
+    """Evolve step: folders made before ``Folder(container)`` learn the resource
+    whose children they hold, so their ``add`` locates what it adds."""
+    root.owners.container = root
+    for owner in root.owners.values():
+        owner.packages.container = owner
+        groups = getattr(owner, "groups", None)
+        if groups is not None:
+            groups.container = owner
+        for package in owner.packages.values():
+            package.releases.container = package
+            for release in package.releases.values():
+                release.files.container = release

@@ -7,7 +7,7 @@ from pyramid.view import view_config
 
 from ..accounts import authenticate, create_user
 from ..names import InvalidName
-from ..publish import Conflict
+from ..errors import Conflict
 from ..security.passwords import WeakPassword
 from .helpers import safe_next_url
 

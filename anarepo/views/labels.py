@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from .. import labels as label_ops
 from ..names import InvalidName
-from ..publish import NotFound, PublishError
+from ..errors import NotFound, PublishError
 from ..resources.owners import Owner
 from ..security.permissions import P
 from .helpers import form_error_status

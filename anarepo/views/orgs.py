@@ -8,7 +8,7 @@ from .. import orgs
 from ..accounts import create_organization
 from ..db import root_factory
 from ..names import split_names
-from ..publish import PublishError
+from ..errors import PublishError
 from ..resources.owners import Organization
 from ..security.permissions import GROUP_LEVELS, P
 from .account import account_factory

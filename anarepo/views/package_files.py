@@ -11,8 +11,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
+from ..errors import NotFound, PublishError
 from ..names import check_text
-from ..publish import NotFound, PublishError, remove_distribution, remove_release
+from ..publish import remove_distribution, remove_release
 from ..resources.packages import Package
 from ..security.permissions import P
 from .package_info import sorted_releases

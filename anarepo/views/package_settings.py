@@ -6,7 +6,8 @@ from pyramid.view import view_config
 
 from .. import orgs
 from ..db import root_factory
-from ..publish import PublishError, remove_package
+from ..errors import PublishError
+from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
 from .helpers import form_outcome

@@ -11,8 +11,9 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import orgs
+from ..errors import NotFound, PublishError
 from ..names import InvalidName
-from ..publish import NotFound, PublishError, remove_package
+from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS
 from ..security.permissions import P
 from .account import account_factory

@@ -3,7 +3,7 @@ import pytest
 
 from anarepo import orgs
 from anarepo.names import InvalidName
-from anarepo.publish import Conflict, NotFound, PublishError
+from anarepo.errors import Conflict, NotFound, PublishError
 from anarepo.security.policy import principals_for
 
 

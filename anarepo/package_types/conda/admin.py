@@ -78,7 +78,7 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
 def import_channel(registry, directory: str, owner_name: str, label: str = "main", access: str = "public",
                    batch: int = 500, progress=None) -> ImportReport:
     from ...names import check_label
-    from ...publish import PublishError
+    from ...errors import PublishError
     from . import deferred_indexing, flush_deferred
 
     label = check_label(label)
