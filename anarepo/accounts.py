@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import names
-from .errors import Conflict
+from .errors import Conflict, NotFound
 from .resources.owners import Organization, User
 from .security.passwords import set_password, verify_password
 
@@ -33,6 +33,14 @@ def create_organization(root, login: str, email: str, creator: User) -> Organiza
     root.owners.add(login, org)
     creator.organizations.add(login)
     return org
+
+
+def find_user(root, login: str) -> User:
+    """The user (not organization) named ``login``, or NotFound."""
+    user = root.get_owner(login or "")
+    if user is None or user.kind != "user":
+        raise NotFound(f"no user named {login!r}")
+    return user
 
 
 def authenticate(root, login: str, password: str) -> User | None:

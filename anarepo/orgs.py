@@ -1,4 +1,4 @@
-"""Organizations, groups, collaborators, package access and transfers.
+"""Organizations and their groups (package lifecycle: :mod:`anarepo.services.packages`).
 
 One service for the web pages and the API: every function validates first and
 changes the tree only when the whole change can be made, inside the caller's
@@ -9,20 +9,15 @@ check the data: names, existence, membership rules.
 from __future__ import annotations
 
 from . import names
+from .accounts import find_user
 from .errors import Conflict, NotFound, PublishError
 from .events import package_changed
 from .notifications import notify
 from .resources.owners import Group
-from .resources.packages import ACCESS_LEVELS
 from .security.permissions import GROUP_LEVELS
 from .security.tokens import revoke_token, tokens_of
-
-
-def _user(root, login: str):
-    user = root.get_owner(login or "")
-    if user is None or user.kind != "user":
-        raise NotFound(f"no user named {login!r}")
-    return user
+# moved to services.packages; the API views still import them from here
+from .services.packages import add_collaborator, remove_collaborator, set_access, transfer_package  # noqa: F401
 
 
 def _org(owner):
@@ -49,7 +44,7 @@ def _sync_membership(root, org, login: str) -> None:
 # -- organization owners --------------------------------------------------------
 def add_org_owner(root, org, login: str) -> None:
     org = _org(org)
-    user = _user(root, login)
+    user = find_user(root, login)
     if user.login in org.owners:
         raise Conflict(f"{user.login} is already an owner of {org.login}")
     org.owners.add(user.login)
@@ -109,7 +104,7 @@ def remove_group(registry, root, org, name: str) -> None:
 
 
 def add_group_member(root, org, group: Group, login: str) -> None:
-    user = _user(root, login)
+    user = find_user(root, login)
     if user.login in group.members:
         raise Conflict(f"{user.login} is already a member of {org.login}/{group.name}")
     new_to_org = not is_member(org, user.login)
@@ -155,64 +150,6 @@ def _packages_changed(registry, org, keys) -> None:
         package = org.packages.get(key)
         if package is not None:
             package_changed(registry, package)
-
-
-# -- collaborators and access --------------------------------------------------
-def add_collaborator(registry, root, package, login: str) -> None:
-    user = _user(root, login)
-    if package.owner.kind == "user" and user.login == package.owner.login:
-        raise PublishError(f"{user.login} owns {package.full_name} already")
-    if user.login in package.collaborators:
-        raise Conflict(f"{user.login} is already a collaborator on {package.full_name}")
-    package.collaborators.add(user.login)
-    notify(user, f"You are now a collaborator on {package.full_name}.", f"/{package.full_name}")
-    package_changed(registry, package)
-
-
-def remove_collaborator(registry, root, package, login: str) -> None:
-    login = names.normalize_owner(login)
-    if login not in package.collaborators:
-        raise NotFound(f"{login} is not a collaborator on {package.full_name}")
-    package.collaborators.remove(login)
-    package_changed(registry, package)
-
-
-def set_access(registry, package, access: str) -> None:
-    """Public, authenticated or private; private needs the site to allow it."""
-    if access not in ACCESS_LEVELS:
-        raise PublishError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
-    if access != "public" and not registry.settings.get("anarepo.allow_private", True):
-        raise PublishError("this site does not allow private packages")
-    if package.access != access:
-        package.access = access
-        package_changed(registry, package)
-
-
-# -- transfer and deletion ---------------------------------------------------------
-def transfer_package(registry, root, package, new_owner) -> None:
-    """Move a package with its files, labels and index entries to another owner."""
-    old_owner = package.owner
-    if new_owner is None:
-        raise NotFound("no such owner")
-    if new_owner is old_owner:
-        raise PublishError(f"{package.full_name} already belongs to {new_owner.login}")
-    key = names.package_key(package.name)
-    if key in new_owner.packages:
-        raise Conflict(f"{new_owner.login} already has a package named {package.name}")
-    registry.package_types.check_package_name(new_owner, package.name)
-    labels = {label for dist in package.distributions() for label in dist.labels}
-    locked = [name for name in labels if getattr(new_owner.labels.get(name), "locked", False)]
-    if locked:
-        raise PublishError(f"label(s) {', '.join(sorted(locked))} of {new_owner.login} are locked")
-    old_owner.packages.remove(key)
-    if old_owner.kind == "org":
-        for group in old_owner.groups.values():
-            if key in group.packages:
-                group.packages.remove(key)
-    new_owner.packages.add(key, package)
-    for name in labels:
-        new_owner.ensure_label(name)
-    package_changed(registry, package, previous_owner=old_owner)
 
 
 def delete_organization(registry, root, org) -> None:

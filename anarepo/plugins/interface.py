@@ -51,6 +51,8 @@ class PackageType:
     page_template: str | None = None
     #: whether uploads must name the package and version explicitly (no metadata)
     needs_explicit_name: bool = False
+    #: whether files of the type can be yanked (PEP 592)
+    yankable: bool = False
 
     def detect(self, filename: str, path) -> bool:
         return False

@@ -195,7 +195,7 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
                     if want.patch and apply_patch(dist, want.patch):
                         package_changed(registry, dist.package)
                     if want.yanked is not None and dist.type == "pypi":
-                        from ..package_types.pypi.yank import set_yanked
+                        from ..services.packages import set_yanked
 
                         set_yanked(registry, dist.package, [dist], want.yanked)
                     source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,

@@ -16,6 +16,7 @@ from ..names import check_text
 from ..publish import remove_distribution, remove_release
 from ..resources.packages import Package
 from ..security.permissions import P
+from ..services.packages import MAX_REASON, set_yanked
 from .package_info import sorted_releases
 from .packages import confirm_page
 from .pages import package_tabs
@@ -96,8 +97,6 @@ def files_action(request):
 
 
 def _yank(request, package, action, back):
-    from ..package_types.pypi.yank import MAX_REASON, set_yanked
-
     targets = _selected_files(package)(request.POST.getall("file"))
     reason = None
     if action == "yank":

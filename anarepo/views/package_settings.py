@@ -4,12 +4,12 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
-from .. import orgs
 from ..db import root_factory
 from ..errors import PublishError
 from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
+from ..services import packages as package_service
 from .helpers import form_outcome
 from .pages import package_tabs
 
@@ -32,19 +32,19 @@ def _apply(request, package, section, action):
     if section == "collaborators":
         login = request.POST.get("login", "")
         if action == "add":
-            orgs.add_collaborator(registry, root, package, login)
+            package_service.add_collaborator(registry, root, package, login)
             return f"{login} is now a collaborator."
         if action == "remove":
-            orgs.remove_collaborator(registry, root, package, login)
+            package_service.remove_collaborator(registry, root, package, login)
             return f"{login} is no longer a collaborator."
     elif action == "access":
-        orgs.set_access(registry, package, request.POST.get("access", ""))
+        package_service.set_access(registry, package, request.POST.get("access", ""))
         return f"Access set to {package.access}."
     elif action == "transfer":
         target = root.get_owner(request.POST.get("owner", ""))
         if target is None or target not in transfer_targets(request, package):
             raise PublishError("choose an owner you control")
-        orgs.transfer_package(registry, root, package, target)
+        package_service.transfer_package(registry, root, package, target)
         return f"Transferred to {target.login}."
     elif action == "delete":
         if request.POST.get("confirm", "") != package.name:

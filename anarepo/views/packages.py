@@ -10,12 +10,12 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from .. import orgs
 from ..errors import NotFound, PublishError
 from ..names import InvalidName
 from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS
 from ..security.permissions import P
+from ..services import packages as package_service
 from .account import account_factory
 from .helpers import authorize, form_error_status
 from .orgs import acting_owner
@@ -151,7 +151,7 @@ def packages_bulk(request):
             )
         try:
             for package in packages:
-                orgs.set_access(request.registry, package, access)
+                package_service.set_access(request.registry, package, access)
         except (InvalidName, PublishError) as exc:
             request.response.status = form_error_status(exc)
             return list_values(request, owner, fixed_type, error=str(exc))

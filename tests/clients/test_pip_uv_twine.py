@@ -220,7 +220,7 @@ def test_uv_publish_then_install(url, tokens, dist_dir, tmp_path):
 
 
 def test_private_package_through_tokens(url, tokens, dist_dir, tmp_path, server):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     app = server[0]
     path = build(dist_dir, builders.wheel, "private-thing", "0.9", module="private_thing")

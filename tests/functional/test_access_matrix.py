@@ -24,7 +24,8 @@ import itertools
 import pytest
 import webtest
 
-from anarepo.orgs import add_collaborator, add_group_member, add_group_package, create_group
+from anarepo.orgs import add_group_member, add_group_package, create_group
+from anarepo.services.packages import add_collaborator
 from anarepo.package_types.pypi import builders as pypi_builders
 from anarepo.testing import csrf_from, web_login
 from tests.conda_builders import build_package

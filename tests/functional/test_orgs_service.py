@@ -2,8 +2,9 @@
 import pytest
 
 from anarepo import orgs
-from anarepo.names import InvalidName
 from anarepo.errors import Conflict, NotFound, PublishError
+from anarepo.names import InvalidName
+from anarepo.services import packages
 from anarepo.security.policy import principals_for
 
 
@@ -73,17 +74,17 @@ def test_removing_the_last_group_leaves_the_org(acme):
 def test_collaborators_and_access(acme):
     with acme.root() as root:
         package = root.owners["acme"].packages["tool"]
-        orgs.add_collaborator(acme.registry, root, package, "bob")
+        packages.add_collaborator(acme.registry, root, package, "bob")
         with pytest.raises(Conflict):
-            orgs.add_collaborator(acme.registry, root, package, "bob")
+            packages.add_collaborator(acme.registry, root, package, "bob")
         assert ("Allow", "user:bob", ("view", "upload", "edit")) in package.__acl__()
-        orgs.remove_collaborator(acme.registry, root, package, "bob")
+        packages.remove_collaborator(acme.registry, root, package, "bob")
         with pytest.raises(NotFound):
-            orgs.remove_collaborator(acme.registry, root, package, "bob")
-        orgs.set_access(acme.registry, package, "public")
+            packages.remove_collaborator(acme.registry, root, package, "bob")
+        packages.set_access(acme.registry, package, "public")
         assert package.access == "public"
         with pytest.raises(PublishError):
-            orgs.set_access(acme.registry, package, "secret")
+            packages.set_access(acme.registry, package, "secret")
 
 
 def test_private_packages_can_be_disabled_by_the_site(tmp_path):
@@ -96,7 +97,7 @@ def test_private_packages_can_be_disabled_by_the_site(tmp_path):
         harness.publish_file("alice", "p", "1", "p.txt", b"p")
         with harness.root() as root:
             with pytest.raises(PublishError, match="does not allow private"):
-                orgs.set_access(harness.registry, root.owners["alice"].packages["p"], "private")
+                packages.set_access(harness.registry, root.owners["alice"].packages["p"], "private")
     finally:
         harness.close()
 
@@ -106,7 +107,7 @@ def test_transfer_moves_files_labels_and_drops_old_group_links(acme):
     with acme.root() as root:
         org = root.owners["acme"]
         package = root.owners["alice"].packages["mine"]
-        orgs.transfer_package(acme.registry, root, package, org)
+        packages.transfer_package(acme.registry, root, package, org)
     with acme.root() as root:
         assert "mine" not in root.owners["alice"].packages
         moved = root.owners["acme"].packages["mine"]
@@ -117,7 +118,7 @@ def test_transfer_moves_files_labels_and_drops_old_group_links(acme):
             assert f.read() == b"m"
         group = orgs.create_group(root.owners["acme"], "g", "read")
         orgs.add_group_package(acme.registry, root.owners["acme"], group, "mine")
-        orgs.transfer_package(acme.registry, root, moved, root.owners["alice"])
+        packages.transfer_package(acme.registry, root, moved, root.owners["alice"])
         assert "mine" not in group.packages
 
 
@@ -125,9 +126,9 @@ def test_transfer_refusals_leave_everything_in_place(acme):
     acme.publish_file("alice", "tool", "9", "t9.txt", b"x")
     with acme.root() as root:
         with pytest.raises(Conflict):
-            orgs.transfer_package(acme.registry, root, root.owners["alice"].packages["tool"], root.owners["acme"])
+            packages.transfer_package(acme.registry, root, root.owners["alice"].packages["tool"], root.owners["acme"])
         with pytest.raises(NotFound):
-            orgs.transfer_package(acme.registry, root, root.owners["alice"].packages["tool"], None)
+            packages.transfer_package(acme.registry, root, root.owners["alice"].packages["tool"], None)
     with acme.root() as root:
         assert root.owners["alice"].packages["tool"].owner.login == "alice"
         assert root.owners["acme"].packages["tool"].owner.login == "acme"

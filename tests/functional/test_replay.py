@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from anarepo.orgs import set_access
+from anarepo.services.packages import set_access
 from anarepo.package_types.pypi import builders
 from tests.conda_builders import build_package, publish_conda
 

@@ -21,6 +21,7 @@ class PypiType(PackageType):
     title = "Standard Python"
     aliases = ("PyPI", "standard_python")
     detect_priority = 20
+    yankable = True
 
     def detect(self, filename: str, path) -> bool:
         """Wheels by their name; sdists only when they hold a ``PKG-INFO``."""
@@ -107,7 +108,7 @@ class PypiType(PackageType):
     def check_package_name(self, owner, name: str) -> None:
         """One PEP 503 project page per owner: ``team_tool`` may not sit beside a
         ``team-tool`` that holds PyPI files (pip would mix their files)."""
-        from ...publish import Conflict
+        from ...errors import Conflict
         from .index import packages_for_project
 
         others = [k for k in packages_for_project(owner, normalize(name)) if k != package_key(name)]

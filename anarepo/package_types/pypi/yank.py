@@ -1,6 +1,7 @@
 """Yanking (PEP 592): a file or all the PyPI files of a release.
 
-The web Files tab (``views/package_files.py``) uses :func:`set_yanked` too.
+Yanking itself is :func:`anarepo.services.packages.set_yanked` (the web Files
+tab, ``views/package_files.py``, uses it too).
 
 ``POST /api/yank/<owner>/<package>/<version>[/<basename>]`` with an optional
 reason (JSON ``{"reason": "..."}``, a form field or ``?reason=``) yanks;
@@ -15,13 +16,11 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
-from ...events import package_changed
 from ...names import check_text
 from ...publish import NotFound
 from ...resources.packages import Release
 from ...security.permissions import P
-
-MAX_REASON = 1000
+from ...services.packages import MAX_REASON, set_yanked
 
 
 def _reason(request) -> str:
@@ -57,17 +56,6 @@ def _targets(request):
         if not dists:
             raise HTTPBadRequest(f"{package.full_name}/{release.version} has no PyPI files to yank")
     return package, dists
-
-
-def set_yanked(registry, package, dists, reason: str | None, request=None) -> None:
-    """Yank ``dists`` with ``reason`` ("" for none), or unyank them with None;
-    the index follows in the same transaction."""
-    for dist in dists:
-        if dist.type != "pypi":
-            raise ValueError(f"{dist.basename} is not a PyPI file; only those can be yanked")
-    for dist in dists:
-        dist.yanked = reason
-    package_changed(registry, package, request)
 
 
 def _answer(dists):

@@ -1,7 +1,8 @@
 """``POST|PUT|PATCH /copy/package/o/p/v/[basename]``: copy files to another label or owner.
 
 * Within one owner a copy is a label change (the same file gains ``to_channel``).
-* To another owner the file is published there, sharing the immutable blob
+* To another owner the file is published there
+  (:func:`anarepo.services.packages.copy_files`), sharing the immutable blob
   (no byte copy).  ``POST`` refuses a file that exists at the target (409),
   ``PUT`` (``--replace``) replaces it, ``PATCH`` (``--update``) keeps an
   identical file (adding the label) and replaces a different one.
@@ -13,16 +14,16 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
 from ... import names
-from ...errors import Conflict
-from ...plugins import FileInfo
 from ...resources.packages import Release
 from ...resources.targets import UploadTarget
 from ...security.permissions import P
-from ...services import publishing
-from ...staging import StagedFile
+from ...services import packages
 from ..helpers import authorize
 from .base import NotFound, api_view, basename_of, json_body, require_user
 from .serialize import dist_json
+
+#: what an existing file at the target means for each method (anaconda copy, --replace, --update)
+COPY_MODES = {"POST": "refuse", "PUT": "replace", "PATCH": "update"}
 
 
 def _label(body, key):
@@ -60,36 +61,8 @@ def copy_files(request):
         return [dist_json(request, d) for d in changed]
     existing_package = target.get_package(package.name)
     authorize(request, P.UPLOAD, UploadTarget(target, package.name, existing_package))
-    target_release = existing_package.releases.get(release.version) if existing_package else None
-    copied = []
-    for dist in dists:
-        existing = target_release.files.get(dist.basename) if target_release is not None else None
-        if existing is not None:
-            if request.method == "POST":
-                raise Conflict(f"{existing.full_name} exists already")
-            if request.method == "PATCH" and existing.sha256 == dist.sha256:
-                label_ops.add_files(request.registry, target, to_label, [existing], request)
-                copied.append(existing)
-                continue
-        if dist.upstream is not None:
-            raise Conflict(f"{dist.full_name} is proxied and not fetched yet; download it once, then copy it")
-        ptype = request.registry.package_types.get(dist.type)
-        if ptype is None:
-            raise HTTPBadRequest(f"the package type {dist.type!r} is not installed")
-        # the stored file as inspected when it was first published: the same metadata, the same blob
-        info = FileInfo(
-            name=package.name, version=release.version, basename=dist.basename, summary=package.summary,
-            description=dist.description, attrs=dict(dist.attrs or {}), dependencies=dist.dependencies,
-            package_attrs={k: getattr(package, k) for k in ("description", "license", "home", "dev_url", "doc_url")},
-            release_attrs=dict(release.attrs or {}),
-        )
-        new = publishing.publish(
-            target, StagedFile(dist.blob, dist.size, dist.md5, dist.sha256), ptype, info, labels=[to_label],
-            uploader=user.login, access=package.access, replace=existing is not None,
-            client_attrs=dist.client_attrs, request=request,
-        )
-        target_release = new.release
-        copied.append(new)
+    copied = packages.copy_files(package, release, dists, target, to_label, mode=COPY_MODES[request.method],
+                                 uploader=user.login, request=request)
     return [dist_json(request, d) for d in copied]
 
 

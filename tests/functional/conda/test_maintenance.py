@@ -79,7 +79,7 @@ def test_removing_files_releases_and_packages(channel, testapp):
 
 
 def test_transfer_moves_the_records_to_the_new_owner(channel, testapp):
-    from anarepo.orgs import transfer_package
+    from anarepo.services.packages import transfer_package
 
     app = channel
     with app.root() as root:
@@ -122,7 +122,7 @@ def test_non_conda_packages_cost_nothing(app):
 
 
 def test_reindex_rebuilds_the_same_state(channel, testapp):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
     from anarepo.package_types.conda.admin import reindex
 
     app = channel

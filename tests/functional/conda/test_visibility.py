@@ -90,7 +90,7 @@ def test_a_token_without_conda_scope_or_a_bad_token(testapp, channel):
 
 
 def test_access_change_moves_a_package_in_and_out_of_public_view(app, testapp, channel):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     before = testapp.get("/conda/alice/noarch/repodata.json")
     with app.root() as root:

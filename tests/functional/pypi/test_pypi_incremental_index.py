@@ -59,7 +59,7 @@ def test_a_new_label_and_a_private_package_take_the_full_path_and_stay_consisten
     app.upload("alice", fn, data, labels=["dev"])
     assert fn in project_state(app, "dev")[0] and fn not in project_state(app, "main")[0]
     resync_changes_nothing(app)
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     with app.root() as root:
         set_access(app.registry, root.owners["alice"].get_package("demo"), "private")

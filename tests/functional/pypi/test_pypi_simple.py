@@ -267,7 +267,7 @@ def test_private_package_visibility(testapp, app, alice, upload):
     upload("/pypi/alice/", fn, data, alice["upload"])
     pub_fn, pub_data = builders.wheel("open-pkg", "1.0")
     upload("/pypi/alice/", pub_fn, pub_data, alice["upload"])
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     with app.root() as root:
         set_access(app.registry, root.owners["alice"].get_package("secret-pkg"), "private")
@@ -299,7 +299,7 @@ def test_private_package_visibility(testapp, app, alice, upload):
 
 def test_token_scope_and_org_restriction(testapp, app, alice, upload):
     """A token outside its scopes or organization never reveals private projects."""
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     fn, data = builders.wheel("hidden-pkg", "1.0")
     upload("/pypi/alice/", fn, data, alice["upload"])
@@ -317,7 +317,7 @@ def test_token_scope_and_org_restriction(testapp, app, alice, upload):
 
 
 def test_authenticated_access_level(testapp, app, alice, upload):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     fn, data = builders.wheel("members-only", "1.0")
     upload("/pypi/alice/", fn, data, alice["upload"])
@@ -348,7 +348,7 @@ def test_yank_shows_in_both_formats(testapp, app, alice, upload):
 
 
 def test_removal_and_transfer_update_the_index(testapp, app, alice, upload):
-    from anarepo.orgs import transfer_package
+    from anarepo.services.packages import transfer_package
     from anarepo.publish import remove_distribution, remove_package
 
     w, wd = builders.wheel("gone", "1.0")

@@ -134,7 +134,7 @@ def test_refusals_change_nothing(testapp, app, alice, upload):
 
 
 def test_collaborator_and_org_group_may_upload(testapp, app, alice, upload):
-    from anarepo.orgs import add_collaborator
+    from anarepo.services.packages import add_collaborator
 
     app.make_user("bob")
     bob = app.make_token("bob", "up", ["pypi:upload"])

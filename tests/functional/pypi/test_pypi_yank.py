@@ -45,7 +45,7 @@ def test_yank_answers_and_permissions(testapp, app, alice, upload):
 
 
 def test_private_package_yank_is_404_for_strangers(testapp, app, alice, upload):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     w, wd = builders.wheel("hushed", "1.0")
     upload("/pypi/alice/", w, wd, alice["upload"])
