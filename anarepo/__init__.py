@@ -18,6 +18,7 @@ from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_s
 from .downloads import flush_on_sigterm
 from .lastresort import LastResort
 from .middleware import TokenPrefixMiddleware
+from . import startup
 from .replay import ReplayMiddleware
 from .settings import with_defaults
 
@@ -32,6 +33,7 @@ def make_config(settings: dict) -> Configurator:
     config.include(include_zodb)
     db = get_db(config.registry)
     close_at_exit(db)
+    startup.begin(config.registry, db)  # one process at a time from here to finish_startup
     secret, fresh = ensure_root(db)
     if not config.registry.settings.get("anarepo.secret"):
         config.registry.settings["anarepo.secret"] = secret
@@ -53,10 +55,14 @@ def finish_startup(registry) -> None:
     from .housekeeping import clean_startup
 
     registry.anarepo_startup_cleanup = clean_startup(get_db(registry))
-    if registry.anarepo_fresh_db:
-        mark_all_finished(registry)
-    elif registry.settings["anarepo.autoevolve"]:
-        evolve(registry)
+
+    def work():
+        if registry.anarepo_fresh_db:
+            mark_all_finished(registry)
+        elif registry.settings["anarepo.autoevolve"]:
+            evolve(registry)
+
+    startup.finish(registry, work)
 
 
 def main(global_config=None, **settings):

@@ -52,17 +52,20 @@ def load_registry(ini: str):
     from zc.lockfile import LockError
 
     from . import finish_startup, make_config
+    from .startup import StartupError
 
     settings = get_appsettings(ini, name="main")
     try:
         config = make_config(dict(settings))
+        config.commit()
+        finish_startup(config.registry)
     except (LockError, StorageError) as exc:
         raise CommandError(
             f"can not open the database ({exc}); is a server using it? Stop it,"
             " or run the server on ZEO (production.ini) to share the database"
         ) from exc
-    config.commit()
-    finish_startup(config.registry)
+    except StartupError as exc:
+        raise CommandError(str(exc)) from exc
     return config.registry
 
 

@@ -44,8 +44,28 @@ def mark_all_finished(registry) -> None:
 
 
 def evolve(registry, dry_run: bool = False) -> list[str]:
-    """Run the pending steps in order; return their names."""
+    """Run the pending steps in order; return their names.
+
+    Only the holder of the start-up lease runs steps (:mod:`.startup`): during
+    start-up that is this process already; otherwise (``anarepo evolve``) the
+    lease is taken here, so processes starting meanwhile wait.
+    """
+    from . import startup
+
     db = get_db(registry)
+    token = startup.current_token(registry)
+    if token is None and not dry_run:
+        token = startup.acquire(db, startup.lease_seconds(registry))
+        try:
+            return _evolve(registry, db, token, dry_run)
+        finally:
+            startup.release(db, token)
+    return _evolve(registry, db, token, dry_run)
+
+
+def _evolve(registry, db, token, dry_run):
+    from . import startup
+
     with db.transaction() as conn:
         pending = registry.anarepo_evolve.pending(conn.root()[ROOT_KEY])
     done = []
@@ -54,6 +74,7 @@ def evolve(registry, dry_run: bool = False) -> list[str]:
             done.append(name)
             continue
         with db.transaction(f"anarepo evolve: {name}") as conn:
+            startup.renew(conn, token, startup.lease_seconds(registry))
             root = conn.root()[ROOT_KEY]
             log.info("evolve step %s", name)
             func(root)

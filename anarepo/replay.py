@@ -11,11 +11,18 @@ provably still the answer:
   ``200`` with ``Cache-Control: public`` and no ``Set-Cookie``;
 * the request, and every request it is replayed to, carries no credentials at
   all: no path token, no ``Authorization``, no ``Cookie``; only ``GET``;
-* no transaction has committed since the request that produced it began
-  (``DB.lastTransaction()`` unchanged: the database is exactly as that request
-  saw it, so the view would answer the same bytes); with storages whose
-  ``lastTransaction`` may lag between polls (RelStorage), ``max_age`` bounds
-  how long an answer is trusted.
+* no transaction has committed, in any process, since the request that
+  produced it began: the database's current revision, read through the storage
+  (:mod:`.revision`: a ZEO round trip, a RelStorage poll), is unchanged, so the
+  database is exactly as that request saw it and the view would answer the
+  same bytes.  When the revision can not be read (the database is down) nothing
+  is replayed.  ``max_age`` only bounds memory held by answers nobody asks for.
+
+The same read makes every request current on ZEO without ``server-sync``: a
+transaction that begins after the round trip has seen every commit another
+process acknowledged before the request arrived (read-your-writes across
+processes).  With ``server-sync`` ZEO does that round trip itself, so it is not
+repeated for requests that are not replay candidates.
 
 The key holds every request field those views read: method, host, scheme,
 script name, path, query, ``Accept`` and ``Accept-Encoding``.  ``If-None-Match``
@@ -30,6 +37,7 @@ from collections import OrderedDict
 
 from .bodies import body_iter
 from .middleware import TOKEN_ENV
+from .revision import keeps_up_with_other_processes, revision_reader
 
 REPLAYABLE = "anarepo.replayable"
 CONTENT_HEADERS = ("content-type", "content-length", "content-encoding")
@@ -80,6 +88,8 @@ class ReplayMiddleware:
         self.app = app
         self.registry = app.registry
         self.db = db
+        self.revision = revision_reader(db)
+        self.sync_each_request = not keeps_up_with_other_processes(db)
         self.max_bytes = max_bytes
         self.max_age = max_age
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
@@ -88,12 +98,16 @@ class ReplayMiddleware:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if self.max_bytes <= 0 or not _anonymous_get(environ):
+        if (self.max_bytes <= 0 or not _anonymous_get(environ)
+                or (environ.get("HTTP_IF_MODIFIED_SINCE") and not environ.get("HTTP_IF_NONE_MATCH"))):
+            # not a replay candidate (a request with only If-Modified-Since: the view compares dates)
+            if self.sync_each_request:
+                self.revision()
             return self.app(environ, start_response)
-        if environ.get("HTTP_IF_MODIFIED_SINCE") and not environ.get("HTTP_IF_NONE_MATCH"):
-            return self.app(environ, start_response)  # the view compares dates; not worth repeating here
         key = _key(environ)
-        tid = self.db.lastTransaction()
+        tid = self.revision()
+        if tid is None:  # the storage can not say: answer through the application
+            return self.app(environ, start_response)
         entry = self._lookup(key, tid)
         if entry is not None:
             return self._replay(entry, environ, start_response)
@@ -129,7 +143,7 @@ class ReplayMiddleware:
             return entry
 
     def _store(self, key, entry: Entry) -> None:
-        if len(entry.body) > self.max_bytes // 4 or self.db.lastTransaction() != entry.tid:
+        if len(entry.body) > self.max_bytes // 4 or self.revision() != entry.tid:
             return  # too big to keep, or already outdated by a commit during the request
         with self._lock:
             stale = [k for k, e in self.entries.items() if e.tid != entry.tid] if self.entries else ()
