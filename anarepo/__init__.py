@@ -45,6 +45,8 @@ def make_config(settings: dict) -> Configurator:
     config.include(".plugins")  # directives first, then every plugin's includeme
     config.include(".views")
     config.include(".sources")
+    config.include(".deploy.xaccel")
+    config.include(".deploy.outages")
     for dotted in aslist(settings.get("anarepo.includes", "")):
         config.include(dotted)
     return config

@@ -13,6 +13,8 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild conda index state;
                                                                     --check also verifies every blob)
     anarepo -c development.ini gc [--no-pack] [--days N] [--grace S] (remove crash and refusal debris)
+    anarepo -c production.ini serve [--port P | --listen H:P] [--workers N]   (docs/operations.md)
+    anarepo gen-config [all|nginx|systemd|zeo|zodb|ini] --dir DIR ...           (a site's config files)
 
 Errors print one line on stderr and exit non-zero (2 for usage, 1 otherwise).
 """
@@ -291,12 +293,68 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only compare with the kept state and verify every stored file; change nothing")
     reidx.add_argument("--reinspect", action="store_true", help="read the metadata again from every file")
     reidx.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    serve = sub.add_parser("serve", help="run waitress worker processes on one port (graceful restart on SIGHUP)")
+    serve.add_argument("--port", type=int, help="the port (default: the .ini's [server:main] listen)")
+    serve.add_argument("--listen", help="HOST:PORT (default: the .ini's [server:main] listen)")
+    serve.add_argument("--workers", type=int, default=1, help="processes sharing the port (default: 1)")
+    serve.add_argument("--graceful-timeout", type=float, default=30.0,
+                       help="seconds a stopping worker may finish its requests (default: 30)")
+    serve.set_defaults(standalone=_cmd_serve)
+
+    gen = sub.add_parser("gen-config", help="write a site's configuration: ZEO/RelStorage, app, nginx, systemd")
+    gen.add_argument("what", nargs="?", default="all", choices=("all", "nginx", "systemd", "zeo", "zodb", "ini"))
+    gen.add_argument("--dir", required=True, help="where to write the files")
+    gen.add_argument("--var", help="data directory: Data.fs, blobs (default: DIR/var)")
+    gen.add_argument("--backend", default="zeo", choices=("zeo", "relstorage"))
+    gen.add_argument("--server-name", default="localhost")
+    gen.add_argument("--ports", default="6543,6544", help="app process ports, comma-separated")
+    gen.add_argument("--zeo-address", default="127.0.0.1:8100")
+    gen.add_argument("--dsn", default="dbname='anarepo' user='anarepo' password='secret' host='127.0.0.1'",
+                     help="PostgreSQL DSN for RelStorage")
+    gen.add_argument("--listen", default="443 ssl", help="nginx listen directive (default: '443 ssl')")
+    gen.add_argument("--ssl-certificate", default="/etc/ssl/certs/anarepo.pem")
+    gen.add_argument("--ssl-certificate-key", default="/etc/ssl/private/anarepo.key")
+    gen.add_argument("--no-x-accel", action="store_true", help="the app sends file bytes itself")
+    gen.add_argument("--user", default="anarepo", help="system user of the services")
+    gen.set_defaults(standalone=_cmd_gen_config)
     from .client.commands import add_client_commands
     from .sources.cli import add_mirror_commands
 
     add_mirror_commands(sub)
     add_client_commands(sub)
     return parser
+
+
+def _cmd_serve(args) -> int:
+    from .deploy.serve import serve
+
+    ini = os.path.abspath(args.config)
+    if not os.path.exists(ini):
+        raise CommandError(f"configuration file {ini!r} not found (use -c INI)")
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    setup_logging(ini)
+    return serve(ini, listen=args.listen, port=args.port, workers=args.workers,
+                 graceful_timeout=args.graceful_timeout)
+
+
+def _cmd_gen_config(args) -> int:
+    from .deploy.config import Site, generate
+
+    out = os.path.abspath(args.dir)
+    try:
+        ports = [int(p) for p in args.ports.split(",") if p.strip()]
+    except ValueError:
+        raise CommandError(f"--ports must be numbers separated by commas, not {args.ports!r}") from None
+    if not ports:
+        raise CommandError("--ports names no port")
+    site = Site(out=out, var=os.path.abspath(args.var or os.path.join(out, "var")), backend=args.backend,
+                server_name=args.server_name, ports=ports, zeo_address=args.zeo_address, dsn=args.dsn,
+                listen=args.listen, ssl_certificate=args.ssl_certificate,
+                ssl_certificate_key=args.ssl_certificate_key, x_accel=not args.no_x_accel, user=args.user)
+    for path in generate(site, args.what):
+        print(path)
+    return 0
 
 
 def _run_client(command, args) -> int:
@@ -316,9 +374,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
     client_command = getattr(args, "client_command", None)
+    standalone = getattr(args, "standalone", None)
     try:
         if client_command is not None:
             return _run_client(client_command, args)
+        if standalone is not None:
+            return standalone(args)
         func = COMMANDS[name]
         ini = os.path.abspath(args.config)
         if os.path.exists(ini):

@@ -17,8 +17,14 @@
 ``anarepo.argon2.memory_cost``      argon2 memory in KiB (library default)
 ``anarepo.replay.max_bytes``        memory for replayed public index answers
                                     (256 MiB; 0 turns replay off)
-``anarepo.replay.max_age``          seconds a replayable answer is trusted at
-                                    most (5; see anarepo/replay.py)
+``anarepo.replay.max_age``          seconds an unasked replayable answer is
+                                    kept (5; see anarepo/replay.py)
+``anarepo.x_accel.location``        nginx internal location for package files
+                                    (empty: the app sends the bytes; see
+                                    anarepo/deploy/xaccel.py)
+``anarepo.x_accel.root``            the blob directory that location aliases
+``anarepo.startup.lease``           seconds a starting process may hold the
+                                    start-up lease (120; anarepo/startup.py)
 ==================================  =========================================
 """
 from __future__ import annotations

@@ -149,3 +149,81 @@ class PostgresCluster:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Nginx:
+    """nginx in the foreground with a main config around a generated ``nginx-anarepo.conf``."""
+
+    BIN = shutil.which("nginx") or "/usr/sbin/nginx"
+
+    def __init__(self, directory: str, site_conf: str, port: int):
+        self.dir, self.site_conf, self.port = directory, site_conf, port
+        self.proc = None
+
+    @classmethod
+    def available(cls) -> bool:
+        return os.path.exists(cls.BIN)
+
+    def write_main_conf(self) -> str:
+        os.makedirs(self.dir, exist_ok=True)
+        temp = "".join(f"    {kind}_temp_path {self.dir}/{kind};\n"
+                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        mime = "    include /etc/nginx/mime.types;\n" if os.path.exists("/etc/nginx/mime.types") else ""
+        user = "user root;\n" if os.geteuid() == 0 else ""  # test files live in root-only temp dirs
+        path = os.path.join(self.dir, "nginx.conf")
+        with open(path, "w") as out:
+            out.write(f"""{user}daemon off;
+worker_processes 2;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+{mime}    access_log {self.dir}/access.log;
+{temp}    include {self.site_conf};
+}}
+""")
+        return path
+
+    def start(self) -> "Nginx":
+        conf = self.write_main_conf()
+        log = open(os.path.join(self.dir, "stderr.log"), "ab")
+        self.proc = subprocess.Popen([self.BIN, "-c", conf, "-p", self.dir], stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        stop(self.proc, signal.SIGQUIT)
+
+
+class AppProcess:
+    """``anarepo -c INI serve --port P`` as operators run it (one per port)."""
+
+    def __init__(self, ini: str, port: int, log_path: str, env: dict, workers: int = 1):
+        self.ini, self.port, self.log_path, self.env, self.workers = ini, port, log_path, env, workers
+        self.proc = None
+
+    def start(self, wait: bool = True) -> "AppProcess":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([os.path.join(VENV_BIN, "anarepo"), "-c", self.ini, "serve", "--port",
+                                      str(self.port), "--workers", str(self.workers)],
+                                     stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"anarepo serve exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/", timeout=5).read()
+                return
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.2)
+        raise TimeoutError(f"anarepo on port {self.port} not ready; see {self.log_path}")
+
+    def stop(self) -> None:
+        stop(self.proc, timeout=60)

@@ -1,0 +1,80 @@
+"""``X-Accel-Redirect`` (anarepo/deploy/xaccel.py): every face's file download names the
+blob file for nginx after the app authorized it, keeping the app's headers; 304s,
+refusals and everything else are answered by the app as before."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from anarepo.package_types.pypi import builders
+from anarepo.testing import make_settings
+from tests.conda_builders import build_package, publish_conda
+
+LOCATION = "/_anarepo_blobs/"
+
+
+@pytest.fixture
+def anarepo_settings(tmp_path):
+    blobs = tmp_path / "var" / "blobs"
+    return make_settings(tmp_path, **{"anarepo.x_accel.location": LOCATION, "anarepo.x_accel.root": str(blobs)})
+
+
+@pytest.fixture
+def files(app):
+    app.make_user("alice")
+    conda_fn, conda_data = build_package("tool", "1.0")
+    publish_conda(app, "alice", conda_fn, conda_data)
+    wheel, wheel_data = builders.wheel("demo", "1.0")
+    app.upload("alice", wheel, wheel_data)
+    app.publish_file("alice", "notes", "1", "notes.txt", b"plain text\n")
+    return {"conda": (conda_fn, conda_data), "pypi": (wheel, wheel_data), "file": ("notes.txt", b"plain text\n")}
+
+
+def blob_bytes(app, response) -> bytes:
+    target = response.headers["X-Accel-Redirect"]
+    assert target.startswith(LOCATION) and ".." not in target
+    root = app.registry.settings["anarepo.x_accel.root"]
+    with open(os.path.join(root, target[len(LOCATION):]), "rb") as f:
+        return f.read()
+
+
+def test_every_face_names_the_blob_and_keeps_its_headers(app, testapp, files):
+    conda_fn, conda_data = files["conda"]
+    wheel, wheel_data = files["pypi"]
+    api = testapp.get("/api/download/alice/notes/1/notes.txt", status=302).headers["Location"]
+    cases = [
+        (f"/conda/alice/noarch/{conda_fn}", conda_data, {}),
+        (f"/pypi/alice/files/demo/1.0/{wheel}", wheel_data, {"X-Content-Type-Options": "nosniff"}),
+        ("/alice/notes/1/download/notes.txt", b"plain text\n",
+         {"Content-Security-Policy": "sandbox; default-src 'none'", "X-Content-Type-Options": "nosniff"}),
+        (api.split("localhost", 1)[-1], b"plain text\n", {}),
+    ]
+    for url, data, headers in cases:
+        response = testapp.get(url, status=200)
+        assert response.body == b"", url
+        assert blob_bytes(app, response) == data, url
+        assert response.headers["ETag"].strip('"') == __import__("hashlib").sha256(data).hexdigest()
+        for name, value in headers.items():
+            assert response.headers[name] == value, (url, name)
+        # the app answers 304 itself; nothing for nginx to send
+        again = testapp.get(url, headers={"If-None-Match": response.headers["ETag"]}, status=304)
+        assert "X-Accel-Redirect" not in again.headers
+
+
+def test_refused_downloads_never_name_a_blob(app, testapp, files):
+    from anarepo.orgs import set_access
+
+    with app.root() as root:
+        set_access(app.registry, root.owners["alice"].get_package("tool"), "private")
+    conda_fn, _ = files["conda"]
+    refused = testapp.get(f"/conda/alice/noarch/{conda_fn}", status=404)
+    assert "X-Accel-Redirect" not in refused.headers
+    token = app.make_token("alice", "read", ["conda:download"])
+    allowed = testapp.get(f"/conda/t/{token}/alice/noarch/{conda_fn}", status=200)
+    assert "X-Accel-Redirect" in allowed.headers
+
+
+def test_index_documents_are_sent_by_the_app(testapp, files):
+    response = testapp.get("/conda/alice/noarch/repodata.json")
+    assert "X-Accel-Redirect" not in response.headers and files["conda"][0] in response.json["packages"]
