@@ -19,6 +19,7 @@ from .downloads import flush_on_sigterm
 from .lastresort import LastResort
 from .middleware import TokenPrefixMiddleware
 from . import startup
+from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
 from .replay import ReplayMiddleware
 from .settings import with_defaults
 
@@ -33,6 +34,7 @@ def make_config(settings: dict) -> Configurator:
     config.include(include_zodb)
     db = get_db(config.registry)
     close_at_exit(db)
+    forget_prefetched_oids_on_reconnect(db)
     startup.begin(config.registry, db)  # one process at a time from here to finish_startup
     secret, fresh = ensure_root(db)
     if not config.registry.settings.get("anarepo.secret"):

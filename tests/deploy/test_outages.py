@@ -48,9 +48,9 @@ class Load:
         i = 0
         while not self.stop.is_set():
             i += 1
-            fn, data = builders.wheel(f"load{n}", f"1.{i}")
+            fn, data = builders.wheel(f"load{n}", f"2.{i}")
             try:
-                response = requests.post(f"{self.site.url}/pypi/alice/", data=upload_fields(fn, data, f"load{n}", f"1.{i}"),
+                response = requests.post(f"{self.site.url}/pypi/alice/", data=upload_fields(fn, data, f"load{n}", f"2.{i}"),
                                          files={"content": (fn, data)}, headers=basic(self.site.token), timeout=120)
             except requests.RequestException as exc:
                 self.record("upload", error=exc)
@@ -112,6 +112,9 @@ def make_site(tmp_path_factory, backend, cluster=None):
     site.anarepo("user", "add", "alice", "--email", "alice@example.com", "--password-stdin",
                  input="correct-horse-battery\n")
     site.token = site.anarepo("token", "create", "alice", "--name", "ci")
+    fn, data = builders.wheel("load0", "1.0")  # the project the reader reads exists from the start
+    requests.post(f"{site.url}/pypi/alice/", data=upload_fields(fn, data, "load0", "1.0"),
+                  files={"content": (fn, data)}, headers=basic(site.token), timeout=60).raise_for_status()
     return site
 
 

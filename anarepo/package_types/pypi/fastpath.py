@@ -69,6 +69,9 @@ def _public_page(request):
 
 
 def includeme(config):
-    # inside pyramid_tm's transaction (same snapshot as the view), outside the exception view
-    config.add_tween("anarepo.package_types.pypi.fastpath.fast_simple_tween_factory",
-                     under="anarepo.db.readonly_tween_factory")
+    # inside pyramid_tm's transaction (same snapshot as the view) and inside the exception
+    # view: opening the connection here can fail (database unreachable) and must be
+    # answered like any other failure (503), not escape to waitress as a bare 500
+    from pyramid.tweens import EXCVIEW
+
+    config.add_tween("anarepo.package_types.pypi.fastpath.fast_simple_tween_factory", under=EXCVIEW)
