@@ -1,30 +1,13 @@
-"""A database server that went away answers 503 with ``Retry-After``, in the face's format.
+"""RelStorage's database going away answers 503 with ``Retry-After`` like other storage failures.
 
-ZEO's ``ClientDisconnected`` is a ``TransientError`` (retried, then 503 through the
-contention view).  RelStorage lets its driver's own exceptions through
-(``psycopg2.OperationalError`` and friends when PostgreSQL is stopped or restarted);
-they are not ZODB errors, so without this view every request would be a bare 500.
-RelStorage reconnects by itself on the next request, so the outage ends when the
-database is back, with no restart of the app processes.
+ZEO's ``ClientDisconnected`` is a ZODB storage error (``views/failures.py``).
+RelStorage lets its driver's own exceptions through (``psycopg2.OperationalError``
+and friends when PostgreSQL is stopped or restarted); they are not ZODB errors,
+so they get the same view here, else every request would be a 500.  RelStorage
+reconnects by itself on the next request, so the outage ends when the database
+is back, with no restart of the app processes.
 """
 from __future__ import annotations
-
-import logging
-
-from ..middleware import redact
-from ..views.helpers import face_error
-
-log = logging.getLogger(__name__)
-
-RETRY_AFTER = "10"
-
-
-def database_unreachable(exc, request):
-    log.error("database unreachable on %s: %s", redact(request.path_info), str(exc).strip().splitlines()[:1])
-    response = face_error(request, 503, "the database is unreachable; try again in a moment")
-    response.headers["Retry-After"] = RETRY_AFTER
-    response.cache_control.no_store = True
-    return response
 
 
 def driver_disconnect_errors(db) -> tuple:
@@ -35,6 +18,7 @@ def driver_disconnect_errors(db) -> tuple:
 
 def includeme(config):
     from ..db import get_db
+    from ..views.failures import storage_unavailable
 
     for error in driver_disconnect_errors(get_db(config.registry)):
-        config.add_exception_view(database_unreachable, context=error)
+        config.add_exception_view(storage_unavailable, context=error)
