@@ -7,7 +7,8 @@ application, so each worker loads the current code and configuration.
 
 * ``SIGHUP``: graceful restart. New workers start; once every one of them has
   loaded the application, the old ones stop accepting, finish the requests they
-  have (up to ``--graceful-timeout`` seconds) and exit.  A new worker that fails
+  have (up to ``--graceful-timeout`` seconds), answer ``Connection: close`` and
+  close keep-alive connections once idle, and exit.  A new worker that fails
   to start leaves the old ones serving.
 * ``SIGTERM``/``SIGINT``: the same graceful stop for every worker, then exit.
 * A worker that dies is replaced.
@@ -169,8 +170,33 @@ def serve(ini: str, listen: str | None = None, port: int | None = None, workers:
 
 
 # -- a worker ---------------------------------------------------------------------------
-def _idle(channel) -> bool:
-    return channel.request is None and not channel.requests and not channel.total_outbufs_len
+#: a stopping worker closes a keep-alive connection only after it was this long idle:
+#: closing one just as the client sends a request on it would lose that request
+IDLE_GRACE = 2.0
+
+
+def _idle(channel, now: float) -> bool:
+    return (channel.request is None and not channel.requests and not channel.total_outbufs_len
+            and now - channel.last_activity > IDLE_GRACE)
+
+
+def closing_channel(stopping: list):
+    """waitress's channel whose answers say ``Connection: close`` once the worker is
+    stopping: clients reconnect, to the other workers, instead of reusing a
+    connection this worker is about to close."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import WSGITask
+
+    class ClosingTask(WSGITask):
+        def build_response_header(self):
+            if stopping:
+                self.request.headers["CONNECTION"] = "close"
+            return super().build_response_header()
+
+    class ClosingChannel(HTTPChannel):
+        task_class = ClosingTask
+
+    return ClosingChannel
 
 
 def run_worker(ini: str, fd: int, ready_fd: int, graceful_timeout: float) -> int:
@@ -188,6 +214,7 @@ def run_worker(ini: str, fd: int, ready_fd: int, graceful_timeout: float) -> int
         settings.pop(key, None)
     sock = socket.socket(fileno=fd)
     server = create_server(app, sockets=[sock], **settings)
+    server.channel_class = closing_channel(stopping)
     os.write(ready_fd, b"ready")
     os.close(ready_fd)
     while True:
@@ -198,8 +225,9 @@ def run_worker(ini: str, fd: int, ready_fd: int, graceful_timeout: float) -> int
             server.accepting = False
             server.del_channel()
             sock.close()
+        now = time.time()
         for channel in list(server.active_channels.values()):
-            if _idle(channel):
+            if _idle(channel, now):
                 channel.will_close = True
                 channel.handle_close()
         if not server.active_channels or time.monotonic() - stopping[0] > graceful_timeout:
