@@ -96,6 +96,8 @@ def main() -> None:
         for n in args.sizes:
             channel = Path(work) / f"channel{n}"
             write_channel(channel, n)
+            site.anarepo("user", "add", f"bench{n}", "--email", f"b{n}@example.com", "--password-stdin",
+                         input="correct-horse-battery\n")
             t0 = time.perf_counter()
             site.anarepo("import", str(channel), "--owner", f"bench{n}", "-q")
             print(f"loaded {n} files in {time.perf_counter() - t0:.0f} s")
