@@ -48,34 +48,36 @@ def evolve(registry, dry_run: bool = False) -> list[str]:
 
     Only the holder of the start-up lease runs steps (:mod:`.startup`): during
     start-up that is this process already; otherwise (``anarepo evolve``) the
-    lease is taken here, so processes starting meanwhile wait.
+    lease is taken here, so processes starting meanwhile wait.  Nothing pending:
+    nothing written (a read-only database starts).
     """
     from . import startup
 
     db = get_db(registry)
+    with db.transaction() as conn:
+        pending = [name for name, _ in registry.anarepo_evolve.pending(conn.root()[ROOT_KEY])]
+    if dry_run or not pending:
+        return pending
     token = startup.current_token(registry)
-    if token is None and not dry_run:
-        token = startup.acquire(db, startup.lease_seconds(registry))
-        try:
-            return _evolve(registry, db, token, dry_run)
-        finally:
-            startup.release(db, token)
-    return _evolve(registry, db, token, dry_run)
+    if token is not None:
+        return _run_steps(registry, db, token)
+    token = startup.acquire(db, startup.lease_seconds(registry))
+    try:
+        return _run_steps(registry, db, token)
+    finally:
+        startup.release(db, token)
 
 
-def _evolve(registry, db, token, dry_run):
+def _run_steps(registry, db, token) -> list[str]:
     from . import startup
 
-    with db.transaction() as conn:
-        pending = registry.anarepo_evolve.pending(conn.root()[ROOT_KEY])
     done = []
-    for name, func in pending:
-        if dry_run:
-            done.append(name)
-            continue
+    for name, func in registry.anarepo_evolve.steps:
         with db.transaction(f"anarepo evolve: {name}") as conn:
-            startup.renew(conn, token, startup.lease_seconds(registry))
             root = conn.root()[ROOT_KEY]
+            if name in root.finished_evolve_steps:  # done before, or by another process
+                continue
+            startup.renew(conn, token, startup.lease_seconds(registry))
             log.info("evolve step %s", name)
             func(root)
             root.finished_evolve_steps.add(name)

@@ -109,7 +109,11 @@ def lease_seconds(registry) -> float:
 
 
 def begin(registry, db) -> None:
-    """Called before the root is created or read for the first time."""
+    """Called before the root is created or read for the first time.  A read-only
+    database takes no lease: this process can neither initialize nor evolve it."""
+    if db.storage.isReadOnly():
+        registry.anarepo_startup = (db, None)
+        return
     registry.anarepo_startup = (db, acquire(db, lease_seconds(registry)))
 
 
@@ -153,6 +157,8 @@ def check_blob_dir(db) -> None:
     try:
         with db.transaction() as conn:
             probe = conn.root().get(PROBE_KEY)
+        if probe is None and db.storage.isReadOnly():
+            return  # nothing to compare with, and no way to write the probe
         if probe is None:
             token = secrets.token_hex(16).encode()
             with db.transaction("anarepo: blob directory probe") as conn:
