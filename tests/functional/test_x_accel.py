@@ -9,6 +9,7 @@ import pytest
 
 from anarepo.package_types.pypi import builders
 from anarepo.testing import make_settings
+from anarepo.views.files import SANDBOX_CSP
 from tests.conda_builders import build_package, publish_conda
 
 LOCATION = "/_anarepo_blobs/"
@@ -47,7 +48,7 @@ def test_every_face_names_the_blob_and_keeps_its_headers(app, testapp, files):
         (f"/conda/alice/noarch/{conda_fn}", conda_data, {}),
         (f"/pypi/alice/files/demo/1.0/{wheel}", wheel_data, {"X-Content-Type-Options": "nosniff"}),
         ("/alice/notes/1/download/notes.txt", b"plain text\n",
-         {"Content-Security-Policy": "sandbox; default-src 'none'", "X-Content-Type-Options": "nosniff"}),
+         {"Content-Security-Policy": SANDBOX_CSP, "X-Content-Type-Options": "nosniff"}),
         (api.split("localhost", 1)[-1], b"plain text\n", {}),
     ]
     for url, data, headers in cases:
