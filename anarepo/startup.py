@@ -146,36 +146,35 @@ def _blob_dir(db) -> str:
 
 
 def check_blob_dir(db) -> None:
-    """Write (once) and read back a small blob: refuses to start when this process
-    can not store or read the database's blob files (ZEO ``shared-blob-dir``
-    pointing somewhere else than the server's ``blob-dir``)."""
+    """Store a small blob and read it back, then drop it: refuses to start when this
+    process can not store or read the database's blob files (a ZEO client whose
+    ``shared-blob-dir`` is not the server's ``blob-dir``).  Nothing stays behind
+    but an old revision, which the next pack removes."""
     from ZODB.blob import Blob
     from ZODB.interfaces import IBlobStorage
 
-    if not IBlobStorage.providedBy(db.storage):
+    if not IBlobStorage.providedBy(db.storage) or db.storage.isReadOnly():
         return
-    try:
-        with db.transaction() as conn:
-            probe = conn.root().get(PROBE_KEY)
-        if probe is None and db.storage.isReadOnly():
-            return  # nothing to compare with, and no way to write the probe
-        if probe is None:
-            token = secrets.token_hex(16).encode()
+    token = secrets.token_hex(16).encode()
+    for attempt in range(20):
+        try:
             with db.transaction("anarepo: blob directory probe") as conn:
-                if conn.root().get(PROBE_KEY) is None:
-                    blob = Blob(token)
-                    conn.root()[PROBE_KEY] = (token, blob)
-        with db.transaction() as conn:
-            token, blob = conn.root()[PROBE_KEY]
-            with blob.open("r") as f:
-                data = f.read()
-    except ConflictError:
-        return check_blob_dir(db)
-    except Exception as exc:  # noqa: BLE001 - any failure here means the same thing
-        raise StartupError(
-            f"the blob directory {_blob_dir(db)!r} is not the database's: a blob stored through it can not be"
-            f" read or written ({exc.__class__.__name__}: {exc}). With ZEO and shared_blob_dir the app's"
-            " blob_dir must be the very directory of the server's blob-dir (docs/operations.md)"
-        ) from exc
+                conn.root()[PROBE_KEY] = Blob(token)
+            with db.transaction() as conn:
+                with conn.root()[PROBE_KEY].open("r") as f:
+                    data = f.read()
+            with db.transaction("anarepo: blob directory probe done") as conn:
+                del conn.root()[PROBE_KEY]
+            break
+        except ConflictError:
+            _pause(attempt)
+        except Exception as exc:  # noqa: BLE001 - any failure here means the same thing
+            raise StartupError(
+                f"the blob directory {_blob_dir(db)!r} is not the database's: a blob stored through it can not"
+                f" be written or read back ({exc.__class__.__name__}: {exc}). With ZEO and shared_blob_dir the"
+                " app's blob_dir must be the very directory of the server's blob-dir (docs/operations.md)"
+            ) from exc
+    else:
+        return  # kept conflicting with other writers: no verdict, start
     if data != token:
-        raise StartupError(f"the blob directory {_blob_dir(db)!r} holds a different blob than the database records")
+        raise StartupError(f"the blob directory {_blob_dir(db)!r} gave back other bytes than were stored")
