@@ -19,6 +19,7 @@ from .downloads import flush_on_sigterm
 from .lastresort import LastResort
 from .middleware import TokenPrefixMiddleware
 from . import startup
+from .deploy.xaccel import document_files
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
 from .replay import ReplayMiddleware
 from .settings import with_defaults
@@ -77,5 +78,5 @@ def main(global_config=None, **settings):
     flush_on_sigterm()
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
-                              max_age=float(settings["anarepo.replay.max_age"]))
+                              max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings))
     return TokenPrefixMiddleware(LastResort(replay), subdomains=settings["anarepo.subdomains"])

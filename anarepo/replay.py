@@ -72,20 +72,22 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 class Entry:
-    __slots__ = ("status", "headers", "not_modified_headers", "body", "etag", "tid", "stored")
+    __slots__ = ("status", "headers", "not_modified_headers", "body", "etag", "tid", "stored", "file")
 
     def __init__(self, status, headers, body, tid):
         self.status, self.headers, self.body, self.tid = status, headers, body, tid
         self.not_modified_headers = [(k, v) for k, v in headers if k.lower() not in CONTENT_HEADERS]
         self.etag = next((v for k, v in headers if k.lower() == "etag"), None)
         self.stored = time.monotonic()
+        self.file = None  # (name, headers) when nginx sends the body (DocumentFiles)
 
 
 class ReplayMiddleware:
     """See the module docstring.  ``registry`` stays reachable as ``.registry``."""
 
-    def __init__(self, app, db, max_bytes: int = 256 << 20, max_age: float = 5.0):
+    def __init__(self, app, db, max_bytes: int = 256 << 20, max_age: float = 5.0, documents=None):
         self.app = app
+        self.documents = documents  # anarepo.deploy.xaccel.DocumentFiles, or None
         self.registry = app.registry
         self.db = db
         self.revision = revision_reader(db)
@@ -145,6 +147,8 @@ class ReplayMiddleware:
     def _store(self, key, entry: Entry) -> None:
         if len(entry.body) > self.max_bytes // 4 or self.revision() != entry.tid:
             return  # too big to keep, or already outdated by a commit during the request
+        if self.documents is not None:
+            entry.file = self.documents.publish(entry.body, entry.headers)
         with self._lock:
             stale = [k for k, e in self.entries.items() if e.tid != entry.tid] if self.entries else ()
             for k in stale:  # a newer transaction outdated all of them
@@ -157,7 +161,10 @@ class ReplayMiddleware:
                 self._drop(next(iter(self.entries)))
 
     def _drop(self, key) -> None:
-        self.size -= len(self.entries.pop(key).body)
+        entry = self.entries.pop(key)
+        self.size -= len(entry.body)
+        if entry.file is not None:
+            self.documents.forget(entry.file[0])
 
     @staticmethod
     def _replay(entry: Entry, environ, start_response):
@@ -165,5 +172,8 @@ class ReplayMiddleware:
         if inm and entry.etag and _etag_matches(inm, entry.etag):
             start_response("304 Not Modified", entry.not_modified_headers)
             return []
+        if entry.file is not None:  # nginx sends the stored bytes (X-Accel-Redirect)
+            start_response(entry.status, entry.file[1])
+            return [b""]
         start_response(entry.status, entry.headers)
         return body_iter(environ, entry.body)

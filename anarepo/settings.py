@@ -23,6 +23,9 @@
                                     (empty: the app sends the bytes; see
                                     anarepo/deploy/xaccel.py)
 ``anarepo.x_accel.root``            the blob directory that location aliases
+``anarepo.x_accel.documents``       directory for large replayed index documents
+                                    nginx sends (empty: off)
+``anarepo.x_accel.documents_min_size``  smaller ones stay in memory (64 KiB)
 ``anarepo.startup.lease``           seconds a starting process may hold the
                                     start-up lease (120; anarepo/startup.py)
 ==================================  =========================================

@@ -21,6 +21,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from .xaccel import DOCUMENTS_LOCATION
+
 #: the internal nginx location the app names in ``X-Accel-Redirect``
 X_ACCEL_LOCATION = "/_anarepo_blobs/"
 
@@ -46,6 +48,11 @@ class Site:
     @property
     def blob_dir(self) -> str:
         return os.path.join(self.var, "blobs")
+
+    @property
+    def documents_dir(self) -> str:
+        """Large replayed index documents, written by the app, sent by nginx."""
+        return os.path.join(self.var, "documents")
 
     def path(self, name: str) -> str:
         return os.path.join(self.out, name)
@@ -122,8 +129,8 @@ def zodbpack_conf(site: Site) -> str:
 
 def app_ini(site: Site) -> str:
     extra = "".join(f"{k} = {v}\n" for k, v in site.extra_settings.items())
-    x_accel = f"anarepo.x_accel.location = {X_ACCEL_LOCATION}\nanarepo.x_accel.root = {site.blob_dir}\n" \
-        if site.x_accel else ""
+    x_accel = (f"anarepo.x_accel.location = {X_ACCEL_LOCATION}\nanarepo.x_accel.root = {site.blob_dir}\n"
+               f"anarepo.x_accel.documents = {site.documents_dir}\n") if site.x_accel else ""
     return f"""\
 # anarepo (anarepo gen-config). One process per port: anarepo serve -c THIS --port 6543
 [app:main]
@@ -196,6 +203,20 @@ def nginx_conf(site: Site) -> str:
         add_header X-Content-Type-Options $upstream_http_x_content_type_options always;
         add_header X-Frame-Options $upstream_http_x_frame_options always;
         add_header Referrer-Policy $upstream_http_referrer_policy always;
+        add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;
+    }}
+    # large public index documents (repodata.json): the app checks per request that
+    # its stored answer is the current revision's and answers 304s, nginx sends the bytes
+    location {DOCUMENTS_LOCATION} {{
+        internal;
+        alias {site.documents_dir}/;
+        sendfile on;
+        tcp_nopush on;
+        etag off;
+        add_header ETag $upstream_http_etag always;
+        add_header Content-Encoding $upstream_http_content_encoding always;
+        add_header Vary $upstream_http_vary always;
+        add_header X-Content-Type-Options $upstream_http_x_content_type_options always;
         add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;
     }}
 """ if site.x_accel else ""
@@ -301,6 +322,7 @@ def generate(site: Site, what: str = "all") -> list[str]:
         files.update({os.path.join("systemd", k): v for k, v in systemd_units(site).items()})
     os.makedirs(site.var, exist_ok=True)
     os.makedirs(site.blob_dir, exist_ok=True)
+    os.makedirs(site.documents_dir, exist_ok=True)
     written = []
     for name, text in files.items():
         path = site.path(name)

@@ -79,3 +79,51 @@ def test_refused_downloads_never_name_a_blob(app, testapp, files):
 def test_index_documents_are_sent_by_the_app(testapp, files):
     response = testapp.get("/conda/alice/noarch/repodata.json")
     assert "X-Accel-Redirect" not in response.headers and files["conda"][0] in response.json["packages"]
+
+
+@pytest.fixture
+def documents(app, tmp_path):
+    from anarepo.deploy.xaccel import DocumentFiles
+
+    replay = app.wsgi_app.app.app  # TokenPrefixMiddleware → LastResort → ReplayMiddleware
+    replay.documents = DocumentFiles(str(tmp_path / "documents"), min_size=0)
+    return replay.documents
+
+
+def test_replayed_index_documents_are_sent_by_nginx_from_a_file(app, testapp, files, documents):
+    url = "/conda/alice/noarch/repodata.json"
+    first = testapp.get(url)
+    again = testapp.get(url)
+    target = again.headers["X-Accel-Redirect"]
+    assert again.body == b"" and target.startswith("/_anarepo_documents/")
+    path = os.path.join(documents.root, target[len("/_anarepo_documents/"):])
+    with open(path, "rb") as f:
+        assert f.read() == first.body
+    assert again.headers["ETag"] == first.headers["ETag"] and again.content_type == first.content_type
+    if "Last-Modified" in first.headers:
+        from email.utils import parsedate_to_datetime
+
+        assert int(os.path.getmtime(path)) == int(parsedate_to_datetime(first.headers["Last-Modified"]).timestamp())
+    assert "X-Accel-Redirect" not in testapp.get(url, headers={"If-None-Match": first.headers["ETag"]},
+                                                 status=304).headers
+    # a commit ends the replay: the next answer comes from the application, with the new file
+    fn, data = build_package("tool", "2.0")
+    publish_conda(app, "alice", fn, data)
+    fresh = testapp.get(url)
+    assert "X-Accel-Redirect" not in fresh.headers and fn in fresh.json["packages"]
+    newer = testapp.get(url).headers["X-Accel-Redirect"]
+    assert newer != target
+    with open(os.path.join(documents.root, newer[len("/_anarepo_documents/"):]), "rb") as f:
+        assert fn.encode() in f.read()
+
+
+def test_documents_of_a_dead_process_are_removed(tmp_path):
+    import socket
+
+    from anarepo.deploy.xaccel import DocumentFiles
+
+    dead = tmp_path / "documents" / f"{socket.gethostname()}-999999999-abcd"
+    dead.mkdir(parents=True)
+    (dead / "x").write_bytes(b"old")
+    DocumentFiles(str(tmp_path / "documents"))
+    assert not dead.exists()
