@@ -99,7 +99,7 @@ def main() -> None:
             site.anarepo("user", "add", f"bench{n}", "--email", f"b{n}@example.com", "--password-stdin",
                          input="correct-horse-battery\n")
             t0 = time.perf_counter()
-            site.anarepo("import", str(channel), "--owner", f"bench{n}", "-q")
+            site.anarepo("import", str(channel), "--owner", f"bench{n}", "-q", timeout=3600)
             print(f"loaded {n} files in {time.perf_counter() - t0:.0f} s")
             path = f"/conda/bench{n}/linux-64/repodata.json"
             body = requests.get(site.url + path, timeout=300).content

@@ -26,9 +26,9 @@ class DeploySite:
         self.nginx = None
         self.env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
-    def anarepo(self, *args, input=None, check=True):
+    def anarepo(self, *args, input=None, check=True, timeout=300):
         result = subprocess.run([ANAREPO, "-c", self.ini, *args], input=input, capture_output=True, text=True,
-                                env=self.env, timeout=300)
+                                env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"anarepo {' '.join(args)} failed: {result.stdout}{result.stderr}")
         return result.stdout.strip()
