@@ -155,6 +155,8 @@ def check_blob_dir(db) -> None:
 
     if not IBlobStorage.providedBy(db.storage) or db.storage.isReadOnly():
         return
+    if not getattr(db.storage, "shared_blob_dir", False):  # only a ZEO client sharing the server's directory
+        return  # can point elsewhere: FileStorage owns its directory, RelStorage's is a cache
     token = secrets.token_hex(16).encode()
     for attempt in range(20):
         try:
