@@ -64,7 +64,7 @@ def test_every_face_names_the_blob_and_keeps_its_headers(app, testapp, files):
 
 
 def test_refused_downloads_never_name_a_blob(app, testapp, files):
-    from anarepo.orgs import set_access
+    from anarepo.services.packages import set_access
 
     with app.root() as root:
         set_access(app.registry, root.owners["alice"].get_package("tool"), "private")
