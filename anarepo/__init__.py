@@ -45,6 +45,7 @@ def make_config(settings: dict) -> Configurator:
     config.include(".db")
     config.include(".evolve")
     config.include(".security")
+    config.include(".inspection")
     config.include(".plugins")  # directives first, then every plugin's includeme
     config.include(".views")
     config.include(".sources")

@@ -46,7 +46,7 @@ def check_depth(value, max_depth: int = MAX_DEPTH, what: str = "the document"):
     return value
 
 
-def loads_json(data: bytes | str, max_depth: int = MAX_DEPTH, what: str = "the JSON document"):
+def loads_json(data: bytes | str, max_depth: int = MAX_DEPTH, what: str = "the JSON document", object_hook=None):
     """``json.loads`` with finite numbers only and at most ``max_depth`` levels.
 
     Deeper documents either stop the parser's own recursion guard
@@ -54,7 +54,7 @@ def loads_json(data: bytes | str, max_depth: int = MAX_DEPTH, what: str = "the J
     """
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, object_hook=object_hook)
     except RecursionError:
         raise Unbounded(f"{what} is nested too deeply") from None
     return check_depth(value, max_depth, what)

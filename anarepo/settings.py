@@ -28,6 +28,14 @@
 ``anarepo.x_accel.documents_min_size``  smaller ones stay in memory (64 KiB)
 ``anarepo.startup.lease``           seconds a starting process may hold the
                                     start-up lease (120; anarepo/startup.py)
+``anarepo.inspect.workers``          uploads inspected at once (2)
+``anarepo.inspect.queue``            uploads waiting for inspection (2); more
+                                    are answered 503
+``anarepo.inspect.seconds``          wall time per inspection (10)
+``anarepo.inspect.members``          archive members walked per upload (50000)
+``anarepo.inspect.decompressed_floor``  decompressed bytes per upload: this
+``anarepo.inspect.decompressed_ratio``  plus ratio x the uploaded size (32 MiB
+                                    + 16 x size; see docs/security.md)
 ==================================  =========================================
 """
 from __future__ import annotations
@@ -46,6 +54,12 @@ DEFAULTS = {
     "anarepo.disabled_plugins": "",
     "anarepo.replay.max_bytes": str(256 << 20),
     "anarepo.replay.max_age": "5",
+    "anarepo.inspect.workers": "2",
+    "anarepo.inspect.queue": "2",
+    "anarepo.inspect.seconds": "10",
+    "anarepo.inspect.members": "50000",
+    "anarepo.inspect.decompressed_floor": str(32 << 20),
+    "anarepo.inspect.decompressed_ratio": "16",
     # transactions: explicit manager, 4xx/5xx never commit, ConflictError retried
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     "tm.commit_veto": "pyramid_tm.default_commit_veto",

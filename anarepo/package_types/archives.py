@@ -1,13 +1,13 @@
 """Safe reading of uploaded archives: bounded, never extracted, no path tricks."""
 from __future__ import annotations
 
+import os
 import posixpath
 import tarfile
 import zipfile
 
-from ..plugins import InvalidPackage
+from ..plugins import BudgetExceeded, InvalidPackage, work_budget
 
-MAX_MEMBERS = 100_000
 MAX_MEMBER_READ = 2 * 1024 * 1024
 
 
@@ -21,26 +21,58 @@ def check_member_name(name: str, archive: str) -> str:
     return name
 
 
+def open_decompressed(path, archive: str):
+    """The decompressed stream of a (maybe gzip/bzip2/xz) file, charged to the work budget."""
+    import bz2
+    import gzip
+    import lzma
+
+    budget = work_budget(os.path.getsize(path))
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith(b"\x1f\x8b"):
+        raw = gzip.open(path, "rb")
+    elif head.startswith(b"BZh"):
+        raw = bz2.open(path, "rb")
+    elif head.startswith(b"\xfd7zXZ\x00"):
+        raw = lzma.open(path, "rb")
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - closed with the reader
+    return budget, budget.reader(raw, archive)
+
+
+def link_target(member) -> str:
+    """Where a link points, relative to the archive root: a symlink's target is
+    relative to its own directory, a hard link's to the root of the archive."""
+    if member.islnk():
+        return posixpath.normpath(member.linkname)
+    return posixpath.normpath(posixpath.join(posixpath.dirname(member.name), member.linkname))
+
+
 def tar_members(path, archive: str):
-    """Yield (TarInfo, tarfile) for a .tar/.tar.gz/.tgz, checking every member."""
+    """Yield (TarInfo, tarfile) for a .tar/.tar.gz/.tgz/.tar.bz2/.tar.xz, checking every member
+    and charging the walk to the work budget."""
     try:
-        tar = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        budget, stream = open_decompressed(path, archive)
+        tar = tarfile.open(fileobj=stream, mode="r:")
+    except InvalidPackage:
+        raise
+    except (tarfile.TarError, OSError, EOFError, zlib_error(), ValueError) as exc:
         raise InvalidPackage(f"{archive}: not a readable tar archive ({exc})") from None
-    with tar:
+    with tar, stream.raw, stream:
         try:
-            for count, member in enumerate(tar, 1):
-                if count > MAX_MEMBERS:
-                    raise InvalidPackage(f"{archive}: too many files in the archive")
+            for member in tar:
+                budget.charge_member(archive)
                 check_member_name(member.name, archive)
                 if member.issym() or member.islnk():
-                    target = posixpath.normpath(posixpath.join(posixpath.dirname(member.name), member.linkname))
-                    if member.linkname.startswith("/") or target.startswith(".."):
+                    if member.linkname.startswith("/") or link_target(member).split("/")[0] == "..":
                         raise InvalidPackage(f"{archive}: link {member.name!r} points outside the archive")
                 if member.isdev():
                     raise InvalidPackage(f"{archive}: device file {member.name!r} in the archive")
                 yield member, tar
-        except (tarfile.TarError, OSError, EOFError, zlib_error()) as exc:
+        except InvalidPackage:
+            raise
+        except (tarfile.TarError, OSError, EOFError, zlib_error(), ValueError) as exc:
             raise InvalidPackage(f"{archive}: corrupt archive ({exc.__class__.__name__})") from None
 
 
@@ -52,7 +84,7 @@ def zlib_error():
 
 def read_tar_member(tar, member, archive: str, limit: int = MAX_MEMBER_READ) -> bytes:
     if member.size > limit:
-        raise InvalidPackage(f"{archive}: {member.name} is larger than {limit} bytes")
+        raise BudgetExceeded(f"{archive}: {member.name} is larger than {limit} bytes")
     handle = tar.extractfile(member)
     if handle is None:
         raise InvalidPackage(f"{archive}: {member.name} is not a regular file")
@@ -63,8 +95,26 @@ def zip_names(path, archive: str) -> list[str]:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InvalidPackage(f"{archive}: not a readable zip archive ({exc})") from None
-    if len(infos) > MAX_MEMBERS:
-        raise InvalidPackage(f"{archive}: too many files in the archive")
+    budget = work_budget(os.path.getsize(path))
+    for _ in infos:
+        budget.charge_member(archive)
     return [check_member_name(info.filename, archive) for info in infos]
+
+
+def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of one zip member, charged to the work budget."""
+    if info.file_size > limit:
+        raise BudgetExceeded(f"{archive}: {info.filename} is larger than {limit} bytes")
+    budget = work_budget()
+    try:
+        with zf.open(info) as member:
+            data = budget.reader(member, archive).read(limit + 1)
+    except InvalidPackage:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, zlib_error()) as exc:
+        raise InvalidPackage(f"{archive}: corrupt archive member {info.filename} ({exc})") from None
+    if len(data) > limit:
+        raise BudgetExceeded(f"{archive}: {info.filename} is larger than {limit} bytes")
+    return data

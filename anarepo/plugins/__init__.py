@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 
 from pyramid.settings import aslist
 
+from .budget import BudgetExceeded, work_budget  # noqa: F401
 from .interface import FileInfo, InvalidPackage, PackageType  # noqa: F401
 
 ENTRY_POINT_GROUP = "anarepo.package_types"

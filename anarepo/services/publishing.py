@@ -32,6 +32,7 @@ from .. import names
 from ..clock import utcnow
 from ..errors import Conflict, FileExists, Forbidden, Locked, NotFound, PublishError, Unauthenticated
 from ..events import FilePublished, notify
+from ..inspection import inspect_bounded
 from ..plugins import FileInfo, InvalidPackage
 from ..publish import create_package, create_release
 from ..resources.packages import ACCESS_LEVELS, Distribution
@@ -59,7 +60,7 @@ def resolve_type(registry, filename: str, path, type_name: str | None = None):
             return types.resolve(type_name)
         except KeyError:
             raise InvalidPackage(f"unknown package type {type_name!r}") from None
-    ptype = types.detect(filename, path)
+    ptype = inspect_bounded(path, types.detect, filename, path, registry=registry)
     if ptype is None:
         raise InvalidPackage(
             f"{filename}: could not detect the package type; give it explicitly"
@@ -75,7 +76,7 @@ def inspect_upload(ptype, path, filename: str, *, name=None, version=None, basen
     URL, the web form); each defaults to what the file says.  The FileInfo
     returned names that target.
     """
-    info = ptype.inspect(path, filename, name=name, version=version)
+    info = inspect_bounded(path, ptype.inspect, path, filename, name=name, version=version)
     target = (name or info.name, version or info.version, basename or info.basename)
     ptype.check_placement(info, *target)
     return replace(info, name=target[0], version=target[1], basename=target[2])

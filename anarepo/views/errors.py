@@ -99,7 +99,7 @@ def bad_csrf(exc, request):
 @exception_view_config(WeakPassword)
 @exception_view_config(TokenError)
 def bad_input(exc, request):
-    status = 409 if isinstance(exc, TokenExists) else 400
+    status = 409 if isinstance(exc, TokenExists) else getattr(exc, "status", 400)
     return face_error(request, status, str(exc))
 
 

@@ -22,6 +22,7 @@ from pyramid.view import view_config
 
 from ..db import root_factory
 from ..errors import NotFound, PublishError
+from ..inspection import inspect_bounded
 from ..names import InvalidName
 from ..plugins import InvalidPackage
 from ..resources.packages import ACCESS_LEVELS
@@ -72,7 +73,8 @@ def _publish(request, form, field):
     name, version = form["name"] or None, form["version"] or None
     spooled = spool(field.file, request_tmpdir(request), registry.settings["anarepo.max_upload_size"])
     try:
-        if type_name is None and registry.package_types.detect(filename, spooled.path) is None:
+        if type_name is None and inspect_bounded(
+                spooled.path, registry.package_types.detect, filename, spooled.path, registry=registry) is None:
             if not (name and version):
                 raise InvalidPackage(
                     f"the type of {filename} could not be detected: choose the type “File” "

@@ -16,7 +16,7 @@ import zipfile
 
 from ... import names
 from ...bounded import loads_json
-from ...plugins import FileInfo, InvalidPackage
+from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, work_budget
 
 EXTENSIONS = (".tar.bz2", ".conda")
 
@@ -36,7 +36,8 @@ LIMITS = {
     "info/index.json": 256 * 1024,
     "info/about.json": 1024 * 1024,
     "info/run_exports.json": 256 * 1024,
-    "info/paths.json": 64 * 1024 * 1024,
+    # parsed with an object hook that keeps only what channeldata needs
+    "info/paths.json": 16 * 1024 * 1024,
 }
 MAX_SPECS = 4096
 MAX_SPEC_LEN = 1024
@@ -82,18 +83,15 @@ def _read_member(tar, member, limit: int, filename: str) -> bytes:
     if not member.isfile():
         raise InvalidPackage(f"{filename}: {member.name} is not a regular file")
     if member.size > limit:
-        raise InvalidPackage(f"{filename}: {member.name} is too large ({member.size} bytes, limit {limit})")
+        raise BudgetExceeded(f"{filename}: {member.name} is too large ({member.size} bytes, limit {limit})")
     handle = tar.extractfile(member)
     data = handle.read(limit + 1)
     if len(data) > limit:
-        raise InvalidPackage(f"{filename}: {member.name} is too large (limit {limit} bytes)")
+        raise BudgetExceeded(f"{filename}: {member.name} is too large (limit {limit} bytes)")
     return data
 
 
-MAX_INFO_BYTES = 512 * 1024 * 1024  # uncompressed info/ members walked through, in total
-
-
-def _conda_info_stream(fileobj, filename: str):
+def _conda_info_stream(fileobj, filename: str, budget):
     """The info tarball of a .conda archive, whatever stem its components carry."""
     from conda_package_streaming.package_streaming import tar_generator, zstd
 
@@ -101,6 +99,8 @@ def _conda_info_stream(fileobj, filename: str):
         raise InvalidPackage(f"{filename}: not a valid .conda archive (not a zip file)")
     fileobj.seek(0)
     zf = zipfile.ZipFile(fileobj)
+    for _ in zf.infolist():
+        budget.charge_member(filename)
     infos = [i for i in zf.infolist() if i.filename.startswith("info-") and i.filename.endswith(".tar.zst")]
     if len(infos) != 1:
         raise InvalidPackage(f"{filename}: a .conda archive holds exactly one info-*.tar.zst component")
@@ -109,31 +109,39 @@ def _conda_info_stream(fileobj, filename: str):
         raise InvalidPackage(
             f"the file name {filename!r} does not match the archive's components ({infos[0].filename!r})"
         )
-    return tar_generator(zstd.open(zf.open(infos[0])))
+    return tar_generator(budget.reader(zstd.open(zf.open(infos[0])), filename))
+
+
+def _tar_bz2_stream(fileobj, filename: str, budget):
+    """Every member of a .tar.bz2 (info/ comes first), decompressed under the budget:
+    a few kilobytes of bzip2 can hold gigabytes of zeros before info/."""
+    import bz2
+
+    from conda_package_streaming.package_streaming import tar_generator
+
+    return tar_generator(budget.reader(bz2.BZ2File(fileobj), filename))
 
 
 def read_info(path, filename: str) -> dict[str, bytes]:
     """The metadata members we use, as bytes, streamed from the archive."""
-    from conda_package_streaming.package_streaming import stream_conda_info
+    import os
 
     wanted = set(LIMITS)
     found: dict[str, bytes] = {}
     _, ext = split_extension(filename)
-    walked = 0
+    budget = work_budget(os.path.getsize(path))
     try:
         with open(path, "rb") as fileobj:
-            stream = _conda_info_stream(fileobj, filename) if ext == ".conda" else stream_conda_info(filename, fileobj)
+            opener = _conda_info_stream if ext == ".conda" else _tar_bz2_stream
+            stream = opener(fileobj, filename, budget)
             try:
                 for tar, member in stream:
+                    budget.charge_member(filename)
                     name = member.name[2:] if member.name.startswith("./") else member.name
                     if name in wanted and name not in found:
                         found[name] = _read_member(tar, member, LIMITS[name], filename)
                     elif not name.startswith("info/") and "info/index.json" in found and ext == ".tar.bz2":
                         break  # info/ comes first in .tar.bz2 built by conda-build and rattler-build
-                    if name.startswith("info/"):
-                        walked += member.size
-                        if walked > MAX_INFO_BYTES:
-                            raise InvalidPackage(f"{filename}: the info/ metadata is too large")
             finally:
                 stream.close()
     except InvalidPackage:
@@ -260,6 +268,30 @@ def clean_about(about: dict) -> dict:
     return out
 
 
+def _slim_path_entry(entry: dict):
+    """Keep of a paths.json entry only what channeldata_flags reads (memory stays
+    small however many entries the file lists)."""
+    if "_path" not in entry:
+        return entry
+    path = entry.get("_path")
+    if not isinstance(path, str):
+        return None
+    kept = {"_path": path} if path.startswith(("etc/conda/", "bin/.", "Scripts/.")) else {}
+    if entry.get("prefix_placeholder"):
+        kept.update(_path=path, prefix_placeholder=True, file_mode=entry.get("file_mode"))
+    return kept or None
+
+
+def _paths_json(data: bytes, filename: str):
+    try:
+        value = loads_json(data, what="info/paths.json", object_hook=_slim_path_entry)
+    except (UnicodeDecodeError, ValueError) as exc:  # json's errors and Unbounded
+        raise InvalidPackage(f"{filename}: info/paths.json is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise InvalidPackage(f"{filename}: info/paths.json must hold a JSON object")
+    return value
+
+
 def channeldata_flags(paths: dict | None, name: str) -> dict:
     """The CEP-38 per-package flags, from info/paths.json."""
     flags = dict.fromkeys(("activate.d", "deactivate.d", "post_link", "pre_link", "pre_unlink",
@@ -300,7 +332,7 @@ def inspect_package(path, filename: str, now_ms: int | None = None) -> FileInfo:
         run_exports = clean_run_exports(_json(members["info/run_exports.json"], "info/run_exports.json", fn), fn)
         if run_exports:
             attrs["run_exports"] = run_exports
-    paths = _json(members["info/paths.json"], "info/paths.json", fn) if "info/paths.json" in members else None
+    paths = _paths_json(members.pop("info/paths.json"), fn) if "info/paths.json" in members else None
     attrs["channeldata"] = channeldata_flags(paths, rec["name"])
     attrs["about"] = about
     license_ = about.get("license") or rec.get("license", "")

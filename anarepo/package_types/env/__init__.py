@@ -13,7 +13,7 @@ import re
 import yaml
 
 from ...bounded import Unbounded, load_yaml
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
 from ..common import read_bounded, stem, timestamp_version
 
 MAX_ENV = 1024 * 1024
@@ -84,6 +84,8 @@ class EnvironmentType(PackageType):
             return False
         try:
             head = read_bounded(path, MAX_ENV, "the environment file").decode("utf-8", "replace")
+        except BudgetExceeded:
+            raise  # a bomb is refused, not taken for another type
         except InvalidPackage:
             return False
         return re.search(r"^dependencies\s*:", head, re.M) is not None

@@ -66,7 +66,7 @@ class NotebookType(PackageType):
             return  # a package without notebooks: nothing to render, no file to read
         from .render import render_missing
 
-        render_missing(event.package)
+        render_missing(event.package, registry)
 
     page_template = "anarepo.package_types.ipynb:templates/page.jinja2"
 

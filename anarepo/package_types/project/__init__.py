@@ -9,9 +9,9 @@ from __future__ import annotations
 import yaml
 
 from ...bounded import Unbounded, load_yaml
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
 from ...versions import version_key
-from ..archives import read_tar_member, tar_members, zip_names
+from ..archives import read_tar_member, read_zip_member, tar_members, zip_names
 from ..common import stem
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar", ".zip")
@@ -35,10 +35,11 @@ def list_archive(path, filename: str) -> tuple[list[tuple[str, int]], dict]:
 
         names = zip_names(path, filename)
         with zipfile.ZipFile(path) as zf:
-            sizes = {i.filename: i.file_size for i in zf.infolist()}
+            infos = {i.filename: i for i in zf.infolist()}
+            sizes = {name: info.file_size for name, info in infos.items()}
             for name in names:
                 if name.rstrip("/").split("/")[-1] == PROJECT_FILE and name.count("/") <= 1:
-                    spec_text = zf.read(name)[: 256 * 1024]
+                    spec_text = read_zip_member(zf, infos[name], filename, 256 * 1024)
         files = [(n, sizes[n]) for n in names if not n.endswith("/")]
     else:
         for member, tar in tar_members(path, filename):
@@ -72,6 +73,8 @@ class ProjectType(PackageType):
             return False
         try:
             _files, meta = list_archive(path, filename)
+        except BudgetExceeded:
+            raise  # a bomb is refused, not taken for another type
         except InvalidPackage:
             return False
         return bool(meta["spec"])

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from ...names import package_key
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
 from .inspect import WHEEL_SUFFIX, dependencies, is_pypi_filename, normalize, read_metadata, same_version
 
 
@@ -31,6 +31,8 @@ class PypiType(PackageType):
             return False
         try:
             read_metadata(path, filename.rsplit("/", 1)[-1])
+        except BudgetExceeded:
+            raise  # a bomb is refused, not taken for another type
         except InvalidPackage:
             return False
         return True

@@ -31,14 +31,12 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ...plugins import InvalidPackage
+from ...plugins import BudgetExceeded, InvalidPackage, work_budget
+from ..archives import read_zip_member
 
-#: Largest METADATA / PKG-INFO we accept (long descriptions included).
+#: Largest METADATA / PKG-INFO we accept (long descriptions included); members walked
+#: and bytes decompressed are charged to the upload's work budget (docs/security.md).
 MAX_METADATA_SIZE = 8 << 20
-#: Members we look at before giving up on finding the metadata.
-MAX_MEMBERS = 100_000
-#: Bytes decompressed while scanning an sdist for PKG-INFO.
-MAX_SCAN_BYTES = 2 << 30
 
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -99,16 +97,7 @@ class _Parsed(pkginfo.Distribution):
 
 # -- archive readers -----------------------------------------------------------
 def _read_member_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:
-    if info.file_size > MAX_METADATA_SIZE:
-        raise InvalidPackage(f"{filename}: {info.filename} is larger than {MAX_METADATA_SIZE} bytes")
-    try:
-        with archive.open(info) as member:
-            data = member.read(MAX_METADATA_SIZE + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as exc:
-        raise InvalidPackage(f"{filename}: corrupt archive member {info.filename} ({exc})") from None
-    if len(data) > MAX_METADATA_SIZE:
-        raise InvalidPackage(f"{filename}: {info.filename} is too large")
-    return data
+    return read_zip_member(archive, info, filename, MAX_METADATA_SIZE)
 
 
 def _open_zip(path, filename: str) -> zipfile.ZipFile:
@@ -116,9 +105,13 @@ def _open_zip(path, filename: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise InvalidPackage(f"{filename}: not a valid zip archive ({exc})") from None
-    if len(archive.filelist) > MAX_MEMBERS:
+    budget = work_budget()
+    try:
+        for _ in archive.filelist:
+            budget.charge_member(filename)
+    except BudgetExceeded:
         archive.close()
-        raise InvalidPackage(f"{filename}: more than {MAX_MEMBERS} members")
+        raise
     return archive
 
 
@@ -146,24 +139,6 @@ def read_wheel_metadata(path, filename: str) -> bytes:
         return _read_member_zip(archive, infos[f"{dist_info}/METADATA"], filename)
 
 
-class _Bounded(io.RawIOBase):
-    """A reader that fails once more than ``limit`` bytes went through it."""
-
-    def __init__(self, raw, limit: int, filename: str):
-        self.raw, self.left, self.filename = raw, limit, filename
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        data = self.raw.read(len(buffer))
-        self.left -= len(data)
-        if self.left < 0:
-            raise InvalidPackage(f"{self.filename}: the archive expands beyond {MAX_SCAN_BYTES} bytes")
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _pkg_info_member(name: str, filename: str) -> bool:
     parts = name.strip("/").split("/")
     return len(parts) == 2 and parts[1] == "PKG-INFO"
@@ -178,15 +153,15 @@ def read_sdist_metadata(path, filename: str) -> bytes:
                     return _read_member_zip(archive, info, filename)
         raise InvalidPackage(f"{filename}: no <name>-<version>/PKG-INFO in the sdist")
     try:
+        budget = work_budget()
         with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-            stream = io.BufferedReader(_Bounded(gz, MAX_SCAN_BYTES, filename), 1 << 16)
+            stream = io.BufferedReader(budget.reader(gz, filename), 1 << 16)
             with tarfile.open(fileobj=stream, mode="r|") as archive:
-                for count, member in enumerate(archive):
-                    if count >= MAX_MEMBERS:
-                        raise InvalidPackage(f"{filename}: more than {MAX_MEMBERS} members")
+                for member in archive:
+                    budget.charge_member(filename)
                     if member.isfile() and _pkg_info_member(member.name, filename):
                         if member.size > MAX_METADATA_SIZE:
-                            raise InvalidPackage(f"{filename}: PKG-INFO is too large")
+                            raise BudgetExceeded(f"{filename}: PKG-INFO is too large")
                         return archive.extractfile(member).read(MAX_METADATA_SIZE)
     except InvalidPackage:
         raise

@@ -182,7 +182,7 @@ def upload_error(request, exc) -> Response:
     elif isinstance(exc, TooLarge):
         status, message = 413, str(exc)
     else:
-        status, message = 400, str(exc)
+        status, message = getattr(exc, "status", 400), str(exc)
     return face_error(request, status, str(message))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
 from ..archives import read_tar_member, tar_members
 from .description import parse_dcf
 
@@ -47,6 +47,8 @@ class RType(PackageType):
             return False
         try:
             read_description(path, filename)
+        except BudgetExceeded:
+            raise  # a bomb is refused, not taken for another type
         except InvalidPackage:
             return False
         return True

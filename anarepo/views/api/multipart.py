@@ -13,6 +13,9 @@ import re
 CHUNK = 1 << 16
 MAX_HEADER_BYTES = 16 * 1024
 MAX_FIELD_BYTES = 64 * 1024
+#: however a form is used, it holds at most this many parts and this much field text
+MAX_PARTS = 256
+MAX_FIELDS_TOTAL = 1024 * 1024
 
 _BOUNDARY = re.compile(r'boundary="?([^";]{1,200})"?', re.I)
 _DISPOSITION_PARAM = re.compile(r';\s*([a-zA-Z*]+)="?([^";]*)"?')
@@ -51,9 +54,13 @@ class Part:
     def read_all(self, limit: int = MAX_FIELD_BYTES) -> bytes:
         out = bytearray()
         while not self.finished:
-            out += self.read(CHUNK)
+            data = self.read(CHUNK)
+            out += data
+            self.reader.field_bytes += len(data)
             if len(out) > limit:
                 raise MultipartError(f"the form field {self.name!r} is too large")
+            if self.reader.field_bytes > MAX_FIELDS_TOTAL:
+                raise MultipartError(f"the form fields are larger than {MAX_FIELDS_TOTAL} bytes in all")
         return bytes(out)
 
 
@@ -66,6 +73,8 @@ class MultipartReader:
         self.separator = b"\r\n--" + boundary
         self.closed = False  # after the closing ``--boundary--``
         self.started = False
+        self.parts = 0
+        self.field_bytes = 0
 
     def _fill(self, want: int = CHUNK) -> bool:
         if self.eof:
@@ -112,6 +121,9 @@ class MultipartReader:
             self._start()
         if self.closed:
             return None
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise MultipartError(f"the form has more than {MAX_PARTS} parts")
         while True:
             end = self.buf.find(b"\r\n\r\n")
             if end >= 0:
