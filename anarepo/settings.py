@@ -36,6 +36,10 @@
 ``anarepo.inspect.decompressed_floor``  decompressed bytes per upload: this
 ``anarepo.inspect.decompressed_ratio``  plus ratio x the uploaded size (32 MiB
                                     + 16 x size; see docs/security.md)
+``anarepo.login.free_attempts``      failed logins before the back-off (5)
+``anarepo.login.base_delay``         first back-off in seconds, doubling (1)
+``anarepo.login.max_delay``          longest back-off in seconds (900)
+``anarepo.login.max_concurrent_hashes``  password checks at once per process (4)
 ==================================  =========================================
 """
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyon
 from ..clock import utcnow
 from ..names import normalize_owner
 from ..security.permissions import SITE_ADMIN, P
+from ..security.throttle import LoginThrottle
 from .folder import Folder
 from .targets import UPLOADS, UploadTargets
 
@@ -26,6 +27,7 @@ class Root(Persistent):
         self.secret = secrets.token_hex(32)  # signs session cookies and upload ids
         self.created = utcnow()
         self.finished_evolve_steps = OOTreeSet()
+        self.login_throttle = LoginThrottle()  # failed logins per account and address
 
     def __acl__(self):
         # UPLOAD on the root = creating a namespace (an organization)

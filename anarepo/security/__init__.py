@@ -48,3 +48,4 @@ def includeme(config):
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
     config.include(".headers")
+    config.include(".throttle")

@@ -5,10 +5,11 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
-from ..accounts import authenticate, create_user
+from ..accounts import create_user
 from ..names import InvalidName
 from ..errors import Conflict
 from ..security.passwords import WeakPassword
+from ..security.throttle import Throttled, checked_login
 from .helpers import safe_next_url
 
 
@@ -18,7 +19,13 @@ def login(request):
     values = {"login": "", "came_from": came_from, "error": None}
     if request.method == "POST":
         values["login"] = request.POST.get("login", "")[:64]
-        user = authenticate(request.root, values["login"], request.POST.get("password", ""))
+        try:
+            user = checked_login(request, values["login"], request.POST.get("password", ""))
+        except Throttled as exc:
+            request.response.status = exc.status_int
+            request.response.headers["Retry-After"] = exc.headers["Retry-After"]
+            values["error"] = exc.detail
+            return values
         if user is not None:
             headers = remember(request, user.login)
             return HTTPFound(location=safe_next_url(request, came_from), headers=headers)

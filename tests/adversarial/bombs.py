@@ -104,7 +104,7 @@ def dot_conda_zeros_in_info(zeros: int = 1024 * MiB):
 def project_multi_member_gzip(zeros: int = 4096 * MiB):
     """The issue's 4 MB multi-member gzip project archive that walked 4 GiB."""
     spec = b"name: bombproject\ncommands:\n  run:\n    unix: python app.py\n"
-    data = tar_with_zeros_first(lambda b: gzip.compress(b, 1), "bombproject/data.bin", zeros,
+    data = tar_with_zeros_first(lambda b: gzip.compress(b, 9), "bombproject/data.bin", zeros,
                                 {"bombproject/anaconda-project.yml": spec})
     return "bombproject.tar.gz", data, "project"
 
@@ -115,11 +115,17 @@ def project_many_members(count: int):
     return "many.tar.gz", gzip.compress(_tar_bytes(files), 1), "project"
 
 
+def _deflated(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def project_zip_huge_spec(size: int = 512 * MiB):
     """A zip project whose anaconda-project.yml inflates to half a gigabyte."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open(zipfile.ZipInfo("zproj/anaconda-project.yml"), "w", force_zip64=True) as member:
+        with zf.open(_deflated("zproj/anaconda-project.yml"), "w", force_zip64=True) as member:
             for _ in range(size // MiB):
                 member.write(ZEROS)
     return "zproj.zip", buf.getvalue(), "project"
@@ -127,14 +133,14 @@ def project_zip_huge_spec(size: int = 512 * MiB):
 
 def r_zeros_before_description(zeros: int = 2048 * MiB):
     description = b"Package: rbomb\nVersion: 1.0\nTitle: T\nDescription: D\nLicense: MIT\n"
-    data = tar_with_zeros_first(lambda b: gzip.compress(b, 1), "rbomb/aaa.bin", zeros,
+    data = tar_with_zeros_first(lambda b: gzip.compress(b, 9), "rbomb/aaa.bin", zeros,
                                 {"rbomb/DESCRIPTION": description})
     return "rbomb_1.0.tar.gz", data, "r"
 
 
 def sdist_zeros_before_pkg_info(zeros: int = 2048 * MiB):
     pkg_info = pypi_builders.metadata_text("sbomb", "1.0").encode()
-    data = tar_with_zeros_first(lambda b: gzip.compress(b, 1), "sbomb-1.0/aaa.bin", zeros,
+    data = tar_with_zeros_first(lambda b: gzip.compress(b, 9), "sbomb-1.0/aaa.bin", zeros,
                                 {"sbomb-1.0/PKG-INFO": pkg_info})
     return "sbomb-1.0.tar.gz", data, "pypi"
 
@@ -147,7 +153,7 @@ def wheel_huge_metadata(size: int = 512 * MiB):
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in src.infolist():
             if info.filename.endswith("/METADATA"):
-                with zf.open(zipfile.ZipInfo(info.filename), "w", force_zip64=True) as member:
+                with zf.open(_deflated(info.filename), "w", force_zip64=True) as member:
                     member.write(src.read(info))
                     for _ in range(size // MiB):
                         member.write(b"\n" * MiB)

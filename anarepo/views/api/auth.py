@@ -17,10 +17,10 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ...accounts import authenticate
 from ...db import root_factory
-from ...security.permissions import SCOPES, P
 from ...resources.owners import Organization
+from ...security.permissions import SCOPES, P
+from ...security.throttle import checked_login
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
 from .base import Forbidden, NotFound, api_view, empty, json_body, require_user, requester_view
 from .serialize import token_json
@@ -67,7 +67,7 @@ def create_authentication(request):
     """Log in: the user name and password in HTTP Basic are the credential, read here."""
     login, password = _basic_credentials(request)
     root = root_factory(request)
-    user = authenticate(root, login, password)
+    user = checked_login(request, login, password)
     if user is None:
         raise HTTPUnauthorized("invalid user name or password")
     body = json_body(request)

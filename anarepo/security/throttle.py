@@ -1,0 +1,200 @@
+"""Login throttling: exponential back-off per account and per client address, and a
+cap on concurrent password hashes.
+
+Every failed password login (web form or ``POST /api/authentications``) is
+counted twice, under ``user:<login>`` and ``addr:<client address>``, in
+``root.login_throttle`` — in its own transaction, because the refused request's
+transaction is aborted.  The counters are conflict-free (concurrent failures from
+several processes add up), so every process of a deployment sees the same
+back-off.  After ``free`` failures, the next attempt on that key must wait
+``base * 2**(failures - free)`` seconds (at most ``max_delay``) after the last
+failure; earlier attempts are answered 429 with ``Retry-After`` *without* running
+argon2.  A success clears the account's counter; counters older than
+``forget_after`` no longer count.
+
+argon2id is slow on purpose: a process runs at most ``max_hashes`` password checks
+at once; beyond that a login is answered 429 at once instead of queueing behind
+the others (12 clients would otherwise slow every request of the server).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import transaction
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from pyramid.httpexceptions import HTTPTooManyRequests
+from ZODB.POSException import ConflictError
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    free: int = 5
+    base: float = 1.0
+    max_delay: float = 900.0
+    forget_after: float = 24 * 3600.0
+    max_hashes: int = 4
+
+
+class Attempts(Persistent):
+    """Failures of one key; concurrent increments merge instead of conflicting."""
+
+    def __init__(self):
+        self.failures = 0
+        self.last = 0.0
+
+    def _p_resolveConflict(self, old, committed, new):
+        base = old.get("failures", 0)
+        if new.get("failures", 0) == 0 or committed.get("failures", 0) == 0:
+            failures = 0 if new.get("last", 0) >= committed.get("last", 0) else committed.get("failures", 0)
+        else:
+            failures = committed.get("failures", 0) + new.get("failures", 0) - base
+        merged = dict(committed)
+        merged["failures"] = max(failures, 0)
+        merged["last"] = max(committed.get("last", 0.0), new.get("last", 0.0))
+        return merged
+
+
+class LoginThrottle(Persistent):
+    def __init__(self):
+        self.attempts = OOBTree()  # "user:<login>" | "addr:<address>" -> Attempts
+
+
+def create_login_throttle(root) -> None:
+    """Evolve step: databases from before throttling get the (empty) store."""
+    root.login_throttle = LoginThrottle()
+
+
+class Throttled(HTTPTooManyRequests):
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+
+
+def keys_for(login: str, address: str | None) -> list[str]:
+    keys = [f"user:{(login or '').strip().lower()[:100]}"]
+    if address:
+        keys.append(f"addr:{address}")
+    return keys
+
+
+def delay_for(attempts: Attempts, settings: ThrottleSettings) -> float:
+    if attempts.failures < settings.free:
+        return 0.0
+    return min(settings.max_delay, settings.base * 2 ** (attempts.failures - settings.free))
+
+
+def wait_left(root, keys, settings: ThrottleSettings, now: float | None = None) -> float:
+    """Seconds until an attempt on these keys is allowed again (0: now)."""
+    now = time.time() if now is None else now
+    left = 0.0
+    for key in keys:
+        attempts = root.login_throttle.attempts.get(key)
+        if attempts is None or now - attempts.last > settings.forget_after:
+            continue
+        left = max(left, attempts.last + delay_for(attempts, settings) - now)
+    return left
+
+
+def _in_own_transaction(db, change) -> None:
+    """Apply ``change(root)`` in a transaction of its own (retried on conflicts)."""
+    from ..db import ROOT_KEY
+
+    for _ in range(5):
+        manager = transaction.TransactionManager(explicit=True)
+        conn = db.open(transaction_manager=manager)
+        try:
+            manager.begin()
+            change(conn.root()[ROOT_KEY])
+            manager.commit()
+            return
+        except ConflictError:
+            manager.abort()
+        finally:
+            conn.close()
+
+
+def record_failure(db, keys, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+
+    def change(root):
+        for key in keys:
+            attempts = root.login_throttle.attempts.get(key)
+            if attempts is None:
+                attempts = root.login_throttle.attempts[key] = Attempts()
+            elif now - attempts.last > ThrottleSettings.forget_after:
+                attempts.failures = 0
+            attempts.failures += 1
+            attempts.last = now
+
+    _in_own_transaction(db, change)
+
+
+def record_success(db, login: str) -> None:
+    key = keys_for(login, None)[0]
+
+    def change(root):
+        attempts = root.login_throttle.attempts.get(key)
+        if attempts is not None and attempts.failures:
+            attempts.failures = 0
+
+    _in_own_transaction(db, change)
+
+
+class HashSlots:
+    """At most ``size`` password checks at once in this process."""
+
+    def __init__(self, size: int):
+        self.semaphore = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def slot(self):
+        if not self.semaphore.acquire(blocking=False):
+            raise Throttled("too many logins at once; retry in a moment", 1)
+        try:
+            yield
+        finally:
+            self.semaphore.release()
+
+
+def throttle_settings(registry) -> ThrottleSettings:
+    return registry.anarepo_login_throttle
+
+
+def checked_login(request, login: str, password: str):
+    """The user for ``login``/``password`` under the throttle: raises :class:`Throttled`
+    while the account or the client address must wait, records the outcome."""
+    from ..accounts import authenticate
+    from ..db import get_db
+    from .policy import app_root
+
+    registry = request.registry
+    settings = throttle_settings(registry)
+    keys = keys_for(login, request.client_addr)
+    root = app_root(request)
+    left = wait_left(root, keys, settings)
+    if left > 0:
+        raise Throttled(f"too many failed logins; try again in {int(left + 0.999)} s", left)
+    with registry.anarepo_hash_slots.slot():
+        user = authenticate(root, login, password)
+    db = get_db(registry)
+    if user is None:
+        record_failure(db, keys)
+    else:
+        record_success(db, user.login)
+    return user
+
+
+def includeme(config):
+    settings = config.registry.settings
+    defaults = ThrottleSettings()
+    config.registry.anarepo_login_throttle = ThrottleSettings(
+        free=int(settings.get("anarepo.login.free_attempts", defaults.free)),
+        base=float(settings.get("anarepo.login.base_delay", defaults.base)),
+        max_delay=float(settings.get("anarepo.login.max_delay", defaults.max_delay)),
+        max_hashes=int(settings.get("anarepo.login.max_concurrent_hashes", defaults.max_hashes)),
+    )
+    config.registry.anarepo_hash_slots = HashSlots(config.registry.anarepo_login_throttle.max_hashes)
+    config.add_evolve_step("anarepo.security.throttle.create_login_throttle", "security.login-throttle-1")
