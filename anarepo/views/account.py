@@ -19,6 +19,14 @@ def account_factory(request):
     return identity.user if identity is not None else root_factory(request)
 
 
+def session_account_factory(request):
+    """The password and token pages need a web session: a token (even an ``all``
+    token in a ``/t/<token>/`` URL) never opens them, so a leaked token cannot mint
+    more tokens or lock the owner out."""
+    identity = request.identity
+    return identity.user if identity is not None and identity.method == "session" else root_factory(request)
+
+
 def _tokens_view(request, **extra):
     user = request.context
     values = {
@@ -54,8 +62,15 @@ def settings(request):
         else:
             set_password(user, new)
             user.end_sessions()  # every other browser is logged out
+            message = "Your password was changed; other sessions were logged out."
+            if request.POST.get("revoke_tokens"):
+                root = root_factory(request)
+                doomed = list(tokens_of(root, user))
+                for token in doomed:
+                    revoke_token(root, token)
+                message += f" {len(doomed)} access token(s) were revoked."
             headers = remember(request, user.login)
-            request.session.flash("Your password was changed; other sessions were logged out.")
+            request.session.flash(message)
             return HTTPFound(location=request.route_url("account"), headers=headers)
     return {"user": user, "error": error}
 
@@ -100,7 +115,7 @@ def revoke(request):
 
 
 def includeme(config):
-    config.add_route("account", "/account/settings", factory=account_factory)
-    config.add_route("tokens", "/account/tokens", factory=account_factory)
-    config.add_route("token_revoke", "/account/tokens/revoke", factory=account_factory)
+    config.add_route("account", "/account/settings", factory=session_account_factory)
+    config.add_route("tokens", "/account/tokens", factory=session_account_factory)
+    config.add_route("token_revoke", "/account/tokens/revoke", factory=session_account_factory)
     config.scan(__name__)

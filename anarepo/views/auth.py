@@ -36,6 +36,9 @@ def login(request):
 
 @view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def logout(request):
+    identity = request.identity
+    if identity is not None and identity.method == "session":
+        identity.user.end_sessions()  # a copied cookie of this login stops working too
     headers = forget(request)
     return HTTPFound(location=request.application_url + "/", headers=headers)
 
