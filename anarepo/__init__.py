@@ -17,7 +17,7 @@ from pyramid.settings import aslist  # noqa: E402
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
 from .downloads import flush_on_sigterm
 from .lastresort import LastResort
-from .middleware import TokenPrefixMiddleware
+from .middleware import TokenPrefixMiddleware, install_log_redaction
 from . import startup
 from .deploy.xaccel import document_files
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
@@ -26,6 +26,7 @@ from .settings import with_defaults
 
 
 def make_config(settings: dict) -> Configurator:
+    install_log_redaction()  # no token or upload id ever reaches a log line
     settings = with_defaults(settings)
     config = Configurator(settings=settings, root_factory="anarepo.db.root_factory")
     config.include("pyramid_retry")

@@ -22,11 +22,52 @@ MOUNTS = ("api", "conda", "pypi", "r")
 _ROOT_TOKEN = re.compile(r"^/t/([A-Za-z0-9-]+)(/.*)?$")
 _MOUNT_TOKEN = re.compile(r"^/(api|conda|pypi|r)/t/([A-Za-z0-9-]+)(/.*)?$")
 _ANY_TOKEN = re.compile(r"/t/[A-Za-z0-9-]+")
+#: other secrets that may reach a log line: bare tokens, one-time upload ids in the
+#: S3-style form URL, Authorization header values, password form fields
+_SECRETS = (
+    (re.compile(r"\bar-[A-Za-z0-9]{16,}"), "ar-<TOKEN>"),
+    (re.compile(r"(/s3upload/)[^/?#\s'\"]+"), r"\1<UPLOAD-ID>"),
+    (re.compile(r"(?i)\b(token|bearer|basic)(\s+)[A-Za-z0-9+/=._~-]{8,}"), r"\1\2<SECRET>"),
+    (re.compile(r"(?i)((?:current_|new_)?password(?:_confirm)?['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+"), r"\1<SECRET>"),
+)
 
 
 def redact(text: str) -> str:
-    """Mask path tokens in a URL or log line."""
-    return _ANY_TOKEN.sub("/t/<TOKEN>", text or "")
+    """Mask tokens and other secrets in a URL or log line."""
+    text = _ANY_TOKEN.sub("/t/<TOKEN>", text or "")
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redacted(value):
+    return redact(value) if isinstance(value, str) else value
+
+
+def install_log_redaction() -> None:
+    """Every log record of the process (ours, waitress's access and error lines,
+    Pyramid's, tracebacks) has its secrets masked when it is created."""
+    import logging
+
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "anarepo_redacts", False):
+        return
+
+    def make_record(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call: keep what we can, redacted
+            message = str(record.msg)
+        record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return record
+
+    make_record.anarepo_redacts = True
+    logging.setLogRecordFactory(make_record)
 
 
 def web_page_url(request, owner: str, label: str = "main") -> str:
