@@ -10,7 +10,8 @@ the strong ETag is that key, shared by ``repodata.json`` and ``.zst`` of one
 revision, so a conditional request is answered 304 before anything is
 rendered.  Requesters see only packages they may read: public records for
 everyone, restricted ones merged in after a permission check per package.
-Package files and shards are immutable; indexes get a short max-age.
+Shards are content-addressed and immutable; package files may be replaced
+(``--force``) and are revalidated; indexes get a short max-age.
 """
 from __future__ import annotations
 
@@ -385,6 +386,12 @@ def immutable(package) -> str:
     return ("public, " if package.access == "public" else "private, ") + IMMUTABLE
 
 
+def revalidated(package) -> str:
+    """Cache-Control of package files: ``anaconda upload --force`` may put other bytes
+    at the same URL, so caches keep them but revalidate (a 304 on the sha256 ETag)."""
+    return ("public, " if package.access == "public" else "private, ") + "no-cache"
+
+
 @view_config(route_name="conda", context=Shard, request_method=GET, permission=P.VIEW)
 def shard_view(context, request):
     response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
@@ -402,7 +409,7 @@ def package_file(context, request):
         count_download(request, dist)  # buffered, written off the request (GETs never write)
     response = FileResponse(committed_file(request, dist), request=request, content_type="application/octet-stream")
     response.etag = dist.sha256
-    response.cache_control = immutable(context.package)
+    response.cache_control = revalidated(context.package)
     return response
 
 

@@ -189,6 +189,19 @@ def _specs(value, field: str, filename: str) -> list[str]:
     return out
 
 
+def check_prefix_relative(path: str, filename: str) -> None:
+    """CEP-17: ``python_site_packages_path`` is a relative path inside the prefix
+    (a client writes the package's Python files there)."""
+    import posixpath
+
+    normalized = posixpath.normpath(path.replace("\\", "/"))
+    if (path.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", path) or normalized in (".", "")
+            or normalized == ".." or normalized.startswith("../")):
+        raise InvalidPackage(
+            f"{filename}: python_site_packages_path must be a relative path inside the prefix, not {path!r}"
+        )
+
+
 def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dict:
     """A clean repodata record (without hashes) from index.json, or InvalidPackage."""
     rec: dict = {}
@@ -236,6 +249,8 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
         value = _text(index.get(field), field, filename)
         if value:
             rec[field] = value
+    if "python_site_packages_path" in rec:
+        check_prefix_relative(rec["python_site_packages_path"], filename)
     for field in ("track_features", "features"):
         value = index.get(field)
         if isinstance(value, list):

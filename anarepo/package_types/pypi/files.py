@@ -16,7 +16,6 @@ from ...downloads import committed_file, count_download
 from ...security.permissions import P
 from .face import ROUTE, FileResource
 
-FILE_MAX_AGE = 600
 
 
 def _types(filename: str) -> str:
@@ -40,6 +39,7 @@ def download(context, request):
             count_download(request, dist)
     response.headers["X-Content-Type-Options"] = "nosniff"
     private = package.access != "public"
-    response.cache_control = f"{'private' if private else 'public'}, max-age={FILE_MAX_AGE}"
+    # files can be replaced at the same URL (anaconda upload --force): kept, revalidated
+    response.cache_control = f"{'private' if private else 'public'}, no-cache"
     response.conditional_response = True
     return response

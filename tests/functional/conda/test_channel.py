@@ -160,7 +160,7 @@ def test_package_download(testapp, channel):
         response = testapp.get(f"/conda/alice/{subdir}/{fn}")
         assert response.body == channel[fn]
         assert response.headers["ETag"] == f'"{hashlib.sha256(channel[fn]).hexdigest()}"'
-        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Cache-Control"] == "public, no-cache"  # replaceable (--force)
         testapp.get(f"/conda/alice/{subdir}/{fn}", headers={"If-None-Match": response.headers["ETag"]}, status=304)
         ranged = testapp.get(f"/conda/alice/{subdir}/{fn}", headers={"Range": "bytes=0-9"}, status=206)
         assert ranged.body == channel[fn][:10]
