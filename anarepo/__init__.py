@@ -17,7 +17,7 @@ from pyramid.settings import aslist  # noqa: E402
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
 from .downloads import flush_on_sigterm
 from .lastresort import LastResort
-from .middleware import TokenPrefixMiddleware, install_log_redaction
+from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction
 from . import startup
 from .deploy.xaccel import document_files
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
@@ -81,4 +81,7 @@ def main(global_config=None, **settings):
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings))
-    return TokenPrefixMiddleware(LastResort(replay), subdomains=settings["anarepo.subdomains"])
+    app = LastResort(replay)
+    if settings.get("anarepo.public_url"):
+        app = PublicURLMiddleware(app, settings["anarepo.public_url"])
+    return TokenPrefixMiddleware(app, subdomains=settings["anarepo.subdomains"])

@@ -124,3 +124,34 @@ class TokenPrefixMiddleware:
         environ["SCRIPT_NAME"] = script
         environ["PATH_INFO"] = path
         return self.app(environ, start_response)
+
+
+class PublicURLMiddleware:
+    """With ``anarepo.public_url`` set, every absolute URL the app makes (links,
+    redirects, upload form URLs, install hints) uses that scheme and host, whatever
+    ``Host`` header a client sent: a forged Host can not point users elsewhere.
+    Runs after the subdomain mapping, which still reads the real Host."""
+
+    def __init__(self, app, public_url: str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"anarepo.public_url must be an http(s) URL, not {public_url!r}")
+        self.app = app
+        self.scheme = parts.scheme
+        self.host = parts.netloc
+        default_port = "443" if parts.scheme == "https" else "80"
+        self.server_name, _, self.server_port = parts.netloc.partition(":")
+        self.server_port = self.server_port or default_port
+
+    def __getattr__(self, name):  # ``.registry`` and friends of the wrapped app
+        return getattr(self.app, name)
+
+    def __call__(self, environ, start_response):
+        environ["wsgi.url_scheme"] = self.scheme
+        environ["HTTP_HOST"] = self.host
+        environ["SERVER_NAME"] = self.server_name
+        environ["SERVER_PORT"] = self.server_port
+        return self.app(environ, start_response)
+

@@ -36,6 +36,10 @@
 ``anarepo.inspect.decompressed_floor``  decompressed bytes per upload: this
 ``anarepo.inspect.decompressed_ratio``  plus ratio x the uploaded size (32 MiB
                                     + 16 x size; see docs/security.md)
+``anarepo.public_url``               the site's canonical URL (scheme and host)
+                                    for every absolute URL; unset: the
+                                    request's Host (trust it only behind a
+                                    front server that sets it)
 ``anarepo.login.free_attempts``      failed logins before the back-off (5)
 ``anarepo.login.base_delay``         first back-off in seconds, doubling (1)
 ``anarepo.login.max_delay``          longest back-off in seconds (900)

@@ -149,7 +149,9 @@ def simple_root(context, request):
         return make_page(body, content_type)
 
     page = page_cache(request.registry).get_or_render(key, build)
-    return page_response(request, page, restricted=bool(lindex is not None and len(lindex.restricted)))
+    # private only when this requester sees a restricted project: the anonymous page
+    # does not reveal that private projects exist
+    return page_response(request, page, restricted=bool(lindex is not None and len(lindex.restricted) > len(hidden)))
 
 
 @view_config(route_name=ROUTE, context=ProjectPage, request_method=("GET", "HEAD"), permission=P.VIEW)
