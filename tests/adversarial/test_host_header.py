@@ -65,3 +65,25 @@ def test_anonymous_pypi_root_is_public_even_with_private_projects(app, testapp):
     token = app.make_token("bob", "read", ["pypi:download"])
     mine = testapp.get(f"/pypi/t/{token}/bob/simple/")
     assert "secret-one" in mine.text and "private" in mine.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("doc", ["noarch/repodata.json", "noarch/repodata_shards.msgpack.zst", "channeldata.json"])
+def test_anonymous_conda_validators_ignore_private_uploads(app, testapp, doc):
+    from tests.conda_builders import build_package, publish_conda
+
+    app.make_user("carol")
+    publish_conda(app, "carol", *build_package("open", "1.0"))
+    before = testapp.get(f"/conda/carol/{doc}")
+    publish_conda(app, "carol", *build_package("hidden", "1.0"), access="private")
+    after = testapp.get(f"/conda/carol/{doc}")
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert after.headers.get("Last-Modified") == before.headers.get("Last-Modified")
+    assert after.body == before.body
+    publish_conda(app, "carol", *build_package("open", "2.0"))
+    changed = testapp.get(f"/conda/carol/{doc}")
+    assert changed.headers["ETag"] != before.headers["ETag"]
+    testapp.get(f"/conda/carol/{doc}", headers={"If-None-Match": before.headers["ETag"]}, status=200)
+    testapp.get(f"/conda/carol/{doc}", headers={"If-None-Match": changed.headers["ETag"]}, status=304)
+    token = app.make_token("carol", "read")
+    owner_view = testapp.get(f"/conda/t/{token}/carol/{doc}")
+    assert owner_view.headers["ETag"] != changed.headers["ETag"]

@@ -239,6 +239,17 @@ def _oid(obj) -> str:
     return oid.hex().lstrip("0") or "0" if oid else "0"
 
 
+def validators(index, vis: str) -> tuple[str, float]:
+    """ETag and Last-Modified of an index document for visibility ``vis``: the
+    public view follows only changes an anonymous reader sees (``a`` marks that
+    counter, so it never collides with a tag of the full one)."""
+    if vis == "p" and index.public_revision is not None:
+        rev = index.public_revision
+        return f"{_oid(index)}.a{rev.counter}.p", rev.mtime
+    rev = index.revision
+    return f"{_oid(index)}.{rev.counter}.{vis}", rev.mtime
+
+
 def not_modified(request, etag: str, mtime: float | None) -> bool:
     if request.if_none_match:
         return etag in request.if_none_match
@@ -283,8 +294,7 @@ class SubdirDocs:
         if self.index is None:
             self.etag, self.mtime = f"e-{self.subdir}", None
         else:
-            rev = self.index.revision
-            self.etag, self.mtime = f"{_oid(self.index)}.{rev.counter}.{self.vis}", rev.mtime
+            self.etag, self.mtime = validators(self.index, self.vis)
 
     def _skip(self):
         """Names of restricted packages this requester may not read."""
@@ -362,7 +372,7 @@ def channeldata_json(context, request):
     if lab is None:
         etag, mtime = "e-channeldata", None
     else:
-        etag, mtime = f"{_oid(lab)}.{lab.revision.counter}.{vis}", lab.revision.mtime
+        etag, mtime = validators(lab, vis)
 
     def build():
         entries, subdirs = [], {"noarch"}

@@ -67,8 +67,23 @@ class Bucket(Persistent):
         self.shard_hex = ""
 
 
+def bump(index, public: bool) -> None:
+    """Count a change of ``index``; ``public``: an anonymous reader sees it too.
+
+    The anonymous documents' validators (ETag, Last-Modified) follow
+    ``public_revision`` alone, so they change only when what an anonymous reader
+    sees changes (an upload of a private package leaves them as they were).
+    Indexes written before it existed get it on their first public change."""
+    index.revision.bump()
+    if public:
+        if index.public_revision is None:
+            index.public_revision = Revision()
+        index.public_revision.bump()
+
+
 class SubdirIndex(Persistent):
     shard_entries = None  # absent from indexes written before it existed: see entries_for()
+    public_revision = None  # see bump()
 
     def __init__(self, name: str):
         self.name = name
@@ -82,6 +97,8 @@ class SubdirIndex(Persistent):
 
 
 class LabelIndex(Persistent):
+    public_revision = None  # see bump()
+
     def __init__(self, name: str):
         self.name = name
         self.revision = Revision()
@@ -161,6 +178,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
     removed = tuple(sorted(removed))
     bucket = sub.buckets.get(name)
     was_restricted = name in sub.restricted
+    public_change = not restricted or (bucket is not None and not was_restricted)
     if (
         bucket is not None
         and bucket.records == records
@@ -192,7 +210,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         sub.restricted[name] = key
     elif was_restricted:
         del sub.restricted[name]
-    sub.revision.bump()
+    bump(sub, public_change)
     return True
 
 
@@ -210,13 +228,14 @@ def _drop_bucket(sub: SubdirIndex, name: str) -> bool:
     if bucket is None:
         return False
     del sub.buckets[name]
+    public_change = name not in sub.restricted
     for tree in (sub.frags, sub.shard_hashes, entries_for(sub), sub.restricted):
         if name in tree:
             del tree[name]
     for old in bucket.shards:
         if sub.by_hash.get(old) == name:
             del sub.by_hash[old]
-    sub.revision.bump()
+    bump(sub, public_change)
     return True
 
 
@@ -255,23 +274,24 @@ def _channeldata_entry(package, dists) -> tuple[bytes, tuple]:
 
 def _set_channeldata(lab: LabelIndex, name: str, key: str, package, dists, restricted: bool) -> bool:
     live = [d for d in dists if d.yanked is None]
+    existed, was_restricted = name in lab.channeldata, name in lab.restricted
     if not live:
-        if name not in lab.channeldata:
+        if not existed:
             return False
         del lab.channeldata[name]
-        if name in lab.restricted:
+        if was_restricted:
             del lab.restricted[name]
-        lab.revision.bump()
+        bump(lab, not was_restricted)
         return True
     value = _channeldata_entry(package, live)
-    if lab.channeldata.get(name) == value and (name in lab.restricted) == restricted:
+    if lab.channeldata.get(name) == value and was_restricted == restricted:
         return False
     lab.channeldata[name] = value
     if restricted:
         lab.restricted[name] = key
-    elif name in lab.restricted:
+    elif was_restricted:
         del lab.restricted[name]
-    lab.revision.bump()
+    bump(lab, not restricted or (existed and not was_restricted))
     return True
 
 
@@ -329,9 +349,10 @@ def drop_package(owner, key: str) -> int:
             changed += _drop_bucket(sub, name)
         if lab is not None and name in lab.channeldata:
             del lab.channeldata[name]
-            if name in lab.restricted:
+            was_restricted = name in lab.restricted
+            if was_restricted:
                 del lab.restricted[name]
-            lab.revision.bump()
+            bump(lab, not was_restricted)
     del channel.places[key]
     return changed
 
