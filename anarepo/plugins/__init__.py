@@ -95,6 +95,7 @@ def standalone_registry():
 
     config = Configurator(settings=with_defaults({}))
     config.include("anarepo.evolve")
+    config.include("anarepo.inspection")  # the same work budget as the server's
     config.include("anarepo.plugins")
     config.commit()
     return config.registry
