@@ -107,7 +107,8 @@ class AppHarness:
             spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
             try:
                 ptype = resolve_type(self.registry, filename, spooled.path, type_name)
-                info = inspect_upload(ptype, spooled.path, filename, name=name, version=version)
+                info = inspect_upload(ptype, spooled.path, filename, name=name, version=version,
+                                      registry=self.registry)
                 dist = publish(root.owners[owner], spooled, ptype, info, labels=labels, access=access,
                                uploader=owner, operator=self.registry)
             except BaseException:

@@ -69,14 +69,16 @@ def resolve_type(registry, filename: str, path, type_name: str | None = None):
     return ptype
 
 
-def inspect_upload(ptype, path, filename: str, *, name=None, version=None, basename=None) -> FileInfo:
+def inspect_upload(ptype, path, filename: str, *, name=None, version=None, basename=None,
+                   registry=None) -> FileInfo:
     """Inspect the file once and check it belongs where the requester puts it.
 
     ``name``, ``version`` and ``basename`` are the requester's target (the API's
     URL, the web form); each defaults to what the file says.  The FileInfo
     returned names that target.
     """
-    info = inspect_bounded(path, ptype.inspect, path, filename, name=name, version=version)
+    # in the bounded pool of ``registry`` (default: the current request's), under the work budget
+    info = inspect_bounded(path, ptype.inspect, path, filename, name=name, version=version, registry=registry)
     target = (name or info.name, version or info.version, basename or info.basename)
     ptype.check_placement(info, *target)
     return replace(info, name=target[0], version=target[1], basename=target[2])

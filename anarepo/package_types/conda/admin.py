@@ -46,7 +46,7 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
     from ...storage import blob_tmpdir, spool_file
 
     fn = os.path.basename(path)
-    info = inspect_upload(ptype, path, f"{subdir}/{fn}")
+    info = inspect_upload(ptype, path, f"{subdir}/{fn}", registry=registry)
     package = owner.get_package(info.name)
     release = package.releases.get(info.version) if package is not None else None
     existing = release.files.get(info.basename) if release is not None else None
