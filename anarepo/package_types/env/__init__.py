@@ -2,7 +2,8 @@
 
 Validated with a safe YAML load and a strict shape: ``name`` (string),
 ``channels`` (strings), ``dependencies`` (strings, or one ``{pip: [strings]}``
-mapping), optional ``prefix``/``variables``.  ``conda env create owner/name``
+mapping), optional ``prefix``/``variables``; other keys are ignored, as conda
+ignores them (with a warning).  ``conda env create owner/name``
 finds the newest ``env`` file through ``GET /api/package`` and downloads it; the
 raw file is also served for ``conda env create -f URL``.
 """
@@ -40,9 +41,7 @@ def parse_environment(text: str, filename: str) -> dict:
         raise InvalidPackage(f"{filename}: malformed YAML ({exc.__class__.__name__}: {getattr(exc, 'problem', '') or exc})") from None
     if not isinstance(data, dict):
         raise InvalidPackage(f"{filename}: an environment file is a mapping with name, channels and dependencies")
-    unknown = set(data) - {"name", "channels", "dependencies", "prefix", "variables"}
-    if unknown:
-        raise InvalidPackage(f"{filename}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+    # other keys (conda-lock's ``platforms``, ``category``) are ignored, as conda does
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not ENV_NAME_RE.fullmatch(name)):
         raise InvalidPackage(f"{filename}: 'name' must be a simple name")

@@ -17,6 +17,32 @@ from ..common import read_bounded, stem, timestamp_version
 MAX_NOTEBOOK = 50 * 1024 * 1024
 
 
+def text_of(value) -> str:
+    """A notebook's multi-line text: a string, or a list of lines as Jupyter saves it."""
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def notebook_summary(notebook) -> dict:
+    """Title (first markdown heading), kernel name and cell count of a validated
+    notebook of any nbformat version (3 keeps cells in worksheets)."""
+    if notebook.get("nbformat", 4) < 4:
+        cells = [c for ws in notebook.get("worksheets") or () for c in ws.get("cells") or ()]
+    else:
+        cells = notebook.get("cells") or []
+    title = ""
+    for cell in cells:
+        if cell.get("cell_type") in ("markdown", "heading"):
+            lines = text_of(cell.get("source")).strip().splitlines()
+            if lines:
+                title = lines[0].lstrip("# ").strip()[:200]
+                break
+    kernelspec = notebook.get("metadata", {}).get("kernelspec")
+    kernel = kernelspec.get("name", "") if isinstance(kernelspec, dict) else ""
+    return {"title": title, "kernel": text_of(kernel), "cells": len(cells)}
+
+
 class NotebookType(PackageType):
     name = "ipynb"
     title = "Notebook"
@@ -41,20 +67,13 @@ class NotebookType(PackageType):
             raise InvalidPackage(f"{filename}: not a valid notebook ({exc.message})") from None
         except Exception as exc:  # nbformat raises assorted errors on malformed input
             raise InvalidPackage(f"{filename}: not a valid notebook ({exc.__class__.__name__})") from None
-        title = ""
-        for cell in notebook.get("cells", []):
-            if cell.get("cell_type") == "markdown":
-                first = cell.get("source", "").strip().splitlines()
-                if first:
-                    title = first[0].lstrip("# ").strip()[:200]
-                    break
-        kernel = notebook.get("metadata", {}).get("kernelspec", {}).get("name", "")
+        summary = notebook_summary(notebook)
         return FileInfo(
             name=name or stem(filename, ".ipynb"),
             version=version or timestamp_version(),
             basename=filename,
-            summary=title or f"Notebook {stem(filename, '.ipynb')}",
-            attrs={"kernel": kernel, "nbformat": notebook.get("nbformat"), "cells": len(notebook.get("cells", []))},
+            summary=summary["title"] or f"Notebook {stem(filename, '.ipynb')}",
+            attrs={"kernel": summary["kernel"], "nbformat": notebook.get("nbformat"), "cells": summary["cells"]},
         )
 
     def check_placement(self, info, package_name, version, basename) -> None:

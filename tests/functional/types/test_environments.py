@@ -26,7 +26,6 @@ def test_environment_upload_page_and_raw_file(app, testapp):
     (b"name: x\n", "dependencies"),
     (b"- just\n- a list\n", "mapping"),
     (b"name: x\ndependencies:\n  - {conda: [x]}\n", "strings or a 'pip:' list"),
-    (b"name: x\nsurprise: 1\ndependencies: [a]\n", "unknown keys"),
     (b"a: &a [x, x]\nb: &b [*a, *a]\nname: x\ndependencies: *b\n", "aliases"),
     (b"name: x\ndependencies:\n  - !!python/object:os.system {}\n", "malformed YAML"),
 ])
@@ -36,6 +35,19 @@ def test_malformed_environments_are_refused(app, text, message):
         app.upload("alice", "env.yml", text, type_name="env")
     with app.root() as root:
         assert len(root.owners["alice"].packages) == 0
+
+
+def test_environment_files_as_conda_lock_and_conda_accept_them(app):
+    """conda warns about and ignores keys it does not know (conda-lock's
+    ``platforms``, ``category``), and takes ``variables`` of any scalar."""
+    app.make_user("alice")
+    text = (b"name: lockable\nchannels: [conda-forge, nodefaults]\nplatforms: [linux-64, osx-arm64]\n"
+            b"category: main\nvariables:\n  OMP_NUM_THREADS: 4\n  DEBUG: true\n"
+            b"dependencies:\n  - conda-forge::python=3.12\n  - pip\n  - pip:\n    - -r requirements.txt\n")
+    name, _, _ = app.upload("alice", "environment.yml", text, type_name="env")
+    with app.root() as root:
+        dist = next(root.owners["alice"].packages[name].distributions())
+        assert dist.attrs["dependencies"] == ["conda-forge::python=3.12", "pip"]
 
 
 def test_oversize_environment_is_refused(app):

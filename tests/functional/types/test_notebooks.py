@@ -51,3 +51,39 @@ def test_private_notebook_rendering_is_private(app, testapp):
     _, version, _ = app.upload("alice", "secret.ipynb", notebook(), access="private")
     testapp.get(f"/alice/secret/{version}/notebook/secret.ipynb", status=404)
     testapp.get(f"/alice/secret/{version}/download/secret.ipynb", status=404)
+
+
+def test_notebook_as_jupyter_saves_it_with_lists_of_lines(app, testapp):
+    """nbformat.write stores every multi-line text as a list of lines (issue 15)."""
+    import nbformat
+
+    app.make_user("alice")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Quarterly figures\nWith words."),
+                nbformat.v4.new_code_cell("x = 6\nprint(x * 7)",
+                                          outputs=[nbformat.v4.new_output("stream", text="42\n")])]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    data = nbformat.writes(nb).encode()
+    assert '"source": [' in data.decode()  # the shape Jupyter writes
+    name, version, _ = app.upload("alice", "figures.ipynb", data)
+    page = testapp.get(f"/alice/{name}")
+    assert "Quarterly figures" in page.text
+    assert "42" in testapp.get(page.html.find("iframe")["src"]).text
+
+
+def test_nbformat_3_notebook_is_accepted_with_its_title(app, testapp):
+    import nbformat
+
+    app.make_user("alice")
+    nb = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[
+        nbformat.v3.new_text_cell("markdown", source="# Old times\ntext"),
+        nbformat.v3.new_code_cell(input="print(1)")])])
+    data = nbformat.v3.writes_json(nb).encode()
+    name, _, _ = app.upload("alice", "old.ipynb", data)
+    assert "Old times" in testapp.get(f"/alice/{name}").text
+
+
+def test_notebook_without_kernelspec_or_cells(app):
+    app.make_user("alice")
+    data = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 2}'
+    assert app.upload("alice", "empty.ipynb", data)[0] == "empty"
