@@ -42,7 +42,10 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline and return are text
 MAX_SUMMARY = 1000
-MAX_DESCRIPTION = 100_000
+#: PyPI limits only the summary (512 characters, Warehouse's forklift/metadata.py);
+#: a long description is as long as the metadata file that carries it, which the
+#: PyPI type reads up to 8 MiB (black's is 141 KB, pydantic's 93 KB).
+MAX_DESCRIPTION = 8 << 20
 
 
 class InvalidName(ValueError):

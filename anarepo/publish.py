@@ -8,11 +8,17 @@ error raises before anything is visible; the transaction is aborted by the calle
 """
 from __future__ import annotations
 
+import json
+
 from . import names
 from .clock import utcnow
 from .errors import Conflict, Locked, NotFound, PublishError  # noqa: F401 - the names callers import from here
 from .events import package_changed
 from .resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Release
+
+#: Release attributes besides the description (bounded by names.MAX_DESCRIPTION):
+#: the same budget as a staged upload's attrs and dependencies.
+MAX_RELEASE_ATTRS = 256 * 1024
 
 
 def apply_package_attrs(package: Package, attrs: dict | None) -> None:
@@ -69,8 +75,9 @@ def set_release_attrs(release: Release, attrs: dict | None) -> None:
     if isinstance(attrs.get("description"), str):
         release.description = names.check_text(attrs["description"], "description", names.MAX_DESCRIPTION)
     kept = {k: v for k, v in attrs.items() if isinstance(k, str) and len(k) < 64}
-    if len(repr(kept)) > 64_000:
-        raise PublishError("release attributes are too large")
+    others = {k: v for k, v in kept.items() if k != "description"}
+    if len(json.dumps(others, default=str)) > MAX_RELEASE_ATTRS:
+        raise PublishError(f"release attributes other than the description exceed {MAX_RELEASE_ATTRS} bytes")
     release.attrs = kept
 
 

@@ -16,6 +16,7 @@ import zipfile
 
 from ... import names
 from ...bounded import loads_json
+from ...names import MAX_DESCRIPTION
 from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, work_budget
 
 EXTENSIONS = (".tar.bz2", ".conda")
@@ -279,7 +280,7 @@ def clean_about(about: dict) -> dict:
         if isinstance(value, str) and key in names.LINK_FIELDS:
             value = names.check_link(value, f"info/about.json {key}")
         if isinstance(value, str) and value:
-            out[key] = value[: (100_000 if key == "description" else 1000)]
+            out[key] = value[: (MAX_DESCRIPTION if key == "description" else 1000)]
     return out
 
 

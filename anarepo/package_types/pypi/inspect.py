@@ -31,12 +31,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from ...names import MAX_DESCRIPTION
 from ...plugins import BudgetExceeded, InvalidPackage, work_budget
 from ..archives import read_zip_member
 
 #: Largest METADATA / PKG-INFO we accept (long descriptions included); members walked
 #: and bytes decompressed are charged to the upload's work budget (docs/security.md).
-MAX_METADATA_SIZE = 8 << 20
+MAX_METADATA_SIZE = 8 << 20  # bytes; names.MAX_DESCRIPTION is the same figure in characters
 
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -269,7 +270,7 @@ def read_metadata(path, filename: str) -> CoreMetadata:
         metadata_version=parsed.metadata_version,
         raw=raw,
         summary=(parsed.summary or "")[:1000],
-        description=(parsed.description or "")[:100_000],
+        description=(parsed.description or "")[:MAX_DESCRIPTION],
         description_content_type=parsed.description_content_type or "",
         license=(parsed.license_expression or parsed.license or "")[:1000],
         home_page=(home or "")[:1000],

@@ -34,12 +34,18 @@ from ...retry import queue_writer
 from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, request_tmpdir, spool
-from ...views.api.multipart import MultipartError, MultipartReader, boundary_of
+from ...views.api.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
 from ...views.helpers import face_error
 from .face import ROUTE, OwnerFace
-from .inspect import normalize, same_version
+from .inspect import MAX_METADATA_SIZE, normalize, same_version
 
 MAX_FIELDS = 500
+#: Form fields longer than the 64 KiB of any other field: the long description
+#: (twine and uv send it beside the file) is as large as the metadata it comes from.
+FIELD_LIMITS = {"description": MAX_METADATA_SIZE}
+#: All the small fields together: they repeat the metadata (twine sends the
+#: description and every ``requires_dist``/``classifiers`` value beside the file).
+MAX_FIELDS_BYTES = 2 * MAX_METADATA_SIZE
 FILETYPES = {"bdist_wheel", "sdist"}
 
 
@@ -113,7 +119,7 @@ def read_form(request, on_file):
     try:
         reader = MultipartReader(stream, boundary_of(request.headers.get("Content-Type", "")),
                                  request.content_length)
-        fields, result = {}, None
+        fields, result, total = {}, None, 0
         while True:
             part = reader.next_part()
             if part is None:
@@ -127,7 +133,11 @@ def read_form(request, on_file):
                 if not part.finished:
                     raise HTTPBadRequest("the file part was not read to its end")
             else:
-                value = part.read_all().decode("utf-8", "replace")
+                raw = part.read_all(FIELD_LIMITS.get(part.name, MAX_FIELD_BYTES))
+                total += len(raw)
+                if total > MAX_FIELDS_BYTES:
+                    raise HTTPBadRequest(f"the form fields exceed {MAX_FIELDS_BYTES} bytes in all")
+                value = raw.decode("utf-8", "replace")
                 fields.setdefault(part.name or "", value)
         return fields, result
     except MultipartError as exc:

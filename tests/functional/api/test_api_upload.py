@@ -184,3 +184,14 @@ def test_retry_hook_disables_body_copies_only_for_the_form_post(testapp):
 
     hook = testapp.app.app.registry.settings["retry.activate_hook"]
     assert DottedNameResolver().maybe_resolve(hook) is retry_attempts
+
+
+def test_release_attributes_with_a_pypi_sized_description(app, alice, anon):
+    """anaconda-client sends a wheel's whole long description in the release
+    attributes; pydantic's is 93 KB and black's 141 KB (issue 15)."""
+    description = "Changelog entry with a few words in it.\n" * 3600  # 144 KB
+    alice.post("/package/alice/black", {"public": True, "public_attrs": {"summary": "S"}})
+    alice.post("/release/alice/black/24.1.0", {"requirements": [], "announce": False, "description": description,
+                                               "home_page": "https://github.com/psf/black", "summary": "S"})
+    assert anon.get("/release/alice/black/24.1.0").json["description"] == description
+    alice.post("/release/alice/black/24.2.0", {"description": description, "junk": "y" * (300 << 10)}, status=400)

@@ -213,3 +213,36 @@ def test_malformed_requests(testapp, app, alice):
     r = testapp.post("/pypi/alice/", body, headers={**headers, "Content-Type": "multipart/form-data; boundary=B"},
                      status=400)
     assert "malformed" in r.text
+
+
+def test_long_descriptions_as_large_as_pydantic_and_black_carry(testapp, app, alice, upload):
+    """PyPI limits only the summary (512 characters); black's description is 141 KB,
+    and twine sends it as a form field as well as in the file (issue 15)."""
+    description = "A line of release notes that goes on for a while.\n" * 3000  # 153 KB
+    meta = builders.metadata_text("bigdesc", "1.0") + description
+    w, wd = builders.wheel("bigdesc", "1.0", metadata=meta)
+    upload("/pypi/alice/", w, wd, alice["upload"], description=description,
+           long_description_content_type="text/markdown", summary="x" * 512)
+    assert files_of(testapp, "bigdesc") == [w]
+    with app.root() as root:
+        dist = root.owners["alice"].packages["bigdesc"].releases["1.0"].files[w]
+        assert description in dist.description
+    other = upload("/pypi/alice/", *builders.wheel("other", "1.0"), alice["upload"], comment="c" * (70 << 10),
+                   status=400)
+    assert "comment" in other.text  # fields nobody needs that long still have a limit
+
+
+def test_hundreds_of_repeated_metadata_fields_as_apache_airflow_sends(testapp, alice):
+    """twine repeats ``requires_dist`` and ``classifiers`` once per value: apache-airflow
+    2.x declares over 700 requirements, more than a fixed count of fields allows."""
+    requires = [f"dep{i}>=1.0; extra == 'x{i}'" for i in range(800)]
+    w, wd = builders.wheel("manydeps", "1.0", requires_dist=requires)
+    fields = list(upload_fields(w, wd, "manydeps", "1.0").items())
+    fields += [("requires_dist", r) for r in requires] + [("classifiers", "Programming Language :: Python")] * 100
+    testapp.post("/pypi/alice/", fields, upload_files=[("content", w, wd)], headers=basic(alice["upload"]))
+    assert files_of(testapp, "manydeps") == [w]
+    fields = list(upload_fields(w, wd, "manydeps", "1.0").items())
+    fields += [(f"f{i}", "v" * 60_000) for i in range(400)]  # 24 MB of made-up fields: still bounded
+    refused = testapp.post("/pypi/alice/", fields, upload_files=[("content", w, wd)], headers=basic(alice["upload"]),
+                           status=400)
+    assert "form fields" in refused.text
