@@ -45,6 +45,8 @@ def make_config(settings: dict) -> Configurator:
     config.include("pyramid_jinja2")
     config.include(".db")
     config.include(".evolve")
+    # "latest version" moved from PEP 440 to conda's VersionOrder (docs/conda.md)
+    config.add_evolve_step("anarepo.versions.refresh_latest_versions", "core.version-order-1")
     config.include(".security")
     config.include(".inspection")
     config.include(".plugins")  # directives first, then every plugin's includeme

@@ -10,7 +10,7 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini evolve [--dry-run]
     anarepo -c development.ini pack [--days N]
     anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory)
-    anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild conda index state;
+    anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild every index: conda, PyPI, R;
                                                                     --check also verifies every blob)
     anarepo -c development.ini gc [--no-pack] [--days N] [--grace S] (remove crash and refusal debris)
     anarepo -c production.ini serve [--port P | --listen H:P] [--workers N]   (docs/operations.md)
@@ -204,16 +204,17 @@ def cmd_import(args, registry):
 
 @command("reindex")
 def cmd_reindex(args, registry):
-    """Rebuild the conda index state from the stored files; say whether it equals the kept state."""
+    """Rebuild every type's index state from the stored files; say whether it equals the kept state."""
     from tqdm import tqdm
 
-    from .package_types.conda.admin import reindex
+    from .reindex import indexed_types, reindex
 
     with tqdm(unit="package", desc="reindex", disable=args.quiet) as bar:
         count, differing = reindex(registry, check_only=args.check, reinspect=args.reinspect, progress=bar.update)
     state = "identical to" if not differing else "different from"
-    print(f"reindexed {count} conda package(s); the rebuilt index is {state} the kept one"
-          + (f" (owners: {', '.join(differing)})" if differing else ""))
+    kinds = ", ".join(t.name for t in indexed_types(registry))
+    print(f"reindexed {count} package index(es) ({kinds}); the rebuilt index is {state} the kept one"
+          + (f" (differing: {', '.join(differing)})" if differing else ""))
     from .db import open_root
     from .package_types.pypi.index import name_collisions
 
@@ -288,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
                          " 3600 when other processes may be writing)")
     gc.add_argument("-v", "--verbose", action="store_true", help="list every removed file")
 
-    reidx = sub.add_parser("reindex", help="rebuild the conda index state from the stored files")
+    reidx = sub.add_parser("reindex", help="rebuild every type's index state from the stored files")
     reidx.add_argument("--check", action="store_true",
                        help="only compare with the kept state and verify every stored file; change nothing")
     reidx.add_argument("--reinspect", action="store_true", help="read the metadata again from every file")

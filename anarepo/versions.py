@@ -1,29 +1,72 @@
-"""Ordering of version strings from any package type, for "latest version"."""
+"""Ordering of version strings, for "latest version" and version lists.
+
+Package versions are ordered by conda's ``VersionOrder`` (py-rattler's
+:class:`rattler.Version`, a maintained implementation of conda's rules): it
+ranks ``1.1.1w`` above ``1.1.0`` and ``2.8.5_1`` above ``2.8.4``, which PEP 440
+cannot parse at all.  Packages holding only PyPI files keep PEP 440, where the
+two orders differ (``1.0.dev1`` < ``1.0a1``, local versions).  Strings neither
+parses rank below every parsable version, in a natural order of their parts,
+so that mixed lists never raise.
+"""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from packaging.version import InvalidVersion, Version
+from rattler import Version as CondaVersion
 
 _PART = re.compile(r"\d+|[A-Za-z]+")
 
 
-def version_key(version: str):
-    """A sort key: PEP 440 when it parses, a natural order of the parts otherwise.
+def _natural(version: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (-1, 0, p.lower()) for p in _PART.findall(version))
 
-    Keys of both kinds compare with each other, so mixed lists never raise.
-    """
+
+@lru_cache(maxsize=65536)
+def conda_key(version: str):
+    """conda's VersionOrder, via py-rattler."""
+    try:
+        return (1, CondaVersion(version), ())
+    except Exception:  # rattler raises its own InvalidVersionError
+        return (0, CondaVersion("0"), _natural(version))
+
+
+@lru_cache(maxsize=65536)
+def pep440_key(version: str):
+    """PEP 440 when it parses, the natural order of the parts otherwise."""
     try:
         return (1, Version(version), ())
     except InvalidVersion:
-        parts = tuple(
-            (0, int(p), "") if p.isdigit() else (-1, 0, p.lower()) for p in _PART.findall(version)
-        )
-        return (0, Version("0"), parts)
+        return (0, Version("0"), _natural(version))
 
 
-def latest(versions) -> str | None:
+KEYS = {"conda": conda_key, "pep440": pep440_key}
+
+
+def version_key(version: str, scheme: str = "conda"):
+    return KEYS[scheme](version)
+
+
+def scheme_for(package_types) -> str:
+    """PEP 440 for packages of PyPI files only, conda's order for everything else."""
+    return "pep440" if tuple(package_types) == ("pypi",) else "conda"
+
+
+def latest(versions, scheme: str = "conda") -> str | None:
     versions = list(versions)
     if not versions:
         return None
-    return max(versions, key=version_key)
+    return max(versions, key=KEYS[scheme])
+
+
+def refresh_latest_versions(root) -> None:
+    """Evolve step: recompute every package's ``latest_version`` in today's order."""
+    for owner in root.owners.values():
+        for package in owner.packages.values():
+            package.refresh_latest()
+
+
+def ordered(versions, scheme: str = "conda") -> list[str]:
+    """Oldest first."""
+    return sorted(versions, key=KEYS[scheme])

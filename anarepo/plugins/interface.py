@@ -40,7 +40,10 @@ class PackageType:
     * ``package_changed`` keeps the type's index state for one package current,
       inside the writing transaction (called after uploads, removals, label
       and access changes);
-    * ``install_hints`` gives the commands shown on package pages.
+    * ``install_hints`` gives the commands shown on package pages;
+    * types that keep index state (``keeps_index``) let ``anarepo reindex``
+      picture it (``index_snapshot``), drop it (``reset_index``) and read a
+      file's metadata again (``reread``); the rebuild calls ``package_changed``.
     """
 
     name: str = ""
@@ -53,6 +56,8 @@ class PackageType:
     needs_explicit_name: bool = False
     #: whether files of the type can be yanked (PEP 592)
     yankable: bool = False
+    #: whether ``package_changed`` keeps index state that ``anarepo reindex`` rebuilds
+    keeps_index: bool = False
 
     def detect(self, filename: str, path) -> bool:
         return False
@@ -84,6 +89,17 @@ class PackageType:
 
     def install_hints(self, request, package, label: str = "main") -> list[tuple[str, str]]:
         return []
+
+    def index_snapshot(self, owner):
+        """A plain, comparable picture of this type's index state for ``owner``
+        (revisions and caches aside); empty when there is none."""
+        return {}
+
+    def reset_index(self, owner) -> None:
+        """Drop this type's index state of ``owner``, before a rebuild."""
+
+    def reread(self, dist) -> None:
+        """Read ``dist``'s metadata again from its blob (``reindex --reinspect``)."""
 
     def page_context(self, request, package) -> dict:
         """Values for ``page_template`` (read-only: GET requests never write)."""

@@ -15,7 +15,7 @@ from ZODB.blob import Blob
 from ..clock import utcnow
 from ..names import RESERVED_VERSIONS
 from ..security.permissions import COLLABORATOR_PERMS, SITE_ADMIN, P, user_principal
-from ..versions import latest, version_key
+from ..versions import latest, scheme_for, version_key
 from .folder import Folder
 from .merge import three_way_merge
 
@@ -128,12 +128,13 @@ class Package(Persistent):
         return release
 
     def refresh_latest(self) -> None:
-        self.latest_version = latest(self.releases.keys())
+        self.latest_version = latest(self.releases.keys(), scheme_for(self.package_types))
         self.modified = utcnow()
 
     def add_type(self, type_name: str) -> None:
         if type_name not in self.package_types:
             self.package_types = self.package_types + (type_name,)
+            self.refresh_latest()  # the order depends on the types (PEP 440 for PyPI alone)
 
     def refresh_types(self) -> None:
         """Recompute the type list from the files present (after removals)."""
@@ -142,7 +143,9 @@ class Package(Persistent):
             for dist in release.files.values():
                 if dist.type not in seen:
                     seen.append(dist.type)
-        self.package_types = tuple(seen)
+        if tuple(seen) != self.package_types:
+            self.package_types = tuple(seen)
+            self.refresh_latest()
 
     def distributions(self):
         for release in self.releases.values():

@@ -12,7 +12,7 @@ from pyramid.view import view_config
 
 from ..publish import NotFound, remove_distribution
 from ..security.permissions import P
-from ..versions import version_key
+from ..versions import scheme_for, version_key
 from .account import account_factory
 from .helpers import authorize
 from .orgs import acting_owner
@@ -24,7 +24,9 @@ def grouped_files(request, owner):
     packages, next_after = filtered_packages(request, owner, type_name, access, request.params.get("after") or None)
     groups = []
     for package in packages:
-        dists = sorted(package.distributions(), key=lambda d: (version_key(d.version), d.basename), reverse=True)
+        scheme = scheme_for(package.package_types)
+        dists = sorted(package.distributions(), key=lambda d: (version_key(d.version, scheme), d.basename),
+                       reverse=True)
         groups.append((package, dists, request.has_permission(P.EDIT, package)))
     return {"owner": owner, "groups": groups, "next_after": next_after, "type_filters": type_filters(request.registry),
             "type_filter": type_name, "access_filter": access, "error": None}

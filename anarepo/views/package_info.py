@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from ..clock import utcnow
 from ..downloads import daily_downloads
-from ..versions import version_key
+from ..versions import scheme_for, version_key
 
 CHART_DAYS = 30
 CHART_WIDTH, CHART_HEIGHT = 600, 120
@@ -63,7 +63,8 @@ def install_sections(request, package) -> list[tuple[str, list[tuple[str, str]]]
 
 
 def sorted_releases(package) -> list:
-    return sorted(package.releases.values(), key=lambda r: version_key(r.version), reverse=True)
+    scheme = scheme_for(package.package_types)
+    return sorted(package.releases.values(), key=lambda r: version_key(r.version, scheme), reverse=True)
 
 
 def total_downloads(package) -> int:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from ...names import package_key
 from ...plugins import InvalidPackage, PackageType
-from .index import drop_package, update_package
+from .index import CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
 
 _deferred = threading.local()
@@ -74,6 +74,18 @@ class CondaType(PackageType):
             return
         update_package(package.owner, package)
 
+    keeps_index = True
+
+    def index_snapshot(self, owner):
+        return snapshot(get_channel(owner))
+
+    def reset_index(self, owner) -> None:
+        owner.conda_channel = CondaChannel()
+
+    def reread(self, dist) -> None:
+        with dist.blob.open("r") as f:  # any build time: the file was accepted when uploaded
+            dist.attrs = dict(inspect_package(f.name, dist.basename, now_ms=2**62).attrs)
+
     def install_hints(self, request, package, label: str = "main"):
         """The full channel URL works everywhere; the short ``-c OWNER`` form only
         once conda's ``channel_alias`` points at this server, so the hint says so."""
@@ -89,6 +101,8 @@ class CondaType(PackageType):
 def includeme(config):
     config.add_package_type(CondaType())
     config.include(".face")
+    # current_repodata.json and channeldata kept in the PEP 440 order before conda's VersionOrder
+    config.add_evolve_step("anarepo.package_types.conda.index.rebuild_all", "conda.version-order-1")
 
 
 __all__ = ["CondaType", "InvalidPackage", "deferred_indexing", "flush_deferred"]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from ...db import get_db
 from ...storage import CHUNK_SIZE
 from ...plugins import InvalidPackage
-from .index import CondaChannel, get_channel, snapshot, update_package
 from .inspect import EXTENSIONS, KNOWN_SUBDIRS, inspect_package
 
 
@@ -105,41 +104,9 @@ def import_channel(registry, directory: str, owner_name: str, label: str = "main
 
 
 def reindex(registry, check_only: bool = False, reinspect: bool = False, progress=None) -> tuple[int, list[str]]:
-    """Rebuild the conda index of every owner from its stored files.
+    """Rebuild the conda index of every owner (see :func:`anarepo.reindex.reindex`, which
+    rebuilds every type's); returns (packages indexed, owners whose state differed)."""
+    from ...reindex import reindex as reindex_types
 
-    Returns (packages indexed, owners whose rebuilt state differs from the kept one).
-    With ``check_only`` nothing is written.
-    """
-    db = get_db(registry)
-    differing, count = [], 0
-    conn = db.open()
-    try:
-        tm = conn.transaction_manager
-        tm.begin()
-        root = conn.root()["anarepo"]
-        for owner in list(root.owners.values()):
-            before = snapshot(get_channel(owner))
-            if not before and not any("conda" in p.package_types for p in owner.packages.values()):
-                continue  # nothing conda here: leave the owner untouched
-            owner.conda_channel = CondaChannel()
-            for package in owner.packages.values():
-                if "conda" not in package.package_types:
-                    continue
-                if reinspect:
-                    for dist in package.distributions():
-                        if dist.type == "conda" and dist.upstream is None:  # proxied, not fetched: no bytes yet
-                            with dist.blob.open("r") as f:
-                                dist.attrs = dict(inspect_package(f.name, dist.basename, now_ms=2**62).attrs)
-                update_package(owner, package)
-                count += 1
-                if progress is not None:
-                    progress(1)
-            if before != snapshot(owner.conda_channel):
-                differing.append(owner.login)
-        if check_only:
-            tm.abort()
-        else:
-            tm.commit()
-    finally:
-        conn.close()
-    return count, differing
+    count, differing = reindex_types(registry, check_only, reinspect, progress, types=("conda",))
+    return count, [entry.rsplit(" (", 1)[0] for entry in differing]

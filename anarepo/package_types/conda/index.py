@@ -357,6 +357,18 @@ def drop_package(owner, key: str) -> int:
     return changed
 
 
+def rebuild_all(root) -> None:
+    """Rebuild every owner's channel from its files (an evolve step; ``anarepo
+    reindex`` does the same through the type's hooks and compares)."""
+    for owner in root.owners.values():
+        if get_channel(owner) is None:
+            continue
+        owner.conda_channel = CondaChannel()
+        for package in owner.packages.values():
+            if "conda" in package.package_types:
+                update_package(owner, package)
+
+
 # -- comparison (reindex proves the incremental state) -------------------------------
 def snapshot(channel) -> dict:
     """A plain, comparable picture of a channel's index state (revisions aside)."""

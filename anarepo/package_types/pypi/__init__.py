@@ -136,6 +136,25 @@ class PypiType(PackageType):
             return
         sync_package(event.package, removed=event.removed, previous_owner=event.previous_owner)
 
+    keeps_index = True
+
+    def index_snapshot(self, owner):
+        from .index import snapshot
+
+        return snapshot(owner)
+
+    def reset_index(self, owner) -> None:
+        from .index import INDEX_ATTR
+
+        if getattr(owner, INDEX_ATTR, None) is not None:
+            delattr(owner, INDEX_ATTR)
+
+    def reread(self, dist) -> None:
+        from .index import stored_metadata
+
+        dist.pypi_metadata = None
+        stored_metadata(dist)
+
     def install_hints(self, request, package, label: str = "main"):
         """``pip install`` against this owner's index (with a token placeholder if not public)."""
         prefix = request.host_url + ("/t/<TOKEN>" if package.access != "public" else "")

@@ -338,6 +338,22 @@ def _replace_in_label(index: OwnerIndex, label: str, project: str | None, pkey: 
         lindex.revision = new_revision()
 
 
+def snapshot(owner) -> dict:
+    """A plain, comparable picture of the owner's PyPI index state (revisions aside)."""
+    index = owner_index(owner)
+    if index is None:
+        return {}
+    labels = {}
+    for label, lab in index.labels.items():
+        projects = {name: (p.display_name, dict(p.files.items()), dict(p.access))
+                    for name, p in lab.projects.items() if len(p.files)}
+        if projects:
+            labels[label] = {"projects": projects, "restricted": dict(lab.restricted.items())}
+    packages = {k: v for k, v in index.packages.items() if v}
+    projects = {k: v for k, v in index.projects.items() if v}
+    return {"packages": packages, "projects": projects, "labels": labels} if labels or packages else {}
+
+
 def reindex_all(root) -> int:
     """Rebuild the index state of every package holding PyPI files (evolve step,
     and a repair tool); returns how many packages were indexed."""

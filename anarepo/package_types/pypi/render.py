@@ -11,7 +11,7 @@ import json
 from html import escape
 from urllib.parse import quote
 
-from ...versions import version_key
+from ...versions import pep440_key
 
 API_VERSION = "1.4"
 HTML = "text/html"
@@ -54,11 +54,11 @@ def _yanked(record):
 
 
 def sort_records(records) -> list[dict]:
-    return sorted(records, key=lambda r: (version_key(r["version"]), r["filename"]))
+    return sorted(records, key=lambda r: (pep440_key(r["version"]), r["filename"]))
 
 
 def versions_of(records) -> list[str]:
-    return sorted({r["version"] for r in records}, key=version_key)
+    return sorted({r["version"] for r in records}, key=pep440_key)
 
 
 # -- project page ---------------------------------------------------------------------

@@ -80,6 +80,26 @@ class RType(PackageType):
 
         update_package(event)
 
+    keeps_index = True
+
+    def index_snapshot(self, owner):
+        from .index import index_of
+
+        index = index_of(owner)
+        if index is None:
+            return {}
+        return {label: dict(entries.items()) for label, entries in index.labels.items() if len(entries)}
+
+    def reset_index(self, owner) -> None:
+        from .index import index_of
+
+        if index_of(owner) is not None:
+            owner.r_index = None
+
+    def reread(self, dist) -> None:
+        with dist.blob.open("r") as f:
+            dist.attrs = dict(self.inspect(f.name, dist.basename).attrs)
+
     def install_hints(self, request, package, label="main"):
         base = request.application_url + "/r/" + package.owner.login
         return [("R", f'install.packages("{package.name}", repos = "{base}")')]

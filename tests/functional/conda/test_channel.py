@@ -248,3 +248,37 @@ def test_indexes_from_before_pre_encoded_shard_entries_still_serve_and_heal(app,
         sub = subdir_index(label_index(get_channel(root.owners["alice"]), "main"), "noarch")
         assert sorted(sub.shard_entries.keys()) == sorted(sub.shard_hashes.keys()) == ["other", "tool"]
     assert sorted(msgpack.unpackb(unzstd(testapp.get(url).body))["shards"]) == ["other", "tool"]
+
+
+@pytest.mark.parametrize("old,new", [("1.1.0", "1.1.1w"), ("2.8.4", "2.8.5_1")])
+def test_latest_is_conda_version_order_everywhere(app, testapp, old, new):
+    """current_repodata.json, channeldata and the API's latest_version (issue 15)."""
+    app.make_user("alice")
+    for version in (new, old):  # upload order must not matter
+        publish_conda(app, "alice", *build_package("openssl", version, "h1", subdir="linux-64", fmt=".conda"))
+    current = testapp.get("/conda/alice/linux-64/current_repodata.json").json["packages.conda"]
+    assert [rec["version"] for rec in current.values()] == [new]
+    assert testapp.get("/conda/alice/channeldata.json").json["packages"]["openssl"]["version"] == new
+    assert testapp.get("/api/package/alice/openssl").json["latest_version"] == new
+    assert testapp.get("/api/package/alice/openssl").json["versions"] == [old, new]
+
+
+def test_databases_from_before_conda_version_order_are_evolved(app, testapp):
+    from anarepo.evolve import evolve
+    from anarepo.package_types.conda.index import get_channel
+
+    app.make_user("alice")
+    for version in ("1.1.0", "1.1.1w"):
+        publish_conda(app, "alice", *build_package("openssl", version, "h1", subdir="linux-64", fmt=".conda"))
+    with app.root() as root:  # what the PEP 440 order had kept
+        package = root.owners["alice"].packages["openssl"]
+        package.latest_version = "1.1.0"
+        sub = get_channel(root.owners["alice"]).labels["main"].subdirs["linux-64"]
+        frags = sub.frags["openssl"]
+        sub.frags["openssl"] = (frags[0], frags[1], b"", frags[1].split(b',"openssl-1.1.1w')[0], frags[4])
+        for step in ("core.version-order-1", "conda.version-order-1"):
+            root.finished_evolve_steps.remove(step)
+    assert evolve(app.registry) == ["core.version-order-1", "conda.version-order-1"]
+    assert testapp.get("/api/package/alice/openssl").json["latest_version"] == "1.1.1w"
+    current = testapp.get("/conda/alice/linux-64/current_repodata.json").json["packages.conda"]
+    assert list(current) == ["openssl-1.1.1w-h1.conda"]

@@ -46,7 +46,7 @@ def test_import_then_reindex_check(alice_ini, channel_dir):
     assert "imported 0 file(s), labelled 3, skipped 0" in main_label.stdout
     check = run("-c", str(ini), "reindex", "--check", "--reinspect")
     assert check.returncode == 0, check.stderr
-    assert "reindexed 2 conda package(s); the rebuilt index is identical to the kept one" in check.stdout
+    assert "reindexed 2 package index(es) (conda, pypi, r); the rebuilt index is identical to the kept one" in check.stdout
     app, testapp = served(ini)
     try:
         for prefix in ("/conda/alice", "/conda/alice/label/dev"):
