@@ -6,13 +6,13 @@ anything but plain text.
 """
 from __future__ import annotations
 
-import mimetypes
 
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from ..downloads import committed_file
+from ..mediatypes import media_type
 from ..resources.packages import Release
 from ..security.permissions import P
 
@@ -22,11 +22,9 @@ SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 def file_response(request, dist, disposition: str | None = None):
     """A FileResponse on the committed blob with safe headers, ETag and Range."""
-    content_type, encoding = mimetypes.guess_type(dist.basename)
+    content_type = media_type(dist.basename)
     if dist.basename.endswith((".yml", ".yaml")):
         content_type = "text/plain"
-    if encoding or content_type is None:
-        content_type = "application/octet-stream"
     response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
     name = dist.basename.rsplit("/", 1)[-1]
     if disposition is None:

@@ -13,13 +13,10 @@ from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from ...downloads import committed_file, count_download
+from ...mediatypes import media_type
 from ...security.permissions import P
 from .face import ROUTE, FileResource
 
-
-
-def _types(filename: str) -> str:
-    return "application/zip" if filename.endswith((".whl", ".zip")) else "application/x-tar"
 
 
 @view_config(route_name=ROUTE, context=FileResource, request_method=("GET", "HEAD"), permission=P.VIEW)
@@ -32,7 +29,7 @@ def download(context, request):
         response = Response(body=meta.data, content_type="application/octet-stream")
         response.etag = meta.sha256
     else:
-        response = FileResponse(committed_file(request, dist), request=request, content_type=_types(dist.basename))
+        response = FileResponse(committed_file(request, dist), request=request, content_type=media_type(dist.basename))
         response.content_disposition = f'attachment; filename="{dist.basename}"'
         response.etag = dist.sha256
         if request.method == "GET":

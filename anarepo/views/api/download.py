@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import mimetypes
 import time
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...downloads import committed_file, count_download
+from ...mediatypes import media_type
 from ...names import package_key
 from ...resources.packages import Release
 from ...security.permissions import P
@@ -69,7 +69,7 @@ def serve_file(request):
     dist = release.files.get(basename) if release is not None else None
     if dist is None:
         raise NotFound("file not found")
-    content_type = mimetypes.guess_type(basename)[0] or "application/octet-stream"
+    content_type = media_type(basename)
     response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
     response.etag = dist.sha256
     response.content_disposition = f'attachment; filename="{basename.rsplit("/", 1)[-1]}"'
