@@ -31,6 +31,7 @@ from persistent import Persistent
 from ...names import package_key
 from ...versions import version_key
 from . import render
+from .inspect import timestamp_ms
 
 KEEP_OLD_SHARDS = 2  # superseded shards kept for clients holding an older shard index
 
@@ -249,11 +250,11 @@ def _channeldata_entry(package, dists) -> tuple[bytes, tuple]:
         attrs = dist.attrs
         subdirs.add(attrs["subdir"])
         by_version.setdefault(dist.version, []).append(dist)
-        timestamp = max(timestamp, attrs.get("timestamp", 0) // 1000)
+        timestamp = max(timestamp, timestamp_ms(attrs.get("timestamp", 0)) // 1000)  # seconds, as conda-index
         for flag, value in (attrs.get("channeldata") or {}).items():
             flags[flag] = flags.get(flag, False) or bool(value)
     latest = max(by_version, key=version_key)
-    newest = max(by_version[latest], key=lambda d: (d.attrs.get("timestamp", 0), d.basename))
+    newest = max(by_version[latest], key=lambda d: (timestamp_ms(d.attrs.get("timestamp", 0)), d.basename))
     about = dict(newest.attrs.get("about") or {})
     for field in CHANNELDATA_ABOUT:
         if not about.get(field) and getattr(package, field, ""):

@@ -48,10 +48,13 @@ FUTURE_SKEW_MS = 5 * 60 * 1000
 
 #: index.json fields copied into repodata records (rattler's PackageRecord fields).
 RECORD_FIELDS = (
-    "arch", "build", "build_number", "constrains", "depends", "features", "license",
-    "license_family", "name", "noarch", "platform", "python_site_packages_path",
+    "arch", "build", "build_number", "constrains", "depends", "extra_depends", "features", "flags",
+    "license", "license_family", "name", "noarch", "platform", "purls", "python_site_packages_path",
     "subdir", "timestamp", "track_features", "version",
 )
+MAX_EXTRA_GROUPS = 256
+#: build timestamps below this are seconds (old conda-build): conda-index's rule
+SECONDS_BELOW = 253402300799
 RUN_EXPORT_KEYS = ("weak", "strong", "noarch", "weak_constrains", "strong_constrains")
 ABOUT_FIELDS = ("summary", "description", "home", "dev_url", "doc_url", "license", "license_family",
                 "license_url", "source_url")
@@ -239,11 +242,9 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
     if timestamp is not None:
         if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or not 0 <= timestamp < 2**62:
             raise InvalidPackage(f"{filename}: timestamp must be a number of milliseconds")
-        timestamp = int(timestamp)
-        if timestamp < 253402300799:  # seconds (old conda-build): conda-index's rule
-            timestamp *= 1000
+        timestamp = int(timestamp)  # kept as written, seconds or milliseconds, as conda-index does
         now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-        if timestamp > now_ms + FUTURE_SKEW_MS:
+        if timestamp_ms(timestamp) > now_ms + FUTURE_SKEW_MS:
             raise InvalidPackage(f"{filename}: the build timestamp {timestamp} is in the future")
         rec["timestamp"] = timestamp
     for field in ("license", "license_family", "arch", "platform", "python_site_packages_path"):
@@ -252,6 +253,7 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
             rec[field] = value
     if "python_site_packages_path" in rec:
         check_prefix_relative(rec["python_site_packages_path"], filename)
+    rec.update(_extensions(index, filename))
     for field in ("track_features", "features"):
         value = index.get(field)
         if isinstance(value, list):
@@ -260,6 +262,40 @@ def validate_index(index: dict, filename: str, now_ms: int | None = None) -> dic
         if value:
             rec[field] = value
     return rec
+
+
+def timestamp_ms(timestamp: int) -> int:
+    """A build timestamp in milliseconds, whether it was written in seconds or not."""
+    return timestamp * 1000 if timestamp < SECONDS_BELOW else timestamp
+
+
+def _extensions(index: dict, filename: str) -> dict:
+    """``purls`` (CEP 63), ``extra_depends`` (optional dependency groups) and
+    ``flags`` (variant flags): kept in records as rattler-index keeps them."""
+    out = {}
+    purls = index.get("purls")
+    if purls is not None:
+        purls = _specs(purls, "purls", filename)
+        if not all(p.startswith("pkg:") and " " not in p for p in purls):
+            raise InvalidPackage(f"{filename}: 'purls' in info/index.json are package URLs (pkg:type/name)")
+        out["purls"] = purls
+    extra = index.get("extra_depends")
+    if extra is not None:
+        if not isinstance(extra, dict) or len(extra) > MAX_EXTRA_GROUPS:
+            raise InvalidPackage(f"{filename}: 'extra_depends' in info/index.json maps group names to lists of specs")
+        groups = {}
+        for group, specs in extra.items():
+            if not NAME_RE.match(group):
+                raise InvalidPackage(f"{filename}: invalid extra_depends group {group[:80]!r}")
+            groups[group] = _specs(specs, f"extra_depends.{group}", filename)
+        if groups:
+            out["extra_depends"] = groups
+    flags = index.get("flags")
+    if flags is not None:
+        flags = _specs(flags, "flags", filename)
+        if flags:
+            out["flags"] = flags
+    return out
 
 
 def clean_run_exports(data: dict, filename: str) -> dict:

@@ -43,9 +43,36 @@ def test_reads_index_about_run_exports_and_paths(ptype, tmp_path, fmt):
     assert ptype.detect(fn, str(tmp_path / "upload.part"))
 
 
-def test_seconds_timestamps_become_milliseconds(ptype, tmp_path):
+def test_seconds_timestamps_are_kept_as_conda_index_and_rattler_index_keep_them(ptype, tmp_path):
     fn, data = build_package("old", "1.0", index_extra={"timestamp": 1_500_000_000})
-    assert inspect(ptype, tmp_path, fn, data).attrs["timestamp"] == 1_500_000_000_000
+    assert inspect(ptype, tmp_path, fn, data).attrs["timestamp"] == 1_500_000_000
+    future = int(time.time()) + 86_400  # still checked against the clock, in seconds
+    fn, data = build_package("soon", "1.0", index_extra={"timestamp": future})
+    with pytest.raises(InvalidPackage, match="in the future"):
+        inspect(ptype, tmp_path, fn, data)
+
+
+def test_purls_extra_depends_and_flags_reach_the_records(app, testapp):
+    """rattler-index and conda-index keep them (issue 15: they were dropped)."""
+    app.make_user("alice")
+    extra = {"purls": ["pkg:pypi/requests@2.32.3"], "extra_depends": {"socks": ["pysocks >=1.5.6,!=1.5.7"]},
+             "flags": ["cuda", "blas:mkl"]}
+    fn, data = build_package("requests", "2.32.3", "pyhd8ed1ab_0", fmt=".conda",
+                             index_extra={"noarch": "python", **extra})
+    publish_conda(app, "alice", fn, data)
+    rec = testapp.get("/conda/alice/noarch/repodata.json").json["packages.conda"][fn]
+    assert {k: rec[k] for k in extra} == extra
+
+
+@pytest.mark.parametrize("field,value", [
+    ("purls", "pkg:pypi/x"), ("purls", [1]), ("purls", ["not a purl"]),
+    ("extra_depends", ["x"]), ("extra_depends", {"g": "x"}), ("extra_depends", {"": ["x"]}),
+    ("flags", "cuda"), ("flags", ["a\nb"]),
+])
+def test_malformed_purls_extra_depends_and_flags_are_refused(ptype, tmp_path, field, value):
+    fn, data = build_package("bad", "1.0", index_extra={field: value})
+    with pytest.raises(InvalidPackage, match=field):
+        inspect(ptype, tmp_path, fn, data)
 
 
 def broken_tar(fn_index: dict | None = None, raw_index: bytes | None = None) -> bytes:
