@@ -1,5 +1,11 @@
 """One source of "now", always timezone-aware UTC."""
+import time
 from datetime import datetime, timezone
+
+
+def epoch() -> float:
+    """Seconds since the epoch (what HTTP validators and index revisions use)."""
+    return time.time()
 
 
 def utcnow() -> datetime:

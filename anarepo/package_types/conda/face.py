@@ -21,10 +21,12 @@ import threading
 from collections import OrderedDict
 
 from pyramid.authorization import Allow, Everyone
+from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPFound
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
+from ... import clock
 from ...bodies import body_iter
 from ...downloads import committed_file, count_download
 from ...middleware import web_page_url
@@ -33,7 +35,7 @@ from ...replay import mark_replayable
 from ...security.permissions import P
 from ...security.policy import app_root
 from . import render
-from .index import get_channel, label_index, subdir_index
+from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
 from .inspect import EXTENSIONS, KNOWN_SUBDIRS
 
 SHARD_RE = re.compile(r"^([0-9a-f]{64})\.msgpack\.zst$")
@@ -250,11 +252,19 @@ def validators(index, vis: str) -> tuple[str, float]:
     return f"{_oid(index)}.{rev.counter}.{vis}", rev.mtime
 
 
+def settled(mtime: float | None) -> bool:
+    """Whether the second of the last change is over.  Last-Modified has one-second
+    resolution: sent (and compared) earlier, a second change within the same second
+    would carry the same date and be answered 304.  Until then only the ETag
+    validates (RFC 9110 8.8.2.2: such a date is a weak validator)."""
+    return bool(mtime) and int(mtime) < int(clock.epoch())
+
+
 def not_modified(request, etag: str, mtime: float | None) -> bool:
     if request.if_none_match:
         return etag in request.if_none_match
     ims = request.if_modified_since
-    return bool(ims and mtime and int(mtime) <= ims.timestamp())
+    return bool(ims) and settled(mtime) and int(mtime) <= ims.timestamp()
 
 
 def index_response(request, etag, mtime, vis, body_fn, content_type):
@@ -265,7 +275,7 @@ def index_response(request, etag, mtime, vis, body_fn, content_type):
         "Cache-Control": f"{'public' if vis == 'p' else 'private'}, max-age={max_age}",
         "Vary": "Authorization",
     }
-    if mtime:
+    if settled(mtime):
         from email.utils import formatdate
 
         headers["Last-Modified"] = formatdate(int(mtime), usegmt=True)
@@ -425,6 +435,10 @@ def package_file(context, request):
 
 def includeme(config):
     settings = config.registry.settings
+    if int(settings.get("anarepo.conda.max_age", 60)) > KEEP_SHARDS_SECONDS:
+        raise ConfigurationError(
+            f"anarepo.conda.max_age may not exceed {KEEP_SHARDS_SECONDS} s: clients holding a shard index"
+            " that long would ask for shards no longer kept")
     config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
     config.add_route("conda", "/conda/*traverse", factory=face_factory)
     for name in SUBDIR_DOCUMENTS:

@@ -23,17 +23,19 @@ concurrent bumps, so uploads of different packages do not conflict.
 """
 from __future__ import annotations
 
-import time
-
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+from ... import clock
 from ...names import package_key
 from ...versions import version_key
 from . import render
 from .inspect import timestamp_ms
 
-KEEP_OLD_SHARDS = 2  # superseded shards kept for clients holding an older shard index
+#: Superseded shards answer this long after they were replaced: a client holding a
+#: shard index may use it for its max-age (``anarepo.conda.max_age``, which may not
+#: exceed this) whatever the number of uploads meanwhile.
+KEEP_SHARDS_SECONDS = 3600
 
 
 class Revision(Persistent):
@@ -41,11 +43,11 @@ class Revision(Persistent):
 
     def __init__(self):
         self.counter = 0
-        self.mtime = time.time()
+        self.mtime = clock.epoch()
 
     def bump(self) -> None:
         self.counter += 1
-        self.mtime = max(time.time(), self.mtime)
+        self.mtime = max(clock.epoch(), self.mtime)
 
     def _p_resolveConflict(self, old, committed, new):
         return {
@@ -57,6 +59,8 @@ class Revision(Persistent):
 class Bucket(Persistent):
     """The records of one package name in one (label, subdir)."""
 
+    superseded = None  # absent from buckets written before it existed: see _keep_shards
+
     def __init__(self, name: str, key: str):
         self.name = name
         self.package_key = key
@@ -66,6 +70,7 @@ class Bucket(Persistent):
         self.run_exports = {}  # fn -> run_exports
         self.shards = {}  # hex -> compressed shard bytes
         self.shard_hex = ""
+        self.superseded = {}  # hex -> time it stopped being current
 
 
 def bump(index, public: bool) -> None:
@@ -197,13 +202,9 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
     data = render.shard(records, removed, run_exports)
     digest = render.shard_hash(data)
     if digest.hex() != bucket.shard_hex:
-        shards = dict(bucket.shards)
-        for old in list(shards)[: max(0, len(shards) - KEEP_OLD_SHARDS)]:
-            del shards[old]
-            if sub.by_hash.get(old) == name:
-                del sub.by_hash[old]
+        shards, superseded = _keep_shards(sub, bucket, name)
         shards[digest.hex()] = data
-        bucket.shards, bucket.shard_hex = shards, digest.hex()
+        bucket.shards, bucket.shard_hex, bucket.superseded = shards, digest.hex(), superseded
         sub.by_hash[digest.hex()] = name
         sub.shard_hashes[name] = digest
         entries_for(sub)[name] = render.shard_entry(name, digest)
@@ -213,6 +214,25 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         del sub.restricted[name]
     bump(sub, public_change)
     return True
+
+
+def _keep_shards(sub: SubdirIndex, bucket: Bucket, name: str) -> tuple[dict, dict]:
+    """The shards to keep beside a new current one: the one it replaces and those
+    replaced less than KEEP_SHARDS_SECONDS ago (older buckets knew no times: their
+    superseded shards count from now)."""
+    now = clock.epoch()
+    superseded = dict(bucket.superseded or {})
+    shards = {}
+    for hexdigest, data in bucket.shards.items():
+        since = superseded.setdefault(hexdigest, now) if hexdigest != bucket.shard_hex else now
+        if now - since <= KEEP_SHARDS_SECONDS:
+            shards[hexdigest] = data
+            superseded[hexdigest] = since
+        else:
+            superseded.pop(hexdigest, None)
+            if sub.by_hash.get(hexdigest) == name:
+                del sub.by_hash[hexdigest]
+    return shards, superseded
 
 
 def entries_for(sub: SubdirIndex) -> OOBTree:

@@ -60,7 +60,11 @@ def test_zst_is_the_same_document_with_the_same_etag(testapp, channel):
 
 @pytest.mark.parametrize("path", ["repodata.json", "repodata.json.zst", "current_repodata.json",
                                   "repodata_shards.msgpack.zst"])
-def test_conditional_requests_and_head(testapp, channel, path):
+def test_conditional_requests_and_head(testapp, channel, path, monkeypatch):
+    from anarepo import clock
+
+    later = clock.epoch() + 2  # Last-Modified is sent once the second of the change is over
+    monkeypatch.setattr(clock, "epoch", lambda: later)
     url = f"/conda/alice/noarch/{path}"
     first = testapp.get(url)
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -72,6 +76,34 @@ def test_conditional_requests_and_head(testapp, channel, path):
     head = testapp.head(url)
     assert head.body == b"" and head.headers["Content-Length"] == str(len(first.body))
     assert head.headers["ETag"] == etag
+
+
+def test_two_changes_within_one_second_never_answer_304_to_if_modified_since(app, testapp, monkeypatch):
+    """Last-Modified has one-second resolution: a change in the same second as the
+    copy a client holds must not be hidden by a 304 (issue 15)."""
+    from anarepo import clock
+
+    app.make_user("alice")
+    second = int(clock.epoch()) + 10
+    moments = iter([second + 0.1, second + 0.2, second + 0.3, second + 0.4, second + 0.5])
+    now = {"t": next(moments)}
+    monkeypatch.setattr(clock, "epoch", lambda: now["t"])
+    publish_conda(app, "alice", *build_package("tool", "1.0"))  # changed at .1
+    now["t"] = next(moments)
+    first = testapp.get("/conda/alice/noarch/repodata.json")  # read at .2, in the same second
+    assert "Last-Modified" not in first.headers  # the second is not over: no date validator yet
+    now["t"] = next(moments)
+    publish_conda(app, "alice", *build_package("tool", "2.0"))  # changed again at .3
+    now["t"] = next(moments)
+    from email.utils import formatdate
+
+    same_second = formatdate(second, usegmt=True)  # what a client could hold for the first copy
+    again = testapp.get("/conda/alice/noarch/repodata.json", headers={"If-Modified-Since": same_second})
+    assert again.status_int == 200 and "tool-2.0-0.tar.bz2" in again.json["packages"]
+    now["t"] = second + 2.0  # the second is over: the date validator works again
+    dated = testapp.get("/conda/alice/noarch/repodata.json")
+    assert dated.headers["Last-Modified"] == same_second
+    testapp.get("/conda/alice/noarch/repodata.json", headers={"If-Modified-Since": same_second}, status=304)
 
 
 def test_a_new_upload_changes_the_etag(app, testapp, channel):
@@ -146,13 +178,41 @@ def test_shards_index_and_content_addressed_shards(testapp, channel):
                 headers={"If-None-Match": shard_resp.headers["ETag"]}, status=304)
 
 
-def test_superseded_shards_stay_available_for_a_while(app, testapp, channel):
+def _shard_hex(testapp, name="tool"):
     index = msgpack.unpackb(unzstd(testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst").body))
-    old = index["shards"]["tool"].hex()
-    publish_conda(app, "alice", *build_package("tool", "3.0"))
-    new = msgpack.unpackb(unzstd(testapp.get("/conda/alice/noarch/repodata_shards.msgpack.zst").body))
-    assert new["shards"]["tool"].hex() != old
-    testapp.get(f"/conda/alice/noarch/shards/{old}.msgpack.zst", status=200)
+    return index["shards"][name].hex()
+
+
+def test_superseded_shards_stay_as_long_as_an_index_naming_them_may_be_cached(app, testapp, channel, monkeypatch):
+    """A client may hold the shard index for max-age seconds: the shards it names must
+    answer that long, however many uploads happen meanwhile (issue 15: only 2 were kept)."""
+    from anarepo import clock
+    from anarepo.package_types.conda import index as conda_index
+
+    held = [_shard_hex(testapp)]
+    for version in ("3.0", "3.1", "3.2", "3.3"):  # quick uploads of one package
+        publish_conda(app, "alice", *build_package("tool", version))
+        held.append(_shard_hex(testapp))
+    assert len(set(held)) == 5
+    for digest in held:
+        testapp.get(f"/conda/alice/noarch/shards/{digest}.msgpack.zst", status=200)
+    later = clock.epoch() + conda_index.KEEP_SHARDS_SECONDS + 1
+    monkeypatch.setattr(clock, "epoch", lambda: later)
+    publish_conda(app, "alice", *build_package("tool", "4.0"))
+    for digest in held[:-1]:  # superseded longer ago than any index may be cached
+        testapp.get(f"/conda/alice/noarch/shards/{digest}.msgpack.zst", status=404)
+    testapp.get(f"/conda/alice/noarch/shards/{held[-1]}.msgpack.zst", status=200)  # superseded just now
+    assert conda_index.KEEP_SHARDS_SECONDS >= int(app.registry.settings.get("anarepo.conda.max_age", 60))
+
+
+def test_a_max_age_longer_than_shards_are_kept_is_refused(tmp_path):
+    from pyramid.exceptions import ConfigurationError
+
+    from anarepo import main
+    from anarepo.testing import make_settings
+
+    with pytest.raises(ConfigurationError, match="max_age"):
+        main({}, **make_settings(tmp_path, **{"anarepo.conda.max_age": "86400"}))
 
 
 def test_package_download(testapp, channel):
