@@ -8,9 +8,9 @@ from __future__ import annotations
 
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse
 from pyramid.view import view_config
 
+from ..bodies import blob_response
 from ..downloads import committed_file
 from ..mediatypes import media_type
 from ..resources.packages import Release
@@ -25,7 +25,7 @@ def file_response(request, dist, disposition: str | None = None):
     content_type = media_type(dist.basename)
     if dist.basename.endswith((".yml", ".yaml")):
         content_type = "text/plain"
-    response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
+    response = blob_response(request, committed_file(request, dist), content_type)
     name = dist.basename.rsplit("/", 1)[-1]
     if disposition is None:
         disposition = "inline" if content_type in INLINE_TYPES else "attachment"

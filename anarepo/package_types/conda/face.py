@@ -15,6 +15,7 @@ Shards are content-addressed and immutable; package files may be replaced
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import threading
@@ -23,11 +24,11 @@ from collections import OrderedDict
 from pyramid.authorization import Allow, Everyone
 from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPFound
-from pyramid.response import FileResponse, Response
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from ... import clock
-from ...bodies import body_iter
+from ...bodies import blob_response, body_iter
 from ...downloads import committed_file, count_download
 from ...middleware import web_page_url
 from ...replay import mark_replayable
@@ -267,13 +268,42 @@ def not_modified(request, etag: str, mtime: float | None) -> bool:
     return bool(ims) and settled(mtime) and int(mtime) <= ims.timestamp()
 
 
-def index_response(request, etag, mtime, vis, body_fn, content_type):
+#: Content codings offered for JSON documents, preferred first when the client's
+#: q-values tie (conda's requests and rattler accept both).
+ENCODINGS = ("zstd", "gzip")
+
+
+def negotiate(request) -> str | None:
+    """The content coding to send, or None for the identity."""
+    if "Accept-Encoding" not in request.headers:
+        return None
+    offers = request.accept_encoding.acceptable_offers(list(ENCODINGS))
+    return offers[0][0] if offers else None
+
+
+def encoders(request, key, body_fn, zstd=None) -> dict:
+    """Encoding → function giving the cached encoded body of a JSON document."""
+    cache = render_cache(request.registry)
+    level = int(request.registry.settings.get("anarepo.conda.zstd_level", 3))
+    return {
+        "zstd": zstd or (lambda: cache.get((key, "zstd"), lambda: render.compress(body_fn(), level))),
+        "gzip": lambda: cache.get((key, "gzip"), lambda: gzip.compress(body_fn(), compresslevel=6, mtime=0)),
+    }
+
+
+def index_response(request, etag, mtime, vis, body_fn, content_type, encoded=None):
+    """An index document with validators and caching headers; ``encoded`` (see
+    :func:`encoders`) sends it gzip- or zstd-encoded when the client asks, each
+    coding with its own strong ETag."""
     settings = request.registry.settings
     max_age = int(settings.get("anarepo.conda.max_age", 60))
+    encoding = negotiate(request) if encoded else None
+    if encoding:
+        etag = f"{etag}.{encoding}"
     headers = {
         "ETag": f'"{etag}"',
         "Cache-Control": f"{'public' if vis == 'p' else 'private'}, max-age={max_age}",
-        "Vary": "Authorization",
+        "Vary": "Authorization, Accept-Encoding" if encoded else "Authorization",
     }
     if settled(mtime):
         from email.utils import formatdate
@@ -281,11 +311,13 @@ def index_response(request, etag, mtime, vis, body_fn, content_type):
         headers["Last-Modified"] = formatdate(int(mtime), usegmt=True)
     if not_modified(request, etag, mtime):
         return Response(status=304, headers=headers)
-    body = body_fn()
+    body = encoded[encoding]() if encoding else body_fn()
     if vis == "p":
         mark_replayable(request, body)
     response = Response(content_type=content_type, charset=None)
     response.headers.update(headers)
+    if encoding:
+        response.content_encoding = encoding
     response.app_iter = body_iter(request.environ, body)
     response.content_length = len(body)
     return response
@@ -345,26 +377,33 @@ class SubdirDocs:
 
         return self.cache.get(("shards", self.etag), build)
 
-    def respond(self, body_fn, content_type):
-        return index_response(self.request, self.etag, self.mtime, self.vis, body_fn, content_type)
+    def respond(self, body_fn, content_type, encoded=None):
+        return index_response(self.request, self.etag, self.mtime, self.vis, body_fn, content_type, encoded)
 
 
 GET = ("GET", "HEAD")
 
 
-#: The documents of a subdir: view name → (SubdirDocs method, content type).
+def _current(docs):
+    return lambda: docs.repodata(current=True)
+
+
+#: The documents of a subdir: view name → (SubdirDocs method, content type,
+#: the encoders of a JSON document or None).
 SUBDIR_DOCUMENTS = {
-    "repodata.json": (lambda docs: docs.repodata, "application/json"),
-    "repodata.json.zst": (lambda docs: docs.repodata_zst, "application/zstd"),
-    "current_repodata.json": (lambda docs: lambda: docs.repodata(current=True), "application/json"),
-    "repodata_shards.msgpack.zst": (lambda docs: docs.shard_index, "application/zstd"),
+    "repodata.json": (lambda docs: docs.repodata, "application/json",
+                      lambda docs: encoders(docs.request, ("repodata", docs.etag), docs.repodata, docs.repodata_zst)),
+    "repodata.json.zst": (lambda docs: docs.repodata_zst, "application/zstd", None),
+    "current_repodata.json": (_current, "application/json",
+                              lambda docs: encoders(docs.request, ("current", docs.etag), _current(docs))),
+    "repodata_shards.msgpack.zst": (lambda docs: docs.shard_index, "application/zstd", None),
 }
 
 
 def subdir_document(context, request):
     docs = SubdirDocs(request, context)
-    body_fn, content_type = SUBDIR_DOCUMENTS[request.view_name]
-    return docs.respond(body_fn(docs), content_type)
+    body_fn, content_type, encoded = SUBDIR_DOCUMENTS[request.view_name]
+    return docs.respond(body_fn(docs), content_type, encoded(docs) if encoded else None)
 
 
 @view_config(route_name="conda", context=Channel, request_method=GET, permission=P.VIEW)
@@ -394,11 +433,11 @@ def channeldata_json(context, request):
                     subdirs.update(subs)
         return render.channeldata(subdirs, entries)
 
-    return index_response(
-        request, etag, mtime, vis,
-        lambda: render_cache(request.registry).get(("channeldata", etag), build),
-        "application/json",
-    )
+    def body():
+        return render_cache(request.registry).get(("channeldata", etag), build)
+
+    return index_response(request, etag, mtime, vis, body, "application/json",
+                          encoders(request, ("channeldata", etag), body))
 
 
 def immutable(package) -> str:
@@ -427,7 +466,7 @@ def package_file(context, request):
     dist = context.dist
     if request.method == "GET":
         count_download(request, dist)  # buffered, written off the request (GETs never write)
-    response = FileResponse(committed_file(request, dist), request=request, content_type="application/octet-stream")
+    response = blob_response(request, committed_file(request, dist), "application/octet-stream")
     response.etag = dist.sha256
     response.cache_control = revalidated(context.package)
     return response

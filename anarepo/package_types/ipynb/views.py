@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse
 from pyramid.view import view_config
 
+from ...bodies import blob_response
 from ...resources.packages import Release
 from ...security.permissions import P
 
@@ -24,7 +24,7 @@ def rendered_notebook(request):
     rendered = getattr(dist, "rendered", None) if dist is not None else None
     if rendered is None:
         raise HTTPNotFound()
-    response = FileResponse(rendered.committed(), request=request, content_type="text/html")
+    response = blob_response(request, rendered.committed(), "text/html")
     response.headers["Content-Security-Policy"] = NOTEBOOK_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -9,9 +9,10 @@ blob with ``FileResponse`` (Content-Length, Range, ETag = sha256).
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse, Response
+from pyramid.response import Response
 from pyramid.view import view_config
 
+from ...bodies import blob_response
 from ...downloads import committed_file, count_download
 from ...mediatypes import media_type
 from ...security.permissions import P
@@ -29,7 +30,7 @@ def download(context, request):
         response = Response(body=meta.data, content_type="application/octet-stream")
         response.etag = meta.sha256
     else:
-        response = FileResponse(committed_file(request, dist), request=request, content_type=media_type(dist.basename))
+        response = blob_response(request, committed_file(request, dist), media_type(dist.basename))
         response.content_disposition = f'attachment; filename="{dist.basename}"'
         response.etag = dist.sha256
         if request.method == "GET":

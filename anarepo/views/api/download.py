@@ -14,10 +14,10 @@ import time
 from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPFound
-from pyramid.response import FileResponse
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ...bodies import blob_response
 from ...downloads import committed_file, count_download
 from ...mediatypes import media_type
 from ...names import package_key
@@ -70,7 +70,7 @@ def serve_file(request):
     if dist is None:
         raise NotFound("file not found")
     content_type = media_type(basename)
-    response = FileResponse(committed_file(request, dist), request=request, content_type=content_type)
+    response = blob_response(request, committed_file(request, dist), content_type)
     response.etag = dist.sha256
     response.content_disposition = f'attachment; filename="{basename.rsplit("/", 1)[-1]}"'
     response.cache_control.private = True

@@ -342,3 +342,48 @@ def test_databases_from_before_conda_version_order_are_evolved(app, testapp):
     assert testapp.get("/api/package/alice/openssl").json["latest_version"] == "1.1.1w"
     current = testapp.get("/conda/alice/linux-64/current_repodata.json").json["packages.conda"]
     assert list(current) == ["openssl-1.1.1w-h1.conda"]
+
+
+def _raw_get(server, url, headers):
+    """Raw bytes and headers over HTTP (WebTest would decode gzip for us)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["noarch/repodata.json", "noarch/current_repodata.json", "channeldata.json"])
+def test_json_documents_honour_accept_encoding(channel, live_server, path):
+    """As conda-index behind a CDN and anaconda.org do (issue 15: Accept-Encoding was ignored)."""
+    import gzip
+
+    url = f"/conda/alice/{path}"
+    _, plain_headers, plain = _raw_get(live_server, url, {})
+    assert "Content-Encoding" not in plain_headers and "Accept-Encoding" in plain_headers["Vary"]
+    for accept, encoding, decode in [("gzip, deflate", "gzip", gzip.decompress),
+                                     ("gzip, deflate, br, zstd", "zstd", unzstd),
+                                     ("zstd;q=0.5, gzip", "gzip", gzip.decompress)]:
+        status, headers, body = _raw_get(live_server, url, {"Accept-Encoding": accept})
+        assert headers["Content-Encoding"] == encoding, accept
+        assert decode(body) == plain
+        assert headers["Content-Length"] == str(len(body))
+        assert "Accept-Encoding" in headers["Vary"] and headers["ETag"] != plain_headers["ETag"]
+        again = _raw_get(live_server, url, {"Accept-Encoding": accept, "If-None-Match": headers["ETag"]})
+        assert again[0] == 304
+    for accept in ("identity", "gzip;q=0", "br"):
+        assert _raw_get(live_server, url, {"Accept-Encoding": accept})[2] == plain
+
+
+@pytest.mark.parametrize("path", ["noarch/tool-1.0-0.tar.bz2"])
+def test_package_files_take_one_range_and_answer_several_with_the_whole_file(testapp, channel, path):
+    whole = testapp.get(f"/conda/alice/{path}")
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    part = testapp.get(f"/conda/alice/{path}", headers={"Range": "bytes=2-5"}, status=206)
+    assert part.body == whole.body[2:6]
+    several = testapp.get(f"/conda/alice/{path}", headers={"Range": "bytes=0-1,5-6"})
+    assert several.status_int == 200 and several.body == whole.body  # never just the first range
