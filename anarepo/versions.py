@@ -61,10 +61,13 @@ def latest(versions, scheme: str = "conda") -> str | None:
 
 
 def refresh_latest_versions(root) -> None:
-    """Evolve step: recompute every package's ``latest_version`` in today's order."""
+    """Evolve step: recompute every package's ``latest_version`` in today's order
+    (its ``modified`` time stays: nothing was uploaded)."""
     for owner in root.owners.values():
         for package in owner.packages.values():
-            package.refresh_latest()
+            best = latest(package.releases.keys(), scheme_for(package.package_types))
+            if best != package.latest_version:
+                package.latest_version = best
 
 
 def ordered(versions, scheme: str = "conda") -> list[str]:

@@ -185,8 +185,10 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
     bucket = sub.buckets.get(name)
     was_restricted = name in sub.restricted
     public_change = not restricted or (bucket is not None and not was_restricted)
+    frags = render.fragments(records, removed)
     if (
         bucket is not None
+        and sub.frags.get(name) == frags
         and bucket.records == records
         and bucket.removed == removed
         and bucket.locations == locations
@@ -198,7 +200,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         bucket = sub.buckets[name] = Bucket(name, key)
     bucket.package_key = key
     bucket.records, bucket.removed, bucket.locations, bucket.run_exports = records, removed, locations, run_exports
-    sub.frags[name] = render.fragments(records, removed)
+    sub.frags[name] = frags
     data = render.shard(records, removed, run_exports)
     digest = render.shard_hash(data)
     if digest.hex() != bucket.shard_hex:
@@ -379,12 +381,11 @@ def drop_package(owner, key: str) -> int:
 
 
 def rebuild_all(root) -> None:
-    """Rebuild every owner's channel from its files (an evolve step; ``anarepo
-    reindex`` does the same through the type's hooks and compares)."""
+    """Bring every owner's channel up to date with today's rules (an evolve step):
+    in place, so that only documents whose content changes get a new revision."""
     for owner in root.owners.values():
         if get_channel(owner) is None:
             continue
-        owner.conda_channel = CondaChannel()
         for package in owner.packages.values():
             if "conda" in package.package_types:
                 update_package(owner, package)
