@@ -298,6 +298,19 @@ def _extensions(index: dict, filename: str) -> dict:
     return out
 
 
+def _run_exports_json(data: bytes, filename: str) -> dict:
+    """run_exports.json: a map of kinds, or the old plain list (weak), as conda-index reads it."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPackage(f"{filename}: info/run_exports.json is not valid JSON ({exc})") from exc
+    if isinstance(value, list):
+        return {"weak": value}
+    if not isinstance(value, dict):
+        raise InvalidPackage(f"{filename}: info/run_exports.json must hold a JSON object or list")
+    return value
+
+
 def clean_run_exports(data: dict, filename: str) -> dict:
     out = {}
     for key, value in data.items():
@@ -381,7 +394,7 @@ def inspect_package(path, filename: str, now_ms: int | None = None) -> FileInfo:
     about = clean_about(_json(members["info/about.json"], "info/about.json", fn)) if "info/about.json" in members else {}
     attrs = dict(rec)
     if "info/run_exports.json" in members:
-        run_exports = clean_run_exports(_json(members["info/run_exports.json"], "info/run_exports.json", fn), fn)
+        run_exports = clean_run_exports(_run_exports_json(members["info/run_exports.json"], fn), fn)
         if run_exports:
             attrs["run_exports"] = run_exports
     paths = _paths_json(members.pop("info/paths.json"), fn) if "info/paths.json" in members else None

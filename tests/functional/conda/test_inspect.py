@@ -161,3 +161,9 @@ def test_invalid_package_is_a_400_on_the_conda_face(app, testapp):
 
     response = bad_input(InvalidPackage("x-1-0.tar.bz2: unknown subdir 'linux-999'"), Req())
     assert response.status_int == 400 and b"unknown subdir" in response.body
+
+
+def test_run_exports_in_the_old_list_form_are_weak(ptype, tmp_path):
+    """conda-build 3.0 wrote run_exports.json as a plain list; conda-index reads it as weak."""
+    fn, data = build_package("oldexp", "1.0", run_exports=["oldexp >=1.0,<2"])
+    assert inspect(ptype, tmp_path, fn, data).attrs["run_exports"] == {"weak": ["oldexp >=1.0,<2"]}
