@@ -8,9 +8,11 @@ notebook can run with the site's cookies.
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 from ...bounded import loads_json
+from ...names import PACKAGE_RE
 from ...plugins import FileInfo, InvalidPackage, PackageType
 from ..common import read_bounded, stem, timestamp_version
 
@@ -26,14 +28,11 @@ def text_of(value) -> str:
 
 def notebook_summary(notebook) -> dict:
     """Title (first markdown heading), kernel name and cell count of a validated
-    notebook of any nbformat version (3 keeps cells in worksheets)."""
-    if notebook.get("nbformat", 4) < 4:
-        cells = [c for ws in notebook.get("worksheets") or () for c in ws.get("cells") or ()]
-    else:
-        cells = notebook.get("cells") or []
+    nbformat 4 notebook."""
+    cells = notebook.get("cells") or []
     title = ""
     for cell in cells:
-        if cell.get("cell_type") in ("markdown", "heading"):
+        if cell.get("cell_type") == "markdown":
             lines = text_of(cell.get("source")).strip().splitlines()
             if lines:
                 title = lines[0].lstrip("# ").strip()[:200]
@@ -41,6 +40,17 @@ def notebook_summary(notebook) -> dict:
     kernelspec = notebook.get("metadata", {}).get("kernelspec")
     kernel = kernelspec.get("name", "") if isinstance(kernelspec, dict) else ""
     return {"title": title, "kernel": text_of(kernel), "cells": len(cells)}
+
+
+def package_name_for(filename: str) -> str:
+    """The package a notebook file names: its stem when that is a valid package name,
+    else the stem as anaconda-client names it (``Check History.ipynb`` →
+    ``check-history``: other characters become ``-``, lower case)."""
+    base = stem(filename, ".ipynb")
+    if PACKAGE_RE.match(base):
+        return base
+    slug = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]+", "-", base.lower())).strip("-")
+    return slug[:128] or "notebook"
 
 
 class NotebookType(PackageType):
@@ -56,10 +66,12 @@ class NotebookType(PackageType):
 
         raw = read_bounded(path, MAX_NOTEBOOK, "the notebook")
         try:
-            node = loads_json(raw, what="the notebook")
-            notebook = nbformat.from_dict(node)
+            node = loads_json(raw, what="the notebook")  # bounded nesting before nbformat parses it
+            nb_version = node.get("nbformat") if isinstance(node, dict) else None
             with warnings.catch_warnings():  # older notebooks lack cell ids: still valid
                 warnings.simplefilter("ignore")
+                # read as Jupyter opens it: nbformat 2 and 3 upgraded to 4, then validated
+                notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
                 nbformat.validate(notebook)
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidPackage(f"{filename}: not a valid notebook ({exc})") from None
@@ -69,11 +81,11 @@ class NotebookType(PackageType):
             raise InvalidPackage(f"{filename}: not a valid notebook ({exc.__class__.__name__})") from None
         summary = notebook_summary(notebook)
         return FileInfo(
-            name=name or stem(filename, ".ipynb"),
+            name=name or package_name_for(filename),
             version=version or timestamp_version(),
             basename=filename,
             summary=summary["title"] or f"Notebook {stem(filename, '.ipynb')}",
-            attrs={"kernel": summary["kernel"], "nbformat": notebook.get("nbformat"), "cells": summary["cells"]},
+            attrs={"kernel": summary["kernel"], "nbformat": nb_version, "cells": summary["cells"]},
         )
 
     def check_placement(self, info, package_name, version, basename) -> None:

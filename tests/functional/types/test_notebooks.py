@@ -87,3 +87,12 @@ def test_notebook_without_kernelspec_or_cells(app):
     app.make_user("alice")
     data = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 2}'
     assert app.upload("alice", "empty.ipynb", data)[0] == "empty"
+
+
+def test_notebook_file_names_with_spaces_name_the_package_as_anaconda_client_does(app, testapp):
+    """Jupyter users name notebooks "Check History in Memory.ipynb" (issue 15 corpus)."""
+    app.make_user("alice")
+    name, _, basename = app.upload("alice", "Check History in Memory.ipynb", notebook())
+    assert (name, basename) == ("check-history-in-memory", "Check History in Memory.ipynb")
+    testapp.get("/alice/check-history-in-memory")
+    assert app.upload("alice", "Keep_Case.ipynb", notebook())[0] == "Keep_Case"
