@@ -46,6 +46,9 @@ MAX_SUMMARY = 1000
 #: a long description is as long as the metadata file that carries it, which the
 #: PyPI type reads up to 8 MiB (black's is 141 KB, pydantic's 93 KB).
 MAX_DESCRIPTION = 8 << 20
+#: Warehouse limits no license either: old METADATA carries the whole license text
+#: (Markdown 3.6: 1,500 characters; GPL texts: 35,000).
+MAX_LICENSE = 256 * 1024
 
 
 class InvalidName(ValueError):

@@ -20,6 +20,9 @@ from .resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Rel
 #: the same budget as a staged upload's attrs and dependencies.
 MAX_RELEASE_ATTRS = 256 * 1024
 
+#: Package text fields longer than a summary, as PyPI carries them.
+TEXT_LIMITS = {"description": names.MAX_DESCRIPTION, "license": names.MAX_LICENSE}
+
 
 def apply_package_attrs(package: Package, attrs: dict | None) -> None:
     """Copy known text fields (``license`` may be anaconda-client's dict form)."""
@@ -27,13 +30,16 @@ def apply_package_attrs(package: Package, attrs: dict | None) -> None:
         if key == "license" and isinstance(value, dict):
             for sub, field in (("name", "license"), ("url", "license_url"), ("family", "license_family")):
                 if value.get(sub):
-                    check = names.check_link if field in names.LINK_FIELDS else names.check_text
-                    setattr(package, field, check(value[sub], field))
+                    if field in names.LINK_FIELDS:
+                        setattr(package, field, names.check_link(value[sub], field))
+                    else:
+                        setattr(package, field, names.check_text(value[sub], field,
+                                                                 TEXT_LIMITS.get(field, names.MAX_SUMMARY)))
             continue
         if key in names.LINK_FIELDS and key in PACKAGE_TEXT_FIELDS:
             setattr(package, key, names.check_link(value, key))
         elif key in PACKAGE_TEXT_FIELDS and value is not None:
-            limit = names.MAX_DESCRIPTION if key == "description" else names.MAX_SUMMARY
+            limit = TEXT_LIMITS.get(key, names.MAX_SUMMARY)
             setattr(package, key, names.check_text(value if isinstance(value, str) else str(value), key, limit))
 
 

@@ -31,7 +31,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ...names import MAX_DESCRIPTION
+from ...names import MAX_DESCRIPTION, MAX_LICENSE
 from ...plugins import BudgetExceeded, InvalidPackage, work_budget
 from ..archives import read_zip_member
 
@@ -272,7 +272,7 @@ def read_metadata(path, filename: str) -> CoreMetadata:
         summary=(parsed.summary or "")[:1000],
         description=(parsed.description or "")[:MAX_DESCRIPTION],
         description_content_type=parsed.description_content_type or "",
-        license=(parsed.license_expression or parsed.license or "")[:1000],
+        license=(parsed.license_expression or parsed.license or "")[:MAX_LICENSE],
         home_page=(home or "")[:1000],
         author=(parsed.author or parsed.author_email or "")[:1000],
         requires_python=requires_python,

@@ -195,3 +195,11 @@ def test_release_attributes_with_a_pypi_sized_description(app, alice, anon):
                                                "home_page": "https://github.com/psf/black", "summary": "S"})
     assert anon.get("/release/alice/black/24.1.0").json["description"] == description
     alice.post("/release/alice/black/24.2.0", {"description": description, "junk": "y" * (300 << 10)}, status=400)
+
+
+def test_packages_whose_license_field_is_the_whole_license_text(alice, anon):
+    """Markdown 3.6's METADATA carries the full BSD text as License (1,500 characters):
+    PyPI limits no license length and anaconda-client sends it as is (issue 15)."""
+    text = "Copyright 2007, 2008 The Python Markdown Project\n" + "Redistribution and use ... " * 60
+    alice.post("/package/alice/Markdown", {"public": True, "public_attrs": {"summary": "S", "license": text}})
+    assert anon.get("/package/alice/Markdown").json["license"] == text
