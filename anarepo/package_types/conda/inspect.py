@@ -301,8 +301,8 @@ def _extensions(index: dict, filename: str) -> dict:
 def _run_exports_json(data: bytes, filename: str) -> dict:
     """run_exports.json: a map of kinds, or the old plain list (weak), as conda-index reads it."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = loads_json(data, what="info/run_exports.json")
+    except (UnicodeDecodeError, ValueError) as exc:  # json's errors and Unbounded
         raise InvalidPackage(f"{filename}: info/run_exports.json is not valid JSON ({exc})") from exc
     if isinstance(value, list):
         return {"weak": value}
