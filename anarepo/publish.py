@@ -25,8 +25,12 @@ TEXT_LIMITS = {"description": names.MAX_DESCRIPTION, "license": names.MAX_LICENS
 
 
 def apply_package_attrs(package: Package, attrs: dict | None) -> None:
-    """Copy known text fields (``license`` may be anaconda-client's dict form)."""
+    """Copy known text fields (``license`` may be anaconda-client's dict form; a
+    list, as conda-forge's about.json gives ``home`` and ``dev_url``, gives its
+    first string, as conda-index reads it)."""
     for key, value in (attrs or {}).items():
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
         if key == "license" and isinstance(value, dict):
             for sub, field in (("name", "license"), ("url", "license_url"), ("family", "license_family")):
                 if value.get(sub):

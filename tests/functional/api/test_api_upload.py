@@ -203,3 +203,13 @@ def test_packages_whose_license_field_is_the_whole_license_text(alice, anon):
     text = "Copyright 2007, 2008 The Python Markdown Project\n" + "Redistribution and use ... " * 60
     alice.post("/package/alice/Markdown", {"public": True, "public_attrs": {"summary": "S", "license": text}})
     assert anon.get("/package/alice/Markdown").json["license"] == text
+
+
+def test_package_attributes_as_conda_forge_about_json_gives_them(alice, anon):
+    """anaconda-client sends about.json's fields as they are: conda-forge lists several
+    URLs for home and dev_url (issue 15: "dev_url must be a string")."""
+    alice.post("/package/alice/tzdata", {"public": True, "public_attrs": {
+        "summary": "S", "home": ["https://www.iana.org/time-zones", "https://github.com/eggert/tz"],
+        "dev_url": ["https://github.com/eggert/tz"], "doc_url": [], "license": "LicenseRef-Public-Domain"}})
+    package = anon.get("/package/alice/tzdata").json
+    assert package["home"] == "https://www.iana.org/time-zones" and package["dev_url"] == "https://github.com/eggert/tz"
