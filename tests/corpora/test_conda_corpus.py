@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 import webtest
 
-from anarepo.testing import served_app, web_login
+from anarepo.testing import served_app
 from tests.clients.anaconda_cli import AnacondaCli
 
 from .conda_corpus import build_corpus
+from .paths import owned, web_client, web_refusals
 
 rattler = pytest.importorskip("rattler")
 pytestmark = [pytest.mark.corpora, pytest.mark.clients, pytest.mark.slow]
@@ -62,11 +63,6 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _owned(harness, owner) -> dict[str, str]:
-    with harness.root() as root:
-        return {d.basename: d.sha256 for p in root.owners[owner].packages.values() for d in p.distributions()}
-
-
 def _expected(files) -> dict[str, str]:
     return {f"{p.parent.name}/{p.name}": _sha(p) for p in files}
 
@@ -80,17 +76,7 @@ def uploaded(server, corpus, tmp_path_factory):
     cli = AnacondaCli(work / "anaconda", f"{live.url}/api")
     out["anaconda"] = cli("-t", harness.make_token("alice", "cli"), "upload", "--user", "alice", "--no-progress",
                           *files, ok=None, timeout=600)
-    testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
-    web_login(testapp, "bob")
-    refused = []
-    for path in files:
-        csrf = testapp.get("/upload").html.find("input", {"name": "csrf_token"})["value"]
-        answer = testapp.post("/upload", {"owner": "bob", "type": "", "name": "", "version": "", "label": "main",
-                                          "access": "public", "csrf_token": csrf},
-                              upload_files=[("file", path.name, path.read_bytes())], status="*")
-        if answer.status_int != 302:
-            refused.append((path.name, answer.status))
-    out["web"] = refused
+    out["web"] = web_refusals(web_client(harness, "bob"), files, "bob")
     token = harness.make_token("carol", "anarepo")
     out["anarepo"] = subprocess.run(
         [str(BIN / "anarepo"), "upload", "--url", f"{live.url}/api", "-t", token, "--no-progress", *map(str, files)],
@@ -114,7 +100,7 @@ def test_every_package_is_accepted_through_every_path(server, corpus, uploaded, 
     else:
         output = getattr(result, "output", None) or (result.stdout + result.stderr)
         assert result.returncode == 0, output[-4000:]
-    assert _owned(harness, OWNERS[path_name]) == _expected(corpus[1])
+    assert owned(harness, OWNERS[path_name]) == _expected(corpus[1])
 
 
 @pytest.mark.parametrize("owner", list(OWNERS.values()))

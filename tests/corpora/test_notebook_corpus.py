@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import webtest
 
-from anarepo.testing import served_app, web_login
+from anarepo.testing import served_app
 from tests.clients.anaconda_cli import AnacondaCli
+
+from .paths import owned, web_client, web_refusals, web_upload
 
 pytestmark = [pytest.mark.corpora, pytest.mark.clients, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -65,11 +66,6 @@ def test_the_corpus_has_thirty_real_notebooks_of_several_versions(corpus):
     assert any('"source": [' in p.read_text() for p in valid)  # lists of lines, as Jupyter saves
 
 
-def _owned(harness, owner) -> dict[str, str]:
-    with harness.root() as root:
-        return {d.basename: d.sha256 for p in root.owners[owner].packages.values() for d in p.distributions()}
-
-
 def _sha(path: Path) -> str:
     import hashlib
 
@@ -78,26 +74,14 @@ def _sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def web(server):
-    harness, _ = server
-    testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
-    web_login(testapp, "alice")
-    return testapp
-
-
-def _web_upload(testapp, path: Path, owner="alice"):
-    page = testapp.get("/upload")
-    csrf = page.html.find("input", {"name": "csrf_token"})["value"]
-    return testapp.post("/upload", {"owner": owner, "type": "", "name": "", "version": "", "label": "main",
-                                    "access": "public", "csrf_token": csrf},
-                        upload_files=[("file", path.name, path.read_bytes())], status="*")
+    return web_client(server[0], "alice")
 
 
 def test_web_upload_takes_every_valid_notebook_and_renders_it(server, web, corpus):
     harness, _ = server
     valid, _ = corpus
-    refused = [(p.name, r.status) for p in valid if (r := _web_upload(web, p)).status_int != 302]
-    assert refused == []
-    assert _owned(harness, "alice") == {p.name: _sha(p) for p in valid}
+    assert web_refusals(web, valid, "alice") == []
+    assert owned(harness, "alice") == {p.name: _sha(p) for p in valid}
     with harness.root() as root:
         packages = list(root.owners["alice"].packages.values())
     for package in packages:
@@ -111,11 +95,11 @@ def test_web_upload_takes_every_valid_notebook_and_renders_it(server, web, corpu
 def test_web_upload_refuses_what_nbformat_calls_invalid(server, web, corpus):
     harness, _ = server
     _, invalid = corpus
-    before = _owned(harness, "alice")
+    before = owned(harness, "alice")
     for path in invalid:
-        answer = _web_upload(web, path)
+        answer = web_upload(web, path, "alice")
         assert answer.status_int == 400 and "not a valid notebook" in answer.text, path.name
-    assert _owned(harness, "alice") == before
+    assert owned(harness, "alice") == before
 
 
 def _login_home(live, tmp_path, login):
@@ -137,7 +121,7 @@ def test_anarepo_upload_takes_every_valid_notebook(server, corpus, tmp_path):
     result = subprocess.run([str(BIN / "anarepo"), "upload", "--no-progress", *map(str, valid)], env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert _owned(harness, "bob") == {p.name: _sha(p) for p in valid}
+    assert owned(harness, "bob") == {p.name: _sha(p) for p in valid}
 
 
 def test_anaconda_download_fetches_every_notebook_back(server, corpus, tmp_path):

@@ -20,14 +20,15 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-import webtest
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.tags import sys_tags
 from packaging.version import Version
 
-from anarepo.testing import served_app, web_login
+from anarepo.testing import served_app
 from tests.clients.anaconda_cli import AnacondaCli
 from tests.clients.test_pip_uv_twine import run, twine_upload
+
+from .paths import owned, web_client, web_refusals
 
 pytestmark = [pytest.mark.corpora, pytest.mark.clients, pytest.mark.slow]
 
@@ -141,25 +142,8 @@ def uploaded(server, url, work, pypi_corpus):
     token = harness.make_token("carol", "cli")
     outputs["anaconda"] = cli("-t", token, "upload", "--user", "carol", "--no-progress", *sets["anaconda"],
                               ok=None, timeout=900)
-    testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
-    web_login(testapp, "dave")
-    refused = []
-    for path in pypi_corpus:
-        page = testapp.get("/upload")
-        csrf = page.html.find("input", {"name": "csrf_token"})["value"]
-        answer = testapp.post("/upload", {"owner": "dave", "type": "", "name": "", "version": "", "label": "main",
-                                          "access": "public", "csrf_token": csrf},
-                              upload_files=[("file", path.name, path.read_bytes())], status="*")
-        if answer.status_int != 302:
-            refused.append((path.name, answer.status, answer.html.find(class_="error")))
-    outputs["web"] = refused
+    outputs["web"] = web_refusals(web_client(harness, "dave"), pypi_corpus, "dave")
     return outputs
-
-
-def stored(harness, owner) -> dict[str, str]:
-    """basename → sha256 of every file the owner holds."""
-    with harness.root() as root:
-        return {d.basename: d.sha256 for p in root.owners[owner].packages.values() for d in p.distributions()}
 
 
 @pytest.mark.parametrize("path_name", list(OWNERS))
@@ -173,7 +157,7 @@ def test_every_file_is_accepted_through_every_path(server, uploaded, pypi_corpus
     carried = client_sets(pypi_corpus)[path_name]
     assert len(carried) >= {"twine": 75, "uv": 60, "anaconda": 80}.get(path_name, len(pypi_corpus))
     expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in carried}
-    assert stored(harness, OWNERS[path_name]) == expected
+    assert owned(harness, OWNERS[path_name]) == expected
 
 
 def _latest_native_wheels(pypi_corpus) -> list[str]:
