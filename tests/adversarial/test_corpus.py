@@ -374,7 +374,7 @@ for _id, _patch in {
     "attrs-huge": {"attrs": {"x": "y" * 300_000}},
     "attrs-deep": {"attrs": json.loads(deep_json(60))},
     "description-int": {"description": 5},
-    "description-huge": {"description": "d" * 200_000},
+    "description-huge": {"description": "d" * ((8 << 20) + 1)},  # over names.MAX_DESCRIPTION (PyPI-sized ones pass)
     "description-control": {"description": "a\x00b"},
 }.items():
     CASES.append(stage_body(_id, {**GOOD_STAGE, **_patch}))
