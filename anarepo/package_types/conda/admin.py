@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ...db import get_db
 from ...storage import CHUNK_SIZE
 from ...plugins import InvalidPackage
-from .inspect import EXTENSIONS, KNOWN_SUBDIRS, inspect_package
+from .inspect import EXTENSIONS, KNOWN_SUBDIRS
 
 
 @dataclass
