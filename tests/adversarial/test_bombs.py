@@ -172,7 +172,7 @@ def test_pypi_form_parts_are_bounded(app, testapp, alice):
 
     token = app.make_token("alice", "up2", ["pypi:upload"])
     fn, data = builders.wheel("formy", "1.0")
-    extra = {f"junk{i}": "v" for i in range(300)}
+    extra = {f"junk{i}": "v" for i in range(5000)}  # past the PyPI upload's 4096 parts
     before = snapshot(app)
     Uploader(testapp)("/pypi/alice/", fn, data, token, status=400, **extra)
     assert snapshot(app) == before

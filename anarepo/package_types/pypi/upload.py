@@ -40,6 +40,9 @@ from .face import ROUTE, OwnerFace
 from .inspect import MAX_METADATA_SIZE, normalize, same_version
 
 MAX_FIELDS = 500
+#: twine and uv send one part per metadata value: apache-airflow 2.x repeats
+#: ``requires_dist`` over 700 times (PyPI takes it); the field-bytes cap bounds memory
+MAX_UPLOAD_PARTS = 4096
 #: Form fields longer than the 64 KiB of any other field: the long description
 #: (twine and uv send it beside the file) is as large as the metadata it comes from.
 FIELD_LIMITS = {"description": MAX_METADATA_SIZE}
@@ -118,7 +121,7 @@ def read_form(request, on_file):
         stream.seek(0)
     try:
         reader = MultipartReader(stream, boundary_of(request.headers.get("Content-Type", "")),
-                                 request.content_length)
+                                 request.content_length, max_parts=MAX_UPLOAD_PARTS)
         fields, result, total = {}, None, 0
         while True:
             part = reader.next_part()

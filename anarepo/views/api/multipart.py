@@ -13,7 +13,8 @@ import re
 CHUNK = 1 << 16
 MAX_HEADER_BYTES = 16 * 1024
 MAX_FIELD_BYTES = 64 * 1024
-#: however a form is used, it holds at most this many parts and this much field text
+#: a form holds at most this many parts (unless its reader is given another bound)
+#: and this much field text
 MAX_PARTS = 256
 MAX_FIELDS_TOTAL = 1024 * 1024
 
@@ -65,8 +66,9 @@ class Part:
 
 
 class MultipartReader:
-    def __init__(self, stream, boundary: bytes, length: int | None = None):
+    def __init__(self, stream, boundary: bytes, length: int | None = None, max_parts: int = MAX_PARTS):
         self.stream = stream
+        self.max_parts = max_parts
         self.remaining = length
         self.buf = bytearray()
         self.eof = False
@@ -122,8 +124,8 @@ class MultipartReader:
         if self.closed:
             return None
         self.parts += 1
-        if self.parts > MAX_PARTS:
-            raise MultipartError(f"the form has more than {MAX_PARTS} parts")
+        if self.parts > self.max_parts:
+            raise MultipartError(f"the form has more than {self.max_parts} parts")
         while True:
             end = self.buf.find(b"\r\n\r\n")
             if end >= 0:
