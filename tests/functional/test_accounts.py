@@ -134,8 +134,12 @@ def test_session_post_with_a_non_token_authorization_header_still_needs_csrf(app
 
 
 def test_session_post_with_a_valid_token_needs_no_csrf(app, testapp):
+    """A web POST carrying a valid token needs no CSRF token (a script, not a browser);
+    account pages themselves need a web session (docs/security.md), so a package page is used."""
     app.make_user("alice")
     token = app.make_token("alice", "cli")
-    testapp.post("/account/tokens", {"name": "scripted"}, headers={"Authorization": f"token {token}"}, status=200)
+    app.publish_file("alice", "scripted", "1", "scripted.txt", b"x\n")
+    testapp.post("/alice/scripted/settings/admin", {"action": "access", "access": "private"},
+                 headers={"Authorization": f"token {token}"}, status=302)
     with app.root() as root:
-        assert sorted(t.name for t in root.tokens.values()) == ["cli", "scripted"]
+        assert root.owners["alice"].get_package("scripted").access == "private"
