@@ -8,6 +8,8 @@
 ``anarepo.allow_private``           private/authenticated packages allowed (true)
 ``anarepo.max_upload_size``         bytes per uploaded file (10 GiB)
 ``anarepo.site_name``               shown in pages ("anarepo")
+``anarepo.sources.private_upstreams``  mirrors may fetch from loopback/private
+                                    addresses (false: users define sources)
 ``anarepo.secure_cookies``          session cookie only over https (false)
 ``anarepo.subdomains``              map conda.<host> and pypi.<host> (true)
 ``anarepo.autoevolve``              run pending evolve steps at start-up (true)

@@ -23,6 +23,7 @@ def make_settings(path, **extra) -> dict:
         "zodbconn.uri": f"file://{data}/Data.fs?blob_dir={data}/blobs&connection_pool_size=8",
         "jinja2.undefined": "strict",
         "anarepo.site_name": "anarepo-test",
+        "anarepo.sources.private_upstreams": "true",  # the tests' upstreams are on 127.0.0.1
         **FAST_ARGON2,
     }
     settings.update(extra)

@@ -2,7 +2,11 @@
 
 Every request has connect/read timeouts and an overall deadline; redirects are
 followed only to the upstream's own host (or hosts the source allows), and the
-credential is never sent to another host.  Documents are size-capped; package
+credential is never sent to another host nor over a downgrade to plain http.
+Sources are defined by any owner's admins, so unless the site allows it
+(``anarepo.sources.private_upstreams``) every hop must resolve to public
+addresses only: no loopback, private, link-local (cloud metadata) or reserved
+ones, or a user could make the server read its own network.  Documents are size-capped; package
 files are spooled into the blob temp dir while hashed (the same
 :func:`anarepo.storage.spool` uploads use) and accepted only when their size and
 sha256 equal what the upstream's index promised.  Failures raise
@@ -10,8 +14,10 @@ sha256 equal what the upstream's index promised.  Failures raise
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+import socket
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -56,12 +62,40 @@ class Deadline:
         return self.raw.read(n)
 
 
+def public_only(url: str) -> None:
+    """Refuse ``url`` unless it is http(s) and its host resolves to global addresses only."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UpstreamError(f"{redact(url)}: only http(s) URLs are fetched")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError, UnicodeError):
+        raise UpstreamError(f"{redact(url)}: {parts.hostname} does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            raise UpstreamError(f"{redact(url)}: {parts.hostname} is not a public address"
+                                " (anarepo.sources.private_upstreams)")
+
+
+def fetcher_for(source, settings) -> "Fetcher":
+    """The Fetcher the site's settings ask for (timeouts, private upstreams)."""
+    from pyramid.settings import asbool
+
+    return Fetcher(source, timeout=float(settings.get("anarepo.sources.timeout", 10)),
+                   deadline=float(settings.get("anarepo.sources.deadline", 600)),
+                   private_ok=asbool(settings.get("anarepo.sources.private_upstreams", False)))
+
+
 class Fetcher:
     """One session per sync or proxy refresh, for one source."""
 
     def __init__(self, source, *, timeout: float = 10.0, deadline: float = 600.0,
-                 max_document: int = 1 << 30, session: requests.Session | None = None):
+                 max_document: int = 1 << 30, session: requests.Session | None = None,
+                 private_ok: bool = False):
         self.base = source.url
+        self.private_ok = private_ok
         self.allow_hosts = {urlsplit(source.url).netloc.lower(), *source.allow_hosts}
         self.kind, self.user, self.secret = source.credential()
         self.timeout = (min(timeout, 10.0), timeout)
@@ -81,7 +115,8 @@ class Fetcher:
     def _headers(self, url: str, extra: dict | None) -> tuple[dict, object]:
         headers = dict(extra or {})
         auth = None
-        if urlsplit(url).netloc.lower() == urlsplit(self.base).netloc.lower():
+        here, base = urlsplit(url), urlsplit(self.base)
+        if here.netloc.lower() == base.netloc.lower() and here.scheme == base.scheme:
             if self.kind == "bearer":
                 headers["Authorization"] = f"Bearer {self.secret}"
             elif self.kind == "basic":
@@ -94,6 +129,8 @@ class Fetcher:
             host = urlsplit(url).netloc.lower()
             if host not in self.allow_hosts:
                 raise UpstreamError(f"{redact(url)}: redirect to another host ({host}) refused")
+            if not self.private_ok:
+                public_only(url)
             hdrs, auth = self._headers(url, headers)
             try:
                 response = self.session.get(url, headers=hdrs, auth=auth, timeout=self.timeout, stream=True,

@@ -25,7 +25,7 @@ from pyramid.httpexceptions import HTTPBadGateway, HTTPNotFound
 
 from ..db import ROOT_KEY, get_db
 from ..storage import blob_tmpdir
-from .fetch import Fetcher, UpstreamError
+from .fetch import UpstreamError, fetcher_for
 
 log = logging.getLogger(__name__)
 UPSTREAM_HEADER = "X-Anarepo-Upstream"
@@ -127,8 +127,7 @@ def fetch_upstream(request, dist) -> str:
     if source is None:
         raise HTTPNotFound()
     settings = registry.settings
-    fetcher = Fetcher(source, timeout=float(settings.get("anarepo.sources.timeout", 10)),
-                      deadline=float(settings.get("anarepo.sources.deadline", 600)))
+    fetcher = fetcher_for(source, settings)
     try:
         spooled = fetcher.download(url, blob_tmpdir(db), dist.sha256, dist.size or None,
                                    int(settings["anarepo.max_upload_size"]))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..clock import isoformat, utcnow
 from ..db import ROOT_KEY, get_db
 from ..storage import blob_tmpdir
-from .fetch import Fetcher, UpstreamError
+from .fetch import Fetcher, UpstreamError, fetcher_for
 from .filters import AllOf, Filters
 from .model import SourceError
 from .upstream import conda_listing, pypi_listing
@@ -299,7 +299,7 @@ def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
 
 
 def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch: int = 100,
-         progress=None, force: bool = False, fetcher_factory=None, scope: str | None = None) -> dict:
+         progress=None, force: bool = False, scope: str | None = None) -> dict:
     """One run (mirror: copy files; proxy: list them); returns its record (kept in
     the source's history when it changed something).  ``scope``: see :func:`listing_for`."""
     started = time.monotonic()
@@ -307,9 +307,7 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
         view = view_of(*find_source(conn.root()[ROOT_KEY], owner_name, source_name))
     run = Run(view.name, view.mode)
     settings = registry.settings
-    fetcher = (fetcher_factory or Fetcher)(
-        _Creds(view), timeout=float(settings.get("anarepo.sources.timeout", 10)),
-        deadline=float(settings.get("anarepo.sources.deadline", 600)))
+    fetcher = fetcher_for(_Creds(view), settings)
     validators = None
     try:
         listing = listing_for(view, fetcher, force, scope)
