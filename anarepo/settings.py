@@ -46,6 +46,14 @@
 ``anarepo.login.base_delay``         first back-off in seconds, doubling (1)
 ``anarepo.login.max_delay``          longest back-off in seconds (900)
 ``anarepo.login.max_concurrent_hashes``  password checks at once per process (4)
+``anarepo.allow_local_passwords``    local accounts sign in with their password
+                                     (true); false: only directory/OIDC users
+                                     and ``anarepo.break_glass_admins``
+``anarepo.break_glass_admins``       site admins whose local password still works
+                                     when local passwords are off
+``anarepo.ldap.*``                   LDAP / Active Directory sign-in
+                                     (anarepo/security/directory.py; off unless
+                                     ``anarepo.ldap.url`` is set)
 ==================================  =========================================
 """
 from __future__ import annotations
@@ -55,6 +63,7 @@ from pyramid.settings import asbool
 DEFAULTS = {
     "anarepo.allow_signup": "true",
     "anarepo.allow_private": "true",
+    "anarepo.allow_local_passwords": "true",
     "anarepo.max_upload_size": str(10 * 1024**3),
     "anarepo.site_name": "anarepo",
     "anarepo.secure_cookies": "false",
@@ -82,7 +91,7 @@ DEFAULTS = {
     "jinja2.filters": "http_url = anarepo.names:http_url",
 }
 
-BOOLEAN = ("anarepo.allow_signup", "anarepo.allow_private", "anarepo.secure_cookies", "anarepo.subdomains", "anarepo.autoevolve")
+BOOLEAN = ("anarepo.allow_signup", "anarepo.allow_local_passwords", "anarepo.allow_private", "anarepo.secure_cookies", "anarepo.subdomains", "anarepo.autoevolve")
 
 
 def with_defaults(settings: dict) -> dict:

@@ -10,6 +10,7 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyon
 from ..clock import utcnow
 from ..names import normalize_owner
 from ..security.permissions import SITE_ADMIN, P
+from ..security.external import ExternalAccounts
 from ..security.throttle import LoginThrottle
 from .folder import Folder
 from .targets import UPLOADS, UploadTargets
@@ -28,6 +29,7 @@ class Root(Persistent):
         self.created = utcnow()
         self.finished_evolve_steps = OOTreeSet()
         self.login_throttle = LoginThrottle()  # failed logins per account and address
+        self.external_accounts = ExternalAccounts()  # users of a directory or OIDC provider
 
     def __acl__(self):
         # UPLOAD on the root = creating a namespace (an organization)

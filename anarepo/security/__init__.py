@@ -49,3 +49,5 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
     config.include(".headers")
     config.include(".throttle")
+    config.include(".external")
+    config.include(".directory")

@@ -13,6 +13,10 @@ identifies nobody, every permission check fails, and the forbidden view answers
 ``permits`` checks the token's scopes for the face first, then an org token's
 namespace: outside them the token grants nothing beyond what anybody has.  Then
 the ACL of the context decides for the identity's principals.
+
+Users of a directory or an OpenID Connect provider are re-checked with their
+source every few minutes (:func:`~anarepo.security.external.still_active`):
+a removed one's session ends and its tokens are refused.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from .permissions import (
     typed_read_types,
     user_principal,
 )
+from .external import still_active
 from .tokens import lookup_token
 
 SESSION_LOGIN = "login"
@@ -191,6 +196,8 @@ class AnarepoSecurityPolicy:
                 if token is None:
                     return BadCredential(reason)
                 user = root.owners[token.user]
+                if not still_active(request, root, user):
+                    return BadCredential("the account was removed or disabled in its directory")
                 return Identity(user, token, "token", principals_for(root, user))
             # a password pair: not an identity here (see _authorization_credential)
         if request_face(request) != "web":
@@ -205,6 +212,7 @@ class AnarepoSecurityPolicy:
             or user.kind != "user"
             or user.disabled
             or session.get(SESSION_EPOCH) != user.session_epoch
+            or not still_active(request, root, user)
         ):
             session.invalidate()
             return None

@@ -98,7 +98,7 @@ def wait_left(root, keys, settings: ThrottleSettings, now: float | None = None) 
     return left
 
 
-def _in_own_transaction(db, change) -> None:
+def in_own_transaction(db, change) -> None:
     """Apply ``change(root)`` in a transaction of its own (retried on conflicts)."""
     from ..db import ROOT_KEY
 
@@ -129,7 +129,7 @@ def record_failure(db, keys, now: float | None = None) -> None:
             attempts.failures += 1
             attempts.last = now
 
-    _in_own_transaction(db, change)
+    in_own_transaction(db, change)
 
 
 def record_success(db, login: str) -> None:
@@ -140,7 +140,7 @@ def record_success(db, login: str) -> None:
         if attempts is not None and attempts.failures:
             attempts.failures = 0
 
-    _in_own_transaction(db, change)
+    in_own_transaction(db, change)
 
 
 class HashSlots:
@@ -161,30 +161,6 @@ class HashSlots:
 
 def throttle_settings(registry) -> ThrottleSettings:
     return registry.anarepo_login_throttle
-
-
-def checked_login(request, login: str, password: str):
-    """The user for ``login``/``password`` under the throttle: raises :class:`Throttled`
-    while the account or the client address must wait, records the outcome."""
-    from ..accounts import authenticate
-    from ..db import get_db
-    from .policy import app_root
-
-    registry = request.registry
-    settings = throttle_settings(registry)
-    keys = keys_for(login, request.client_addr)
-    root = app_root(request)
-    left = wait_left(root, keys, settings)
-    if left > 0:
-        raise Throttled(f"too many failed logins; try again in {int(left + 0.999)} s", left)
-    with registry.anarepo_hash_slots.slot():
-        user = authenticate(root, login, password)
-    db = get_db(registry)
-    if user is None:
-        record_failure(db, keys)
-    else:
-        record_success(db, user.login)
-    return user
 
 
 def includeme(config):

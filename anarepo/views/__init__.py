@@ -35,7 +35,8 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("site_name", request.registry.settings["anarepo.site_name"])
     event.setdefault("static", lambda path: static_url(request, path))
     event.setdefault("P", P)
-    event.setdefault("allow_signup", request.registry.settings["anarepo.allow_signup"])
+    settings = request.registry.settings
+    event.setdefault("allow_signup", settings["anarepo.allow_signup"] and settings["anarepo.allow_local_passwords"])
     event.setdefault("flash", request.session.pop_flash())
     event.setdefault("acting_owner", lambda: _acting_owner(request))
     event.setdefault("type_title", lambda name: type_title(request.registry, name))

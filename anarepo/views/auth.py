@@ -9,7 +9,10 @@ from ..accounts import create_user
 from ..names import InvalidName
 from ..errors import Conflict
 from ..security.passwords import WeakPassword
-from ..security.throttle import Throttled, checked_login
+from ..security.directory import DirectoryUnavailable
+from ..security.external import SignInRefused
+from ..security.signin import password_sign_in
+from ..security.throttle import Throttled
 from .helpers import safe_next_url
 
 
@@ -20,10 +23,11 @@ def login(request):
     if request.method == "POST":
         values["login"] = request.POST.get("login", "")[:64]
         try:
-            user = checked_login(request, values["login"], request.POST.get("password", ""))
-        except Throttled as exc:
+            user = password_sign_in(request, values["login"], request.POST.get("password", ""))
+        except (Throttled, DirectoryUnavailable, SignInRefused) as exc:
             request.response.status = exc.status_int
-            request.response.headers["Retry-After"] = exc.headers["Retry-After"]
+            if "Retry-After" in exc.headers:
+                request.response.headers["Retry-After"] = exc.headers["Retry-After"]
             values["error"] = exc.detail
             return values
         if user is not None:
@@ -45,8 +49,9 @@ def logout(request):
 
 @view_config(route_name="signup", renderer="signup.jinja2", permission=NO_PERMISSION_REQUIRED)
 def signup(request):
-    if not request.registry.settings["anarepo.allow_signup"]:
-        raise HTTPNotFound()
+    settings = request.registry.settings
+    if not settings["anarepo.allow_signup"] or not settings["anarepo.allow_local_passwords"]:
+        raise HTTPNotFound()  # a local account could not sign in
     values = {"login": "", "email": "", "error": None}
     if request.method == "POST":
         values["login"] = request.POST.get("login", "")[:100]

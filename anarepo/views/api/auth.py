@@ -1,7 +1,8 @@
 """Logging in and managing tokens (``anaconda login``, ``logout`` and ``auth``).
 
 ``POST /authentications`` with HTTP Basic user/password is the only place the
-API reads a password; everything else authenticates with the token it returns.
+API reads a password (through the same check as the web login form,
+:mod:`anarepo.security.signin`: local, LDAP, throttled); everything else authenticates with the token it returns.
 A token name (the client's ``note``) is unique per owner.  The client sends
 ``fail-if-exists``: when it is true and the name is taken the answer is 400 with
 the reason, which ``anaconda login`` turns into its "already logged in from
@@ -20,7 +21,7 @@ from pyramid.view import view_config
 from ...db import root_factory
 from ...resources.owners import Organization
 from ...security.permissions import SCOPES, P
-from ...security.throttle import checked_login
+from ...security.signin import password_sign_in
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
 from .base import Forbidden, NotFound, api_view, empty, json_body, require_user, requester_view
 from .serialize import token_json
@@ -67,7 +68,7 @@ def create_authentication(request):
     """Log in: the user name and password in HTTP Basic are the credential, read here."""
     login, password = _basic_credentials(request)
     root = root_factory(request)
-    user = checked_login(request, login, password)
+    user = password_sign_in(request, login, password)
     if user is None:
         raise HTTPUnauthorized("invalid user name or password")
     body = json_body(request)

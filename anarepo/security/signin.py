@@ -1,0 +1,70 @@
+"""Password sign-in: the one identity check behind the web login form and
+``POST /api/authentications`` (``anaconda login --username --password``).
+
+A name decides the way: a local account checks its argon2 password (when
+``anarepo.allow_local_passwords`` allows it, or it is a listed break-glass
+administrator); a name the directory provisioned, or a new name while LDAP is
+configured, goes to the directory; anything else (an organization, an OpenID
+Connect account, an unknown name) costs one dummy password check and fails.
+Every attempt runs under the login throttle (:mod:`anarepo.security.throttle`):
+failures count per account and per address; a directory outage counts for
+nobody and is :class:`~anarepo.security.directory.DirectoryUnavailable` (503).
+"""
+from __future__ import annotations
+
+from pyramid.settings import asbool, aslist
+
+from ..accounts import authenticate
+from ..db import get_db
+from .directory import get_directory
+from .external import SignInRefused, external_account, provision
+from .policy import app_root
+from .throttle import Throttled, keys_for, record_failure, record_success, throttle_settings, wait_left
+
+
+def local_password_allowed(settings, user) -> bool:
+    """``anarepo.allow_local_passwords`` (default true), or a break-glass admin
+    listed in ``anarepo.break_glass_admins``."""
+    if asbool(settings.get("anarepo.allow_local_passwords", True)):
+        return True
+    return user.is_admin and user.login in aslist(settings.get("anarepo.break_glass_admins", "") or "")
+
+
+def _local(request, root, login: str, password: str):
+    with request.registry.anarepo_hash_slots.slot():
+        user = authenticate(root, login, password)
+    if user is not None and not local_password_allowed(request.registry.settings, user):
+        raise SignInRefused("password sign-in with local accounts is turned off on this site;"
+                            " sign in with your directory or identity provider account")
+    return user
+
+
+def password_sign_in(request, login: str, password: str):
+    """The user whose name and password these are, or None.
+
+    Raises :class:`~anarepo.security.throttle.Throttled` (429) while the account or
+    address must wait, :class:`SignInRefused` (403) for a refused way of signing
+    in, ``DirectoryUnavailable`` (503) when the directory cannot be reached.
+    """
+    registry = request.registry
+    keys = keys_for(login, request.client_addr)
+    root = app_root(request)
+    left = wait_left(root, keys, throttle_settings(registry))
+    if left > 0:
+        raise Throttled(f"too many failed logins; try again in {int(left + 0.999)} s", left)
+    existing = root.get_owner(login or "") if login else None
+    account = external_account(root, existing.login) if existing is not None else None
+    directory = get_directory(registry)
+    if existing is not None and existing.kind == "user" and account is None:
+        user = _local(request, root, login, password)
+    elif directory is not None and (existing is None or (account is not None and account.source == "ldap")):
+        entry = directory.authenticate(login, password)
+        user = provision(root, "ldap", directory.profile(entry)) if entry is not None else None
+    else:
+        user = _local(request, root, login, password)  # fails, at the cost of a real check
+    db = get_db(registry)
+    if user is None:
+        record_failure(db, keys)
+    else:
+        record_success(db, user.login)
+    return user
