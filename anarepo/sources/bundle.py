@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+from datetime import datetime
 
 from ..clock import isoformat
 from ..db import ROOT_KEY, get_db
@@ -77,14 +79,42 @@ def read_manifest(directory: str) -> dict:
         raise SourceError(f"{directory} is not a mirror bundle (manifest.json and its .sha256 needed)") from None
     if hashlib.sha256(raw).hexdigest() != expected:
         raise SourceError("manifest.json does not match its sha256: the bundle is damaged")
-    manifest = json.loads(raw)
-    if manifest.get("format") != FORMAT:
-        raise SourceError(f"unknown bundle format {manifest.get('format')!r}")
-    for entry in manifest["files"]:
+    try:
+        manifest = json.loads(raw)
+    except ValueError:
+        raise SourceError("manifest.json is not JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise SourceError(f"unknown bundle format {manifest.get('format') if isinstance(manifest, dict) else None!r}")
+    source, files = manifest.get("source"), manifest.get("files")
+    if (not isinstance(source, dict) or not all(isinstance(source.get(k), str) for k in ("name", "kind", "url", "label"))
+            or not isinstance(files, list) or not all(_entry_ok(entry) for entry in files)):
+        raise SourceError("manifest.json is malformed")
+    for entry in files:
         path = os.path.join(directory, "files", entry["sha256"])
         if not os.path.isfile(path) or os.path.getsize(path) != entry["size"] or _sha256(path) != entry["sha256"]:
             raise SourceError(f"{entry['filename']}: missing or damaged in the bundle")
     return manifest
+
+
+def _entry_ok(entry) -> bool:
+    """One file of the manifest, of the shape export writes.  Its digest only proves the
+    bundle is whole, not where it came from: the sha256 names a file under ``files/``
+    (hex only, no path), and a patch may only carry what upstream patches may."""
+    from .proxy import clean_record
+    from .upstream import PATCHABLE
+
+    if not isinstance(entry, dict):
+        return False
+    patch, yanked, upload_time = entry.get("patch"), entry.get("yanked"), entry.get("upload_time")
+    try:
+        datetime.fromisoformat(upload_time)
+    except (TypeError, ValueError):
+        return False
+    return (all(isinstance(entry.get(k), str) for k in ("key", "filename", "sha256"))
+            and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None
+            and isinstance(entry.get("size"), int) and not isinstance(entry["size"], bool) and entry["size"] >= 0
+            and (yanked is None or isinstance(yanked, str))
+            and isinstance(patch, dict) and set(patch) <= set(PATCHABLE) and clean_record(patch) == patch)
 
 
 def import_bundle(registry, directory: str, owner_name: str, label: str | None = None, progress=None) -> dict:

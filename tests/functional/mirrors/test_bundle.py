@@ -75,3 +75,42 @@ def test_a_damaged_bundle_is_refused_before_anything_is_stored(mirror_app, conda
         import_bundle(harness.registry, str(bundle), "alice")
     with harness.root() as root:
         assert len(root.owners["alice"].packages) == 0 and len(root.owners["alice"].sources) == 0
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["files"][0].update(sha256="../../../../etc/passwd"),
+    lambda m: m["files"][0].update(patch={"name": "other", "subdir": "linux-64"}),
+    lambda m: m["files"][0].update(patch={"depends": "python"}),
+    lambda m: m["files"][0].update(upload_time="yesterday"),
+    lambda m: m["files"][0].update(size="12"),
+    lambda m: m["files"].append("not an entry"),
+    lambda m: m.update(source=None),
+    lambda m: m.update(files={}),
+])
+def test_a_hostile_manifest_with_a_matching_digest_is_refused(mirror_app, conda_upstream, offline, tmp_path, change):
+    """manifest.json.sha256 proves the bundle whole, not honest: anyone can rewrite both."""
+    import hashlib
+
+    add(mirror_app, url=conda_upstream.url, label="forge")
+    sync(mirror_app)
+    bundle = tmp_path / "bundle"
+    export_bundle(mirror_app.registry, "alice", "up", str(bundle))
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    change(manifest)
+    raw = json.dumps(manifest).encode()
+    (bundle / "manifest.json").write_bytes(raw)
+    (bundle / "manifest.json.sha256").write_text(hashlib.sha256(raw).hexdigest() + "  manifest.json\n")
+    harness, _ = offline
+    with pytest.raises(SourceError, match="malformed"):
+        import_bundle(harness.registry, str(bundle), "alice")
+    with harness.root() as root:
+        assert len(root.owners["alice"].packages) == 0 and len(root.owners["alice"].sources) == 0
+
+
+def test_a_manifest_that_is_not_json_is_refused(offline, tmp_path):
+    import hashlib
+
+    (tmp_path / "manifest.json").write_bytes(b"{nope")
+    (tmp_path / "manifest.json.sha256").write_text(hashlib.sha256(b"{nope").hexdigest() + "  manifest.json\n")
+    with pytest.raises(SourceError, match="not JSON"):
+        import_bundle(offline[0].registry, str(tmp_path), "alice")
