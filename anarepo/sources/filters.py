@@ -155,11 +155,13 @@ class Filters:
         build = record.get("build", "")
         if self.builds and not any(fnmatch.fnmatchcase(build, g) for g in self.builds):
             return False
-        if self.licenses and not any(fnmatch.fnmatchcase(record.get("license") or "", g) for g in self.licenses):
+        license, timestamp = record.get("license"), record.get("timestamp")  # the upstream's: any JSON
+        if self.licenses and not any(fnmatch.fnmatchcase(license if isinstance(license, str) else "", g)
+                                     for g in self.licenses):
             return False
         if not self._version_ok(name, record["version"], build):
             return False
-        return self._time_ok(int(record.get("timestamp") or 0))
+        return self._time_ok(timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else 0)
 
     def pypi_ok(self, project: str, version: str, filename: str, upload_ms: int, yanked: bool) -> bool:
         if not self.name_ok(project):

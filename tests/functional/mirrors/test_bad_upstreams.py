@@ -110,3 +110,16 @@ def test_bad_urls_are_refused(mirror_app, url):
             add_source(root.owners["alice"], "bad", "conda", url)
     with mirror_app.root() as root:
         assert len(root.owners["alice"].sources) == 0
+
+
+@pytest.mark.parametrize("fields", [{"timestamp": "soon"}, {"timestamp": [1]}, {"license": 3}])
+def test_odd_record_fields_are_not_an_exception(mirror_app, testapp, conda_upstream, fields):
+    """A record field of the wrong JSON type counts as absent for the filters (was a ValueError/TypeError)."""
+    path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
+    doc = json.loads(path.read_text())
+    doc["packages"]["tool-1.0-0.tar.bz2"].update(fields)
+    path.write_text(json.dumps(doc))
+    add(mirror_app, url=conda_upstream.url, filters={"after": "2000-01-01", "licenses": ["?*"]})
+    run = sync(mirror_app)
+    assert run["failed"] == 0, run
+    assert "tool-1.0-0.tar.bz2" not in stored(testapp)  # no timestamp / license: not after the cut-off / no match
