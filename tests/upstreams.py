@@ -14,7 +14,7 @@ from pathlib import Path
 
 class Misbehave:
     """Per-path behaviour of the static server: ``status``, ``hang``, ``truncate``,
-    ``redirect`` (an absolute URL), ``body`` (bytes instead of the file)."""
+    ``redirect`` (an absolute URL), ``body`` (bytes instead of the file) with ``content_type``."""
 
     def __init__(self):
         self.rules: dict[str, dict] = {}
@@ -57,6 +57,8 @@ class Handler(SimpleHTTPRequestHandler):
                 body = Path(self.translate_path(path)).read_bytes()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
+            if rule.get("content_type"):
+                self.send_header("Content-Type", rule["content_type"])
             self.end_headers()
             self.wfile.write(body[: len(body) // 2] if rule.get("truncate") else body)
             if rule.get("truncate"):

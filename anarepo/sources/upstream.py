@@ -220,7 +220,8 @@ def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict, proje
         candidates = []
         for f in _parse_page(body, content_type, page_url):
             parsed = pypi_version(f["filename"])
-            sha = _hex((f.get("hashes") or {}).get("sha256"))
+            hashes = f.get("hashes")
+            sha = _hex(hashes.get("sha256")) if isinstance(hashes, dict) else ""
             if parsed is None or parsed[0] != project or not sha:
                 continue
             yanked = f.get("yanked")

@@ -123,3 +123,15 @@ def test_odd_record_fields_are_not_an_exception(mirror_app, testapp, conda_upstr
     run = sync(mirror_app)
     assert run["failed"] == 0, run
     assert "tool-1.0-0.tar.bz2" not in stored(testapp)  # no timestamp / license: not after the cut-off / no match
+
+
+@pytest.mark.parametrize("hashes", [["sha256", "0" * 64], "sha256=" + "0" * 64, None])
+def test_a_pep691_page_with_odd_hashes_is_not_an_exception(mirror_app, testapp, pypi_upstream, hashes):
+    page = {"meta": {"api-version": "1.0"}, "name": "demo",
+            "files": [{"filename": "demo-1.0-py3-none-any.whl", "url": "demo-1.0-py3-none-any.whl", "hashes": hashes}]}
+    pypi_upstream.misbehave.rules["/simple/demo/"] = {"body": json.dumps(page).encode(),
+                                                      "content_type": "application/vnd.pypi.simple.v1+json"}
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, filters={"names": ["demo"]})
+    run = sync(mirror_app)
+    assert (run["added"], run["failed"]) == (0, 0), run  # nothing to verify it against: never fetched
+    testapp.get("/pypi/alice/simple/demo/", status=404)
