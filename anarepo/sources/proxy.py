@@ -147,6 +147,7 @@ def _store(registry, db, oid, type_name, spooled) -> None:
     from ZODB.POSException import ConflictError
 
     from ..events import package_changed
+    from ..inspection import inspect_bounded
     from ..names import package_key
     from ..plugins import InvalidPackage
 
@@ -157,8 +158,9 @@ def _store(registry, db, oid, type_name, spooled) -> None:
                 dist = conn.get(oid)
                 if dist.upstream is None:
                     return
-                try:
-                    info = ptype.inspect(spooled.path, dist.basename)
+                try:  # a stranger's bytes: the uploads' bounded pool and work budget
+                    info = inspect_bounded(spooled.path, ptype.inspect, spooled.path, dist.basename,
+                                           registry=registry)
                 except (InvalidPackage, ValueError) as exc:
                     raise HTTPBadGateway(f"the upstream file is not a valid package: {exc}") from None
                 if package_key(info.name) != package_key(dist.package.name) or info.version != dist.version:
