@@ -111,6 +111,7 @@ class User(Owner):
     disabled = False
     password_hash = ""
     inbox = None  # anarepo.notifications.Inbox, made on the first notification
+    second_factor = None  # anarepo.security.totp.SecondFactor, made when the user enrolls
 
     def __init__(self, login: str, email: str = ""):
         super().__init__(login, email)

@@ -20,6 +20,21 @@ from .directory import get_directory
 from .external import SignInRefused, external_account, provision
 from .policy import app_root
 from .throttle import Throttled, keys_for, record_failure, record_success, throttle_settings, wait_left
+from .totp import active_factor, code_keys
+
+CODE_LENGTH = 6
+
+
+class SecondFactorRequired(SignInRefused):
+    """An API password sign-in of an account with two-step verification lacks a right code.
+
+    403, not 401: anaconda-client turns every 401 of a login into "Invalid Username
+    password combination" and asks again, hiding this text; a 403 is printed."""
+
+    def __init__(self):
+        super().__init__("this account uses two-step verification: append the current 6-digit code to the"
+                         " password (anaconda login --username NAME --password PASSWORD123456), or sign in"
+                         " with the browser")
 
 
 def local_password_allowed(settings, user) -> bool:
@@ -30,17 +45,60 @@ def local_password_allowed(settings, user) -> bool:
     return user.is_admin and user.login in aslist(settings.get("anarepo.break_glass_admins", "") or "")
 
 
-def _local(request, root, login: str, password: str):
+def _local(request, root, login: str, password: str, code_appended: bool = False):
+    """A local account's password check; with ``code_appended`` (the API) an account
+    with two-step verification must send its code after the password."""
+    target = root.get_owner(login)
+    factor = active_factor(target) if code_appended and target is not None else None
+    code = None
     with request.registry.anarepo_hash_slots.slot():
-        user = authenticate(root, login, password)
+        if factor is not None:
+            code = password[-CODE_LENGTH:]
+            user = authenticate(root, login, password[:-CODE_LENGTH]) if code.isdigit() else None
+            if user is None and authenticate(root, login, password) is not None:
+                code = ""  # the password without a code
+                user = target
+        else:
+            user = authenticate(root, login, password)
     if user is not None and not local_password_allowed(request.registry.settings, user):
         raise SignInRefused("password sign-in with local accounts is turned off on this site;"
                             " sign in with your directory or identity provider account")
+    if user is not None and factor is not None and check_code(request, user, code) is None:
+        raise SecondFactorRequired()
     return user
 
 
-def password_sign_in(request, login: str, password: str):
+def check_code(request, user, code: str, allow_recovery: bool = False) -> str | None:
+    """``"totp"`` or ``"recovery"`` when ``code`` is the user's second factor, else None.
+
+    Throttled under the account's own code counter (and the address); raises
+    :class:`~anarepo.security.throttle.Throttled` while it must wait.
+    """
+    registry = request.registry
+    keys = code_keys(user.login, request.client_addr)
+    left = wait_left(app_root(request), keys, throttle_settings(registry))
+    if left > 0:
+        raise Throttled(f"too many wrong codes; try again in {int(left + 0.999)} s", left)
+    factor = active_factor(user)
+    used = None
+    if factor is not None and code:
+        if factor.verify(code):
+            used = "totp"
+        elif allow_recovery and factor.use_recovery_code(code):
+            used = "recovery"
+    db = get_db(registry)
+    if used is None:
+        record_failure(db, keys)
+    else:
+        record_success(db, user.login, key=keys[0])
+    return used
+
+
+def password_sign_in(request, login: str, password: str, code_appended: bool = False):
     """The user whose name and password these are, or None.
+
+    The web form asks for a second factor afterwards (:func:`check_code`); the API
+    passes ``code_appended``: the code follows the password (:class:`SecondFactorRequired`).
 
     Raises :class:`~anarepo.security.throttle.Throttled` (429) while the account or
     address must wait, :class:`SignInRefused` (403) for a refused way of signing
@@ -56,7 +114,7 @@ def password_sign_in(request, login: str, password: str):
     account = external_account(root, existing.login) if existing is not None else None
     directory = get_directory(registry)
     if existing is not None and existing.kind == "user" and account is None:
-        user = _local(request, root, login, password)
+        user = _local(request, root, login, password, code_appended)
     elif directory is not None and (existing is None or (account is not None and account.source == "ldap")):
         entry = directory.authenticate(login, password)
         user = provision(root, "ldap", directory.profile(entry)) if entry is not None else None

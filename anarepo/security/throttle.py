@@ -132,8 +132,9 @@ def record_failure(db, keys, now: float | None = None) -> None:
     in_own_transaction(db, change)
 
 
-def record_success(db, login: str) -> None:
-    key = keys_for(login, None)[0]
+def record_success(db, login: str, key: str | None = None) -> None:
+    """Clear the account's counter (``key``: another counter of it, e.g. ``totp:<login>``)."""
+    key = key or keys_for(login, None)[0]
 
     def change(root):
         attempts = root.login_throttle.attempts.get(key)

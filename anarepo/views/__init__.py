@@ -73,6 +73,7 @@ def includeme(config):
     config.include(".failures")
     config.include(".auth")
     config.include(".account")
+    config.include(".two_factor")
     config.include(".pages")
     config.include(".files")
     config.include(".dashboard")

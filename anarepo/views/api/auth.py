@@ -68,7 +68,7 @@ def create_authentication(request):
     """Log in: the user name and password in HTTP Basic are the credential, read here."""
     login, password = _basic_credentials(request)
     root = root_factory(request)
-    user = password_sign_in(request, login, password)
+    user = password_sign_in(request, login, password, code_appended=True)
     if user is None:
         raise HTTPUnauthorized("invalid user name or password")
     body = json_body(request)
