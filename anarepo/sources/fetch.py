@@ -30,7 +30,12 @@ TOKEN_IN_PATH = re.compile(r"/t/[^/]+/")
 
 
 class UpstreamError(Exception):
-    """The upstream failed or answered something unusable; nothing was stored."""
+    """The upstream failed or answered something unusable; nothing was stored.
+    ``status``: the upstream's HTTP status when it answered one (404: it has no such thing)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def redact(url: str) -> str:
@@ -146,7 +151,8 @@ class Fetcher:
                 return response
             if response.status_code != 200:
                 response.close()
-                raise UpstreamError(f"{redact(url)}: upstream answered {response.status_code}")
+                raise UpstreamError(f"{redact(url)}: upstream answered {response.status_code}",
+                                    response.status_code)
             if not stream:
                 try:
                     body = Deadline(response.raw, self.deadline, url)

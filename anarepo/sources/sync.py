@@ -125,6 +125,13 @@ def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: 
     return pypi_listing(fetcher, view.filters, validators, view.files, projects)
 
 
+def _nothing_there(view: SourceView, scope: str | None, exc: UpstreamError) -> bool:
+    """A proxy's one-project read that the upstream answered 404, for a project this
+    source never brought: not a failed run, just no such project."""
+    return (view.kind == "pypi" and scope not in (None, "*") and exc.status == 404
+            and not any(key.startswith(f"{scope}/") for key in view.files))
+
+
 def plan(view: SourceView, listing, whole: bool = True) -> tuple[dict, list, dict]:
     """(to fetch: key -> Want, to remove: keys, to patch: key -> patch).  A partial
     listing (``whole`` false) only removes within what it read."""
@@ -312,6 +319,8 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
     try:
         listing = listing_for(view, fetcher, force, scope)
     except UpstreamError as exc:
+        if _nothing_there(view, scope, exc):
+            return run.as_dict()  # anyone may ask a proxy for any name: no write for a name nobody has
         run.error(str(exc))
         listing = None
     if listing is not None:

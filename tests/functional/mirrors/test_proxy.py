@@ -158,3 +158,16 @@ def test_a_proxied_file_is_copied_to_another_owner_only_once_fetched(mirror_app,
     fetched = testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2").body
     testapp.post(path, body, headers=headers)
     assert testapp.get("/conda/acme/noarch/tool-1.0-0.tar.bz2").body == fetched
+
+
+def test_anonymous_lookups_of_projects_the_upstream_lacks_write_nothing(mirror_app, testapp, pypi_upstream):
+    """A whole-index PyPI proxy asks its upstream for any project a client names; one
+    the upstream does not have is a 404 and no write (anyone could grow the database)."""
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, mode="proxy")
+    testapp.get("/pypi/alice/simple/demo/")  # a real one is listed (and written)
+    before = mirror_app.db.lastTransaction()
+    for i in range(5):
+        missing = testapp.get(f"/pypi/alice/simple/no-such-project-{i}/", status=404)
+        assert missing.headers["X-Anarepo-Upstream"] == "fresh"  # the upstream answered; it has no such project
+    assert ("/simple/no-such-project-4/", "") in pypi_upstream.misbehave.requests
+    assert mirror_app.db.lastTransaction() == before
