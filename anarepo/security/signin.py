@@ -75,7 +75,7 @@ def check_code(request, user, code: str, allow_recovery: bool = False) -> str | 
     :class:`~anarepo.security.throttle.Throttled` while it must wait.
     """
     registry = request.registry
-    keys = code_keys(user.login, request.client_addr)
+    keys = code_keys(user.login, request.remote_addr)
     left = wait_left(app_root(request), keys, throttle_settings(registry))
     if left > 0:
         raise Throttled(f"too many wrong codes; try again in {int(left + 0.999)} s", left)
@@ -105,7 +105,7 @@ def password_sign_in(request, login: str, password: str, code_appended: bool = F
     in, ``DirectoryUnavailable`` (503) when the directory cannot be reached.
     """
     registry = request.registry
-    keys = keys_for(login, request.client_addr)
+    keys = keys_for(login, request.remote_addr)
     root = app_root(request)
     left = wait_left(root, keys, throttle_settings(registry))
     if left > 0:

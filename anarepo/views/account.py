@@ -94,7 +94,7 @@ def create(request):
             max_age = int(days) * 24 * 3600
         raw, token = create_token(
             root_factory(request), user, name, scopes or None, max_age=max_age,
-            remote_addr=request.client_addr or "", note_url=request.application_url,
+            remote_addr=request.remote_addr or "", note_url=request.application_url,
         )
     except (TokenError, InvalidScope) as exc:
         request.response.status = 409 if "exists" in str(exc) else 400

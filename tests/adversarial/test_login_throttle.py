@@ -136,3 +136,17 @@ def test_concurrent_failures_from_many_threads_all_count(app):
         thread.join()
     assert failures(app, "user:zed") == 20
     assert failures(app, "addr:1.2.3.4") == 20
+
+
+def test_a_forged_x_forwarded_for_does_not_make_a_new_address(app, testapp, alice):
+    """The address is the peer waitress resolved (REMOTE_ADDR), never the first X-Forwarded-For
+    hop a client wrote itself: behind nginx that hop is the client's own claim."""
+    for i in range(3):  # three accounts, so only the address counts
+        r = api_attempt(testapp, ["alice", "bob", "carol"][i], "wrong", addr="10.0.0.9", status="*")
+        assert r.status_int in (401, 403), r
+    forged = base64.b64encode(b"dave:wrong").decode()
+    r = testapp.post_json("/api/authentications", {"note": "x", "scopes": ["api"]},
+                          headers={"Authorization": f"Basic {forged}", "X-Forwarded-For": "203.0.113.7, 10.0.0.9"},
+                          extra_environ={"REMOTE_ADDR": "10.0.0.9"}, status=429)
+    assert "too many failed logins" in r.text
+    assert failures(app, "addr:203.0.113.7") == 0

@@ -89,7 +89,7 @@ def create_authentication(request):
         raw, token = create_token(
             root, user, name, body.get("scopes"), max_age=max_age, org=org_login, replace=not fail_if_exists,
             hostname=str(body.get("hostname") or "")[:200], note_url=str(body.get("note_url") or "")[:500],
-            strength=strength, remote_addr=request.client_addr or "",
+            strength=strength, remote_addr=request.remote_addr or "",
         )
     except TokenExists as exc:
         # 400 is what anaconda-client reads as "exists" (login asks whether to replace it)
