@@ -47,7 +47,11 @@ def check_url(url: str) -> str:
 
     if not isinstance(url, str) or not http_url(url) or http_url(url) != url:
         raise SourceError("the upstream URL must be an absolute http(s) URL")  # the links' own rule (names.py)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError:  # an unclosed IPv6 bracket, a port beyond 65535
+        raise SourceError("the upstream URL must be an absolute http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceError("the upstream URL must be an absolute http(s) URL")
     if parts.username or parts.password:
@@ -131,8 +135,13 @@ class Source(Persistent):
 
     # -- credentials: write-only -------------------------------------------------
     def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:
-        if kind not in AUTH_KINDS:
+        if not isinstance(kind, str) or kind not in AUTH_KINDS:
             raise SourceError(f"auth must be one of {', '.join(AUTH_KINDS)}")
+        # they go into HTTP headers: printable text only (a CR/LF would add a header of its own)
+        if not isinstance(secret, str) or not (secret.isprintable() and len(secret) <= 4096):
+            raise SourceError("the secret must be printable text")
+        if not isinstance(user, str) or not (user.isprintable() and ":" not in user and len(user) <= 256):
+            raise SourceError("the user must be printable text without ':'")
         if kind != "none" and not secret:
             raise SourceError("a credential needs its secret")
         if kind == "token" and not re.fullmatch(r"[A-Za-z0-9-]+", secret):

@@ -76,6 +76,12 @@ def test_api_refuses_everyone_but_the_owners_admins(mirror_app, testapp, tokens,
     ({"name": "x", "kind": "conda", "url": "http://h/", "subdirs": ["mars-64"]}, "subdirs"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "ttl": "soon"}, "ttl"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "basic"}}, "secret"),
+    ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "token", "secret": 123}}, "secret"),
+    ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "basic", "secret": "s", "user": 5}}, "user"),
+    ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "bearer", "secret": "s\r\nX-A: 1"}},
+     "secret"),
+    ({"name": "x", "kind": "conda", "url": "http://[::1/"}, "http(s)"),
+    ({"name": "x", "kind": "conda", "url": "http://h:99999/"}, "http(s)"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "bogus": 1}, None),
 ])
 def test_api_refuses_bad_definitions_and_changes_nothing(mirror_app, testapp, tokens, body, message):
