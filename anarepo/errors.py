@@ -35,12 +35,8 @@ class NotFound(PublishError):
 
 
 class Forbidden(PublishError):
-    """Authenticated (or anonymous) and visible, but not allowed."""
+    """A refusal that is a rule, not a permission (an upload staged by another
+    user, an organization token asked for by a non-owner).  Permissions are
+    refused through the forbidden view instead (:mod:`anarepo.security.checks`)."""
 
     status = 403
-
-
-class Unauthenticated(PublishError):
-    """The change needs credentials and the request carries none (valid)."""
-
-    status = 401

@@ -12,7 +12,7 @@ import json
 
 from . import names
 from .clock import utcnow
-from .errors import Conflict, Locked, NotFound, PublishError  # noqa: F401 - the names callers import from here
+from .errors import Conflict, PublishError
 from .events import package_changed
 from .resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Release
 

@@ -19,6 +19,9 @@ from .targets import UPLOADS, UploadTargets
 class Root(Persistent):
     """``/``: traversal continues into the owner namespace (``/<owner>``)."""
 
+    #: traversal below names an owner (a miss answers "user ... not found")
+    names_owners = True
+
     __name__ = ""
     __parent__ = None
 

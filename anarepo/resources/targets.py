@@ -41,6 +41,9 @@ class UploadTarget:
 class UploadTargets:
     """``Root[UPLOADS]``: ``{owner}/{package}`` → :class:`UploadTarget`."""
 
+    #: traversal below names an owner (a miss answers "user ... not found")
+    names_owners = True
+
     __name__ = UPLOADS
 
     def __init__(self, root):

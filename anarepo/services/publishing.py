@@ -7,7 +7,8 @@ upload (twine, uv), the browser's upload form, a copy to another owner,
 1. the names (package, version, file, labels) are valid;
 2. the requester may write there (:func:`authorize`): UPLOAD on the existing
    package, or on the owner for a new package; checked through the request's
-   security policy, so token scopes and organization tokens apply;
+   security policy, so token scopes and organization tokens apply, and refused
+   through the one forbidden view, which answers 401 or 403 on every face;
 3. the labels are not locked, no type refuses the package name (PyPI: one
    package per PEP 503 project), the file's type may join the package, the
    file is not there already (or is replaced, when asked);
@@ -30,12 +31,14 @@ from dataclasses import dataclass, replace
 
 from .. import names
 from ..clock import utcnow
-from ..errors import Conflict, FileExists, Forbidden, Locked, NotFound, PublishError, Unauthenticated
+from ..errors import Conflict, FileExists, Locked, PublishError
 from ..events import FilePublished, notify
 from ..inspection import inspect_bounded
 from ..plugins import FileInfo, InvalidPackage
 from ..publish import create_package, create_release
 from ..resources.packages import ACCESS_LEVELS, Distribution
+from ..resources.targets import UploadTarget
+from ..security import checks
 from ..security.permissions import P
 
 #: Types that may share one package (a conda and a PyPI build of the same project).
@@ -115,20 +118,15 @@ def check_type_compatible(package, type_name: str) -> None:
 
 
 def authorize(request, owner, package, name: str) -> None:
-    """May the requester upload ``name`` to ``owner``?  UPLOAD on the existing
-    package, else on the owner (a new package in its namespace).
+    """May the requester upload ``name`` to ``owner``?  UPLOAD on the
+    :class:`~anarepo.resources.targets.UploadTarget`: the existing package, else
+    the owner (a new package in its namespace).
 
-    A refusal is 401 without (valid) credentials and 403 otherwise, with one
-    message whether or not the package exists or is visible: an upload never
-    reveals that a private package exists.
+    A refusal raises into the one forbidden view (:mod:`anarepo.views.errors`),
+    which answers 401 or 403 in the face's format; an upload target is visible
+    to everybody, so the answer never tells whether a private package exists.
     """
-    if request.has_permission(P.UPLOAD, package if package is not None else owner):
-        return
-    if not request.has_permission(P.VIEW, owner):
-        raise NotFound(f"user {owner.login!r} not found")
-    if request.identity is None:
-        raise Unauthenticated("authentication required")
-    raise Forbidden(f"you do not have permission to upload {name!r} to {owner.login}")
+    checks.authorize(request, P.UPLOAD, UploadTarget(owner, name, package))
 
 
 def _check_requester(request, operator) -> None:

@@ -64,7 +64,8 @@ def place(registry, owner, view, want):
     """
     from ..errors import FileExists
     from ..events import package_changed
-    from ..publish import Conflict, create_package, create_release
+    from ..errors import Conflict
+    from ..publish import create_package, create_release
     from ..resources.packages import Distribution
     from ..services import publishing
 

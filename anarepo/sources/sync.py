@@ -180,7 +180,7 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
     from ..events import package_changed
     from ..package_types.conda import deferred_indexing, flush_deferred
     from ..plugins import InvalidPackage
-    from ..publish import PublishError
+    from ..errors import PublishError
 
     db = get_db(registry)
     try:
@@ -287,7 +287,7 @@ def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope
 def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
     """Proxy mode: list the files (proxied Distributions), fetch nothing."""
     from ..package_types.conda import deferred_indexing, flush_deferred
-    from ..publish import PublishError
+    from ..errors import PublishError
     from .proxy import place
 
     with get_db(registry).transaction(f"anarepo proxy refresh {view.owner}/{view.name}") as conn:

@@ -7,7 +7,9 @@ exactly as if it were absent; an anonymous requester gets 401 (the anaconda CLI
 then prompts for a login; pip sends its credentials; a browser GET goes to the
 login page); an authenticated one who may see but not act gets 403.  A view
 that must check a second object (the target of a copy or a transfer) calls
-:func:`anarepo.views.helpers.authorize`, which raises into the same view.
+:func:`anarepo.security.checks.authorize` (so does the publishing service for
+the package an upload goes into), which raises into the same view; a form that
+re-shows itself with the refusal (the browser upload) asks :func:`refusal`.
 Each face renders the answer in its own format (:func:`face_error`).  Bad
 input raises domain errors that become 400/409/413 here, after pyramid_tm has
 aborted the transaction.
@@ -19,19 +21,19 @@ from pyramid.httpexceptions import HTTPError, HTTPFound
 from pyramid.location import lineage
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
+from ..errors import PublishError
 from ..names import InvalidName
 from ..plugins import InvalidPackage
-from ..publish import PublishError
 from ..resources.owners import Owner
 from ..resources.packages import Distribution, Package
-from ..resources.root import Root
-from ..resources.targets import UploadTargets
+from ..resources.targets import UploadTarget
+from ..security.checks import Refused
 from ..security.passwords import WeakPassword
 from ..security.permissions import InvalidScope, P
 from ..security.policy import request_face
 from ..security.tokens import TokenError, TokenExists
 from ..storage import TooLarge
-from .helpers import Refused, face_error
+from .helpers import face_error
 
 
 def hidden_message(context) -> str:
@@ -58,7 +60,7 @@ def missing_message(request) -> str:
         return f"package {context.login}/{name} not found"
     if isinstance(context, Package):
         return f"release {context.full_name}/{name} not found"
-    if isinstance(context, (Root, UploadTargets)):
+    if getattr(context, "names_owners", False):  # the Root, upload targets, the conda/PyPI/R faces
         return f"user {name!r} not found"
     return "not found"
 
@@ -70,19 +72,36 @@ def not_found(request):
     return face_error(request, 404, missing_message(request))
 
 
+def refusal(request, context) -> tuple[int, str]:
+    """The decision for a refused permission on ``context``: (status, message).
+
+    The one statement of the rule (docs/security.md): a refused credential is
+    401 with its reason; what the requester may not see is 404, worded as if
+    absent; nobody (no credential) is 401; anybody else 403.
+    """
+    if request.bad_credential:
+        return 401, request.bad_credential.reason
+    if context is not None and not request.has_permission(P.VIEW, context):
+        return 404, hidden_message(context)
+    if request.identity is None:
+        return 401, "authentication required"
+    if isinstance(context, UploadTarget):
+        return 403, f"you do not have permission to upload {context.name!r} to {context.owner.login}"
+    return 403, "you do not have permission to do that"
+
+
+def refused_context(exc, request):
+    """The object refused: a second object (:func:`anarepo.security.checks.authorize`), or the view's context."""
+    return exc.refused if isinstance(exc, Refused) else getattr(request, "context", None)
+
+
 @forbidden_view_config()
 def forbidden(exc, request):
-    if request.bad_credential:
-        return face_error(request, 401, request.bad_credential.reason)
-    # the object refused: a second object (helpers.authorize), or the view's context
-    context = exc.refused if isinstance(exc, Refused) else getattr(request, "context", None)
-    if context is not None and not request.has_permission(P.VIEW, context):
-        return face_error(request, 404, hidden_message(context))
-    if request.identity is None:
-        if request_face(request) == "web" and request.method in ("GET", "HEAD"):
-            return HTTPFound(location=request.route_url("login", _query={"came_from": request.path_qs}))
-        return face_error(request, 401, "authentication required")
-    return face_error(request, 403, "you do not have permission to do that")
+    status, message = refusal(request, refused_context(exc, request))
+    if status == 401 and not request.bad_credential and request_face(request) == "web" \
+            and request.method in ("GET", "HEAD"):  # nobody: a browser goes to the login page
+        return HTTPFound(location=request.route_url("login", _query={"came_from": request.path_qs}))
+    return face_error(request, status, message)
 
 
 @exception_view_config(BadCSRFToken)

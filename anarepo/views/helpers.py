@@ -1,7 +1,6 @@
 """Small helpers shared by the views of every face."""
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden
 from pyramid.response import Response
 
 from ..security.policy import request_face
@@ -43,23 +42,6 @@ def face_error(request, status: int, message: str) -> Response:
     return response
 
 
-class Refused(HTTPForbidden):
-    """The policy refused ``permission`` on ``refused``, an object other than the view's context."""
-
-    def __init__(self, refused, result):
-        super().__init__(result=result)
-        self.refused = refused
-
-
-def authorize(request, permission: str, context) -> None:
-    """Refuse unless the requester has ``permission`` on ``context``, a second object
-    a view acts on besides its own context (a copy's or a transfer's target).  The
-    forbidden view then answers exactly as for the view's own permission."""
-    result = request.has_permission(permission, context)
-    if not result:
-        raise Refused(context, result)
-
-
 def safe_next_url(request, candidate: str | None, default: str = "/") -> str:
     """Only local paths: no open redirects through ``came_from``."""
     if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
@@ -69,7 +51,7 @@ def safe_next_url(request, candidate: str | None, default: str = "/") -> str:
 
 def form_error_status(exc) -> int:
     """The status of a page re-shown with an error: 409 for conflicts, else 400."""
-    from ..publish import Conflict
+    from ..errors import Conflict
 
     return 409 if isinstance(exc, Conflict) else 400
 
@@ -80,7 +62,7 @@ def form_outcome(request, values: dict, change):
     The 4xx status makes pyramid_tm abort, so nothing of a refused change is kept.
     """
     from ..names import InvalidName
-    from ..publish import PublishError
+    from ..errors import PublishError
 
     try:
         return change()

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from ..publish import NotFound, remove_distribution
+from ..errors import NotFound
+from ..publish import remove_distribution
+from ..security.checks import authorize
 from ..security.permissions import P
 from ..versions import scheme_for, version_key
 from .account import account_factory
-from .helpers import authorize
 from .orgs import acting_owner
 from .packages import _filters, confirm_page, filtered_packages, type_filters
 

@@ -14,10 +14,11 @@ from ..errors import NotFound, PublishError
 from ..names import InvalidName
 from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS
+from ..security.checks import authorize
 from ..security.permissions import P
 from ..services import packages as package_service
 from .account import account_factory
-from .helpers import authorize, form_error_status
+from .helpers import form_error_status
 from .orgs import acting_owner
 
 PAGE_SIZE = 100

@@ -7,7 +7,9 @@ the access of a new package.  It goes through the same
 permission (UPLOAD on the existing package, or on the owner for a new one) and
 the type checks are identical; any error re-shows the form with the status the
 API would answer, which aborts the transaction, and the spooled file is
-removed: nothing is half-made.
+removed: nothing is half-made.  A refused permission is decided by the one
+forbidden view's rule (:func:`anarepo.views.errors.refusal`); the form only
+shows its answer.
 
 WebOb parses the form (the file lands in a temporary file once) because the
 CSRF token must be checked before we act; the file is then spooled into the
@@ -26,10 +28,12 @@ from ..inspection import inspect_bounded
 from ..names import InvalidName
 from ..plugins import InvalidPackage
 from ..resources.packages import ACCESS_LEVELS
+from ..security.checks import Refused
 from ..security.permissions import P
 from ..services import publishing
 from ..storage import TooLarge, request_tmpdir, spool
 from .account import account_factory
+from .errors import refusal
 from .orgs import acting_owner, controlled_owners
 
 FIELDS = ("owner", "type", "name", "version", "label", "access")
@@ -108,6 +112,10 @@ def upload(request):
     form = {key: request.POST.get(key, "").strip()[:300] for key in FIELDS}
     try:
         dist = _publish(request, form, request.POST.get("file"))
+    except Refused as exc:  # the forbidden view's decision, shown in the form
+        status, message = refusal(request, exc.refused)
+        request.response.status = status
+        return _values(request, form=form, error=message)
     except (InvalidName, InvalidPackage, PublishError, TooLarge) as exc:
         # the API's and twine's status for the same refusal (docs/security.md)
         request.response.status = 413 if isinstance(exc, TooLarge) else getattr(exc, "status", 400)

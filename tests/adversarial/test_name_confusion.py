@@ -7,7 +7,7 @@ import pytest
 
 from anarepo.package_types.pypi import builders
 from anarepo.package_types.pypi.index import name_collisions, report_name_collisions
-from anarepo.publish import Conflict
+from anarepo.errors import Conflict
 from tests.functional.api.conftest import Api
 from tests.functional.pypi.conftest import Uploader
 

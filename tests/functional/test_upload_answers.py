@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 
 import pytest
 import webtest
@@ -118,9 +119,18 @@ def pypi(testapp, tokens, who, owner, filename, data, name, version, label):
                         expect_errors=True)
 
 
+def message_of(face, response) -> str:
+    """What the face tells its client: the JSON error, the text body, the page's text."""
+    if face == "api":
+        return response.json.get("error", "") if response.status_int >= 400 else ""
+    if face == "pypi":
+        return response.text.strip()
+    return html.unescape(response.text)
+
+
 @pytest.mark.parametrize("scenario, who, owner, project, label, want", CASES, ids=[c[0] for c in CASES])
 def test_web_api_and_pypi_answer_alike(app, testapp, site, scenario, who, owner, project, label, want):
-    answers = {}
+    answers, messages = {}, {}
     for n, face in enumerate(("web", "api", "pypi")):
         filename, data, name, version = the_file(scenario, project, n)
         if face == "web":
@@ -129,8 +139,13 @@ def test_web_api_and_pypi_answer_alike(app, testapp, site, scenario, who, owner,
             response = (api if face == "api" else pypi)(testapp, site, who, owner, filename, data, name, version,
                                                           label)
         answers[face] = response.status_int
+        messages[face] = message_of(face, response).replace(repr(name), "NAME")
     expected = dict(SUCCESS) if want == OK else want if isinstance(want, dict) else dict.fromkeys(SUCCESS, want)
     assert answers == expected
+    if want in (401, 403, 404):  # a refusal is decided in one place (views/errors.py): one message everywhere
+        assert messages["api"] and messages["pypi"] == messages["api"], messages
+        if scenario != "token without a scope for the face":  # the web face refuses that token the form itself
+            assert messages["api"] in messages["web"], messages
     with app.root() as root:  # a refusal leaves nothing; a success leaves one file per face
         acme = root.owners["acme"]
         files = sorted(d.basename for p in acme.packages.values() for d in p.distributions())

@@ -87,6 +87,9 @@ def render_cache(registry) -> RenderCache:
 class CondaFace:
     """``/conda``: owners below."""
 
+    #: traversal below names an owner (a miss answers "user ... not found")
+    names_owners = True
+
     __name__ = "conda"
     __acl__ = [(Allow, Everyone, P.VIEW)]
 

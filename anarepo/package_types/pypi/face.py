@@ -28,6 +28,9 @@ ROUTE = "pypi"
 class PypiFace:
     """``/pypi``: children are owners."""
 
+    #: traversal below names an owner (a miss answers "user ... not found")
+    names_owners = True
+
     __name__ = ""
     __parent__ = None
 

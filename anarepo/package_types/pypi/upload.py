@@ -6,7 +6,7 @@ read part by part off the wire; the file part is spooled straight into the blob
 temp dir (hashed on the way, never held in memory).  Credentials: HTTP Basic
 ``__token__`` / token (or any token the policy accepts) whose scopes allow
 ``upload`` on the PyPI face; permission ``upload`` on the existing package, or
-on the owner for a new one.
+on the owner for a new one (refused through the one forbidden view).
 
 Answers twine relies on: 200 on success and for an identical re-upload (a
 no-op), 409 for a different file under an existing name (``--skip-existing``
@@ -23,14 +23,16 @@ import hashlib
 import hmac
 from dataclasses import replace
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError, HTTPUnauthorized
+from pyramid.httpexceptions import HTTPBadRequest, HTTPClientError
 from pyramid.response import Response
+from pyramid.security import Denied
 from pyramid.view import view_config
 
 from ...errors import Conflict, FileExists, PublishError
 from ...names import InvalidName, package_key
 from ...plugins import InvalidPackage
 from ...retry import queue_writer
+from ...security.checks import Refused
 from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, request_tmpdir, spool
@@ -63,12 +65,6 @@ class _Hashing:
         data = self.part.read(size if size and size > 0 else 1 << 20)
         self.blake2.update(data)
         return data
-
-
-def _unauthorized(message: str):
-    exc = HTTPUnauthorized(message)
-    exc.headers["WWW-Authenticate"] = 'Basic realm="anarepo"'
-    return exc
 
 
 def _digest_matches(given: str, hexdigest: str) -> bool:
@@ -150,9 +146,8 @@ def read_form(request, on_file):
 @view_config(route_name=ROUTE, context=OwnerFace, request_method="POST", permission=P.VIEW)
 def upload(context, request):
     """``view`` on the index; ``upload`` on the target once its name is read (:func:`_authorize`)."""
-    identity = request.identity
-    if identity is None:
-        raise _unauthorized("authentication required: use __token__ and an access token")
+    if request.identity is None:  # nobody may upload: refused before any of the body is read
+        raise Refused(context, Denied("an upload needs credentials"))
     if not (request.content_type or "").startswith("multipart/form-data"):
         raise HTTPBadRequest("expected a multipart/form-data upload")
     owner = context.owner
@@ -173,6 +168,10 @@ def upload(context, request):
     try:
         fields, result = read_form(request, on_file)
         return _finish(request, ptype, owner, context, fields, result, state)
+    except Refused:  # a refused permission: the forbidden view answers
+        if state["spooled"] is not None:
+            state["spooled"].discard()
+        raise
     except REFUSALS as exc:
         if state["spooled"] is not None:
             state["spooled"].discard()

@@ -17,7 +17,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
 from ...names import check_text
-from ...publish import NotFound
+from ...errors import NotFound
 from ...resources.packages import Release
 from ...security.permissions import P
 from ...services.packages import MAX_REASON, set_yanked

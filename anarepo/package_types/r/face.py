@@ -24,6 +24,9 @@ INDEX_FILES = ("PACKAGES", "PACKAGES.gz")
 class RFace:
     """``/r``: children are owners."""
 
+    #: traversal below names an owner (a miss answers "user ... not found")
+    names_owners = True
+
     __name__ = ""
     __parent__ = None
 

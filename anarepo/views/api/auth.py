@@ -19,11 +19,12 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...db import root_factory
+from ...errors import Forbidden, NotFound
 from ...resources.owners import Organization
 from ...security.permissions import SCOPES, P
 from ...security.signin import password_sign_in
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
-from .base import Forbidden, NotFound, api_view, empty, json_body, require_user, requester_view
+from .base import api_view, empty, json_body, require_user, requester_view
 from .serialize import token_json
 
 DEFAULT_TOKEN_NAME = "anaconda_token"

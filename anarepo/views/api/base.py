@@ -13,7 +13,6 @@ comes from tokens only.
 """
 from __future__ import annotations
 
-
 from pyramid.httpexceptions import HTTPBadRequest, HTTPUnauthorized
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -22,15 +21,8 @@ from pyramid.view import view_config
 from ... import names
 from ...bounded import Unbounded, loads_json
 from ...middleware import ORIGINAL_SCRIPT_NAME
-from ...publish import NotFound, PublishError
+from ...errors import NotFound
 from .serialize import user_json
-
-
-class Forbidden(PublishError):
-    """A refusal that is a rule, not a permission (an upload staged by another
-    user, an org token asked for by a non-owner): 403 as it stands."""
-
-    status = 403
 
 
 def api_view(route_name: str, method: str, permission: str, **kw):

@@ -14,12 +14,12 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
 from ... import names
+from ...errors import NotFound
 from ...resources.packages import Release
-from ...resources.targets import UploadTarget
+from ...security.checks import authorize
 from ...security.permissions import P
 from ...services import packages
-from ..helpers import authorize
-from .base import NotFound, api_view, basename_of, json_body, require_user
+from .base import api_view, basename_of, json_body, require_user
 from .serialize import dist_json
 
 #: what an existing file at the target means for each method (anaconda copy, --replace, --update)
@@ -34,7 +34,9 @@ def _label(body, key):
 
 
 def copy_files(request):
-    """The context is the source release (``view`` declared); the target is checked here."""
+    """The context is the source release (``view`` declared); the target is
+    checked once: EDIT on the package for a label change, else UPLOAD by
+    :func:`anarepo.services.packages.copy_files`."""
     user = require_user(request)
     body = json_body(request)
     from_label, to_label = _label(body, "from_channel"), _label(body, "to_channel")
@@ -59,8 +61,7 @@ def copy_files(request):
         authorize(request, P.EDIT, package)
         changed = label_ops.add_files(request.registry, target, to_label, dists, request)
         return [dist_json(request, d) for d in changed]
-    existing_package = target.get_package(package.name)
-    authorize(request, P.UPLOAD, UploadTarget(target, package.name, existing_package))
+    # upload rights on the target: checked once, by the service (also when nothing is copied)
     copied = packages.copy_files(package, release, dists, target, to_label, mode=COPY_MODES[request.method],
                                  uploader=user.login, request=request)
     return [dist_json(request, d) for d in copied]

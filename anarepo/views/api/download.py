@@ -19,12 +19,13 @@ from pyramid.view import view_config
 
 from ...bodies import blob_response
 from ...downloads import committed_file, count_download
+from ...errors import NotFound
 from ...mediatypes import media_type
 from ...names import package_key
 from ...resources.packages import Release
+from ...security.checks import authorize
 from ...security.permissions import P
-from ..helpers import authorize
-from .base import NotFound, api_view, basename_of, dist_of, public_url
+from .base import api_view, basename_of, dist_of, public_url
 
 LINK_LIFETIME = 600  # seconds
 

@@ -10,10 +10,11 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import orgs
 from ...clock import isoformat
-from ...security.permissions import P, org_member_principal
+from ...errors import NotFound
 from ...resources.owners import Organization
-from ..helpers import authorize
-from .base import NotFound, api_view, empty, json_body, require_user
+from ...security.checks import authorize
+from ...security.permissions import P, org_member_principal
+from .base import api_view, empty, json_body, require_user
 
 
 def _reader(request, org):

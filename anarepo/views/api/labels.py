@@ -8,9 +8,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
-from ...security.permissions import P
 from ...resources.owners import Owner
-from ..helpers import authorize
+from ...security.checks import authorize
+from ...security.permissions import P
 from .base import api_view, empty, json_body
 from .serialize import dist_json
 

@@ -14,12 +14,12 @@ from pyramid.response import Response
 
 from ... import orgs
 from ...accounts import create_organization
-from ...publish import NotFound
+from ...errors import NotFound
 from ...resources.owners import Organization
 from ...resources.packages import Package
 from ...resources.root import Root
+from ...security.checks import authorize
 from ...security.permissions import P
-from ..helpers import authorize
 from .base import api_view, json_body, require_user, text_field
 from .serialize import package_json, user_json
 

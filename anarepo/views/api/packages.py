@@ -4,12 +4,13 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import orgs
+from ...errors import PublishError
 from ...events import package_changed
-from ...publish import PublishError, apply_package_attrs, create_package, remove_package
+from ...publish import apply_package_attrs, create_package, remove_package
 from ...resources.owners import Owner
 from ...resources.packages import ACCESS_LEVELS, Package
+from ...security.checks import authorize
 from ...security.permissions import P
-from ..helpers import authorize
 from .base import api_view, empty, json_body, require_user, requester_view
 from .serialize import package_json, package_summary
 

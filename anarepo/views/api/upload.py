@@ -31,7 +31,7 @@ from pyramid.view import view_config
 
 from ... import names, staging
 from ...db import open_root
-from ...errors import Conflict, PublishError
+from ...errors import Conflict, Forbidden, NotFound, PublishError
 from ...names import InvalidName
 from ...plugins import InvalidPackage
 from ...resources.targets import UPLOADS, UploadTarget
@@ -39,7 +39,7 @@ from ...retry import S3_PATH, queue_writer
 from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, filesizeformat, request_tmpdir, spool
-from .base import Forbidden, NotFound, api_view, basename_of, json_body, public_url, require_user
+from .base import api_view, basename_of, json_body, public_url, require_user
 from .multipart import MultipartError, MultipartReader, boundary_of
 from .serialize import dist_json
 
