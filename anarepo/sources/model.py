@@ -36,7 +36,7 @@ class SourceError(ValueError):
 
 
 def check_source_name(name: str) -> str:
-    if not isinstance(name, str) or not SOURCE_NAME_RE.match(name.lower()):
+    if not isinstance(name, str) or not SOURCE_NAME_RE.fullmatch(name.lower()):
         raise SourceError(f"invalid source name {name!r}: a letter, then letters, digits, '.', '_', '-'")
     return name.lower()
 

@@ -285,7 +285,7 @@ def _extensions(index: dict, filename: str) -> dict:
             raise InvalidPackage(f"{filename}: 'extra_depends' in info/index.json maps group names to lists of specs")
         groups = {}
         for group, specs in extra.items():
-            if not NAME_RE.match(group):
+            if not NAME_RE.fullmatch(group):
                 raise InvalidPackage(f"{filename}: invalid extra_depends group {group[:80]!r}")
             groups[group] = _specs(specs, f"extra_depends.{group}", filename)
         if groups:

@@ -67,6 +67,7 @@ def test_purls_extra_depends_and_flags_reach_the_records(app, testapp):
 @pytest.mark.parametrize("field,value", [
     ("purls", "pkg:pypi/x"), ("purls", [1]), ("purls", ["not a purl"]),
     ("extra_depends", ["x"]), ("extra_depends", {"g": "x"}), ("extra_depends", {"": ["x"]}),
+    ("extra_depends", {"g\n": ["x"]}),  # "$" of a pattern matches before a final newline
     ("flags", "cuda"), ("flags", ["a\nb"]),
 ])
 def test_malformed_purls_extra_depends_and_flags_are_refused(ptype, tmp_path, field, value):
