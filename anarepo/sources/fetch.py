@@ -78,10 +78,50 @@ def public_only(url: str) -> None:
     except (OSError, ValueError, UnicodeError):
         raise UpstreamError(f"{redact(url)}: {parts.hostname} does not resolve") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
+        if not _public(info[4][0]):
             raise UpstreamError(f"{redact(url)}: {parts.hostname} is not a public address"
                                 " (anarepo.sources.private_upstreams)")
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_global and not ip.is_multicast
+
+
+def public_session() -> requests.Session:
+    """A session whose every connection is checked once made: the peer must be a public
+    address.  :func:`public_only` checks the name first (with a clear message), but DNS
+    may answer differently a moment later (rebinding); the connected socket can not."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import NewConnectionError
+
+    def checked(connection_class):
+        class PublicPeer(connection_class):
+            def _new_conn(self):
+                sock = super()._new_conn()
+                peer = sock.getpeername()[0]
+                if not _public(peer):
+                    sock.close()
+                    raise NewConnectionError(self, f"{peer} is not a public address")
+                return sock
+
+        return PublicPeer
+
+    pools = {"http": type("PublicHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": checked(HTTPConnection)}),
+             "https": type("PublicHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": checked(HTTPSConnection)})}
+
+    class PublicAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    session = requests.Session()
+    session.trust_env = False  # an environment proxy would be the peer: it is not the upstream
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, PublicAdapter())
+    return session
 
 
 def fetcher_for(source, settings) -> "Fetcher":
@@ -106,7 +146,7 @@ class Fetcher:
         self.timeout = (min(timeout, 10.0), timeout)
         self.deadline = deadline
         self.max_document = max_document
-        self.session = session or requests.Session()
+        self.session = session or (requests.Session() if private_ok else public_session())
         self.session.headers["User-Agent"] = "anarepo-mirror"
 
     def url(self, path: str) -> str:

@@ -49,3 +49,16 @@ def test_the_credential_is_not_sent_over_a_downgrade_to_http():
     fetcher = Fetcher(_Source())
     assert fetcher._headers("https://upstream.example/channel/x", None)[0]["Authorization"] == "Bearer s3cret"
     assert "Authorization" not in fetcher._headers("http://upstream.example/channel/x", None)[0]
+
+
+def test_a_name_that_resolves_elsewhere_at_connect_time_is_refused(public_only_site, conda_upstream, monkeypatch):
+    """DNS rebinding: the name check passed (a public answer), the connection lands on
+    loopback; the connected peer is checked too, and nothing is asked of it."""
+    from anarepo.sources import fetch
+
+    monkeypatch.setattr(fetch, "public_only", lambda url: None)  # the first answer looked public
+    fetcher = fetch.fetcher_for(_Source.__new__(type("S", (_Source,), {"url": conda_upstream.url})),
+                                public_only_site.registry.settings)
+    with pytest.raises(UpstreamError):
+        fetcher.document(conda_upstream.url + "noarch/repodata.json")
+    assert conda_upstream.misbehave.requests == []
