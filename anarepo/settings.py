@@ -51,6 +51,9 @@
                                      and ``anarepo.break_glass_admins``
 ``anarepo.break_glass_admins``       site admins whose local password still works
                                      when local passwords are off
+``anarepo.login.oidc.*``             sign-in through an upstream OpenID Connect
+                                     provider (anarepo/security/upstream_oidc.py;
+                                     off unless ``anarepo.login.oidc.issuer``)
 ``anarepo.ldap.*``                   LDAP / Active Directory sign-in
                                      (anarepo/security/directory.py; off unless
                                      ``anarepo.ldap.url`` is set)

@@ -51,3 +51,4 @@ def includeme(config):
     config.include(".throttle")
     config.include(".external")
     config.include(".directory")
+    config.include(".upstream_oidc")

@@ -43,6 +43,7 @@ from .external import still_active
 from .tokens import lookup_token
 
 SESSION_LOGIN = "login"
+INACTIVE = "the account was removed or disabled in its directory, or must sign in there again"
 SESSION_EPOCH = "epoch"
 
 
@@ -197,7 +198,7 @@ class AnarepoSecurityPolicy:
                     return BadCredential(reason)
                 user = root.owners[token.user]
                 if not still_active(request, root, user):
-                    return BadCredential("the account was removed or disabled in its directory")
+                    return BadCredential(INACTIVE)
                 return Identity(user, token, "token", principals_for(root, user))
             # a password pair: not an identity here (see _authorization_credential)
         if request_face(request) != "web":
@@ -241,12 +242,16 @@ class AnarepoSecurityPolicy:
         return self.acl.permits(context, identity.principals, permission)
 
     # -- sessions -------------------------------------------------------------
-    def remember(self, request, userid, **kw):
-        """Start a web session: a fresh session (no fixation) bound to the user epoch."""
-        user = app_root(request).owners[userid]
+    def remember(self, request, userid, epoch=None, **kw):
+        """Start a web session: a fresh session (no fixation) bound to the user epoch.
+
+        ``epoch``: for a user this request's transaction cannot see yet (made in a
+        transaction of its own by a GET, as a sign-in callback does)."""
+        if epoch is None:
+            epoch = app_root(request).owners[userid].session_epoch
         request.session.invalidate()
-        request.session[SESSION_LOGIN] = user.login
-        request.session[SESSION_EPOCH] = user.session_epoch
+        request.session[SESSION_LOGIN] = userid
+        request.session[SESSION_EPOCH] = epoch
         request.session.new_csrf_token()
         self.cache.clear(request)
         return []

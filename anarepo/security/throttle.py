@@ -98,8 +98,12 @@ def wait_left(root, keys, settings: ThrottleSettings, now: float | None = None) 
     return left
 
 
-def in_own_transaction(db, change) -> None:
-    """Apply ``change(root)`` in a transaction of its own (retried on conflicts)."""
+def in_own_transaction(db, change):
+    """Apply ``change(root)`` in a transaction of its own (retried on conflicts) and
+    return what it returns; an exception out of ``change`` aborts and propagates.
+
+    For what must be kept although the request's transaction is aborted (a refused
+    request) or may not write (GET requests are doomed: a sign-in callback)."""
     from ..db import ROOT_KEY
 
     for _ in range(5):
@@ -107,13 +111,17 @@ def in_own_transaction(db, change) -> None:
         conn = db.open(transaction_manager=manager)
         try:
             manager.begin()
-            change(conn.root()[ROOT_KEY])
+            result = change(conn.root()[ROOT_KEY])
             manager.commit()
-            return
+            return result
         except ConflictError:
             manager.abort()
+        except BaseException:
+            manager.abort()
+            raise
         finally:
             conn.close()
+    raise ConflictError("gave up after 5 conflicting attempts")
 
 
 def record_failure(db, keys, now: float | None = None) -> None:

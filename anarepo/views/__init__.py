@@ -74,6 +74,7 @@ def includeme(config):
     config.include(".auth")
     config.include(".account")
     config.include(".two_factor")
+    config.include(".signin_oidc")
     config.include(".pages")
     config.include(".files")
     config.include(".dashboard")

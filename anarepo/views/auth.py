@@ -22,7 +22,9 @@ from .helpers import safe_next_url
 @view_config(route_name="login", renderer="login.jinja2", permission=NO_PERMISSION_REQUIRED)
 def login(request):
     came_from = request.params.get("came_from", "")
-    values = {"login": "", "came_from": came_from, "error": None}
+    upstream = request.registry.anarepo_upstream_oidc
+    values = {"login": "", "came_from": came_from, "error": None,
+              "oidc_title": upstream.config.title if upstream is not None else None}
     if request.method == "POST":
         values["login"] = request.POST.get("login", "")[:64]
         try:

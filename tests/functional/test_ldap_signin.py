@@ -147,7 +147,7 @@ def test_a_removed_or_disabled_directory_user_loses_sessions_and_tokens_at_the_n
         # ... after it, the directory is asked again: the session ends, the token is refused
         assert "/account/login" in testapp.get("/account/settings", status=302).location
         refused = testapp.get("/api/user", headers=auth, status=401).json
-        assert refused == {"error": "the account was removed or disabled in its directory"}
+        assert refused == {"error": "the account was removed or disabled in its directory, or must sign in there again"}
         web_sign_in(testapp, "dave", "dave-ldap-pw", status=400)
         # enabled again: a new sign-in works and the old token with it
         slapd.modify(f"uid=dave,{PEOPLE}", description="back")
