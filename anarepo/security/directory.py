@@ -274,15 +274,10 @@ class Directory:
     def profile(self, entry: DirectoryEntry):
         """The entry as an :class:`~anarepo.security.external.ExternalProfile`
         (its groups through ``group_map``)."""
-        from .external import ExternalProfile
+        from .external import ExternalProfile, map_groups
 
-        member, every = set(), set()
-        for dn, org, group in self.config.group_map:
-            every.add((org, group))
-            if dn in entry.groups:
-                member.add((org, group))
         return ExternalProfile(login=entry.login, subject=entry.dn, email=entry.email, name=entry.name,
-                               groups=frozenset(member), mapped=frozenset(every))
+                               **map_groups(self.config.group_map, entry.groups))
 
     def lookup_profile(self, login: str):
         entry = self.lookup(login)

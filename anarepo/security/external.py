@@ -56,6 +56,13 @@ class ExternalProfile:
     mapped: frozenset = field(default=frozenset())  # every (org, group) pair the source manages
 
 
+def map_groups(group_map, held) -> dict:
+    """``groups`` and ``mapped`` of a profile: ``group_map`` is ((key, org, group), ...)
+    — directory group DNs or claim values — and ``held`` the keys the user has."""
+    return {"groups": frozenset((org, group) for key, org, group in group_map if key in held),
+            "mapped": frozenset((org, group) for _key, org, group in group_map)}
+
+
 class ExternalAccount(Persistent):
     """One user's link to its source; concurrent re-checks merge (the newer wins)."""
 

@@ -273,7 +273,7 @@ class UpstreamProvider:
 
     # -- claims -> account ---------------------------------------------------------------
     def profile(self, claims: dict):
-        from .external import ExternalProfile, SignInRefused
+        from .external import ExternalProfile, SignInRefused, map_groups
 
         cfg = self.config
         login = claims.get(cfg.login_claim)
@@ -282,11 +282,9 @@ class UpstreamProvider:
         email = claims.get(cfg.email_claim) if claims.get("email_verified", True) is not False else ""
         values = claims.get(cfg.groups_claim) or []
         values = {values} if isinstance(values, str) else {v for v in values if isinstance(v, str)}
-        member = {(org, group) for value, org, group in cfg.group_map if value in values}
-        every = {(org, group) for _value, org, group in cfg.group_map}
         return ExternalProfile(login=login, subject=f"{cfg.issuer}|{claims['sub']}",
                                email=email if isinstance(email, str) else "", name=str(claims.get("name") or "")[:200],
-                               groups=frozenset(member), mapped=frozenset(every))
+                               **map_groups(cfg.group_map, values))
 
 
 def get_upstream(registry) -> UpstreamProvider | None:
