@@ -57,6 +57,11 @@ class Busy(TransientError):
     """Waited too long for the other writers of one package (retryable, then 503)."""
 
 
+def writer_lock(*key) -> threading.Lock:
+    """The lock the writers of ``key`` (owner, package) line up on in this process."""
+    return _STRIPES[hash(key) % len(_STRIPES)]
+
+
 def queue_writer(request, *key) -> None:
     """Wait for this process's other writers of ``key`` (owner, package), then
     restart the request's transaction on a fresh snapshot.
@@ -72,7 +77,7 @@ def queue_writer(request, *key) -> None:
     """
     if getattr(request, "_anarepo_queued", False):
         return
-    lock = _STRIPES[hash(key) % len(_STRIPES)]
+    lock = writer_lock(*key)
     if not lock.acquire(timeout=QUEUE_TIMEOUT):
         raise Busy(f"waited {QUEUE_TIMEOUT:.0f} s for other uploads into {'/'.join(key)}")
     request._anarepo_queued = True

@@ -7,7 +7,10 @@ the access of a new package.  It goes through the same
 permission (UPLOAD on the existing package, or on the owner for a new one) and
 the type checks are identical; any error re-shows the form with the status the
 API would answer, which aborts the transaction, and the spooled file is
-removed: nothing is half-made.  A refused permission is decided by the one
+removed: nothing is half-made.  Like the API's commit and the PyPI upload, it
+waits for this process's other writers of the same package
+(:func:`anarepo.retry.queue_writer`) once the file is read and inspected, so
+uploads into one package do not conflict.  A refused permission is decided by the one
 forbidden view's rule (:func:`anarepo.views.errors.refusal`); the form only
 shows its answer.
 
@@ -25,9 +28,10 @@ from pyramid.view import view_config
 from ..db import root_factory
 from ..errors import NotFound, PublishError
 from ..inspection import inspect_bounded
-from ..names import InvalidName
+from ..names import InvalidName, package_key
 from ..plugins import InvalidPackage
 from ..resources.packages import ACCESS_LEVELS
+from ..retry import queue_writer
 from ..security.checks import Refused
 from ..security.permissions import P
 from ..services import publishing
@@ -88,14 +92,16 @@ def _publish(request, form, field):
         ptype = publishing.resolve_type(registry, filename, spooled.path, type_name)
         if ptype.name == "file" and not (name and version):
             raise InvalidPackage("a plain file needs a package name and a version")
-        if ptype.name == "project" and not version:
-            # projects are numbered revisions: the next one of the package the archive names
+        project_revision = ptype.name == "project" and not version
+        # projects are numbered revisions: the next one of the package the archive names
+        info = publishing.inspect_upload(ptype, spooled.path, filename, name=name,
+                                         version="1" if project_revision else version)
+        # line up with this process's other writers of the package, as the API and twine do
+        queue_writer(request, owner.login, package_key(info.name))
+        if project_revision:
             from ..package_types.project import next_revision
 
-            info = publishing.inspect_upload(ptype, spooled.path, filename, name=name, version="1")
             info = replace(info, version=next_revision(owner.get_package(info.name)))
-        else:
-            info = publishing.inspect_upload(ptype, spooled.path, filename, name=name, version=version)
         return publishing.publish(
             owner, spooled, ptype, info, labels=[form["label"]] if form["label"] else None,
             uploader=request.identity.login, access=form["access"], request=request,
