@@ -10,6 +10,8 @@
 ``anarepo.site_name``               shown in pages ("anarepo")
 ``anarepo.sources.private_upstreams``  mirrors may fetch from loopback/private
                                     addresses (false: users define sources)
+``anarepo.sources.max_fetches``     proxied files fetched inside requests at
+                                    once per process (4; more answer 503)
 ``anarepo.secure_cookies``          session cookie only over https (false)
 ``anarepo.subdomains``              map conda.<host> and pypi.<host> (true)
 ``anarepo.autoevolve``              run pending evolve steps at start-up (true)

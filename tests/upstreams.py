@@ -14,7 +14,8 @@ from pathlib import Path
 
 class Misbehave:
     """Per-path behaviour of the static server: ``status``, ``hang``, ``truncate``,
-    ``redirect`` (an absolute URL), ``body`` (bytes instead of the file) with ``content_type``."""
+    ``redirect`` (an absolute URL), ``body`` (bytes instead of the file) with ``content_type``,
+``drip`` (seconds over which the file trickles out)."""
 
     def __init__(self):
         self.rules: dict[str, dict] = {}
@@ -50,6 +51,17 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("Location", rule["redirect"])
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if rule.get("drip"):  # the whole file, in ten pieces spread over ``drip`` seconds
+            body = Path(self.translate_path(path)).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            step = len(body) // 10 + 1
+            for start in range(0, len(body), step):
+                time.sleep(rule["drip"] / 10)
+                self.wfile.write(body[start:start + step])
+                self.wfile.flush()
             return
         if "body" in rule or rule.get("truncate"):
             body = rule.get("body")

@@ -21,7 +21,7 @@ import re
 import threading
 import time
 
-from pyramid.httpexceptions import HTTPBadGateway, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadGateway, HTTPNotFound, HTTPServiceUnavailable
 
 from ..db import ROOT_KEY, get_db
 from ..storage import blob_tmpdir
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 UPSTREAM_HEADER = "X-Anarepo-Upstream"
 NEGATIVE_TTL = 2.0  # seconds a "no proxy here" answer is trusted in this process
 RETRY_AFTER_ERROR = 30.0  # at most this long before a failed upstream is asked again
+#: downloads of proxied files running inside requests at once, per process
+#: (``anarepo.sources.max_fetches``): any user may define a source whose upstream
+#: trickles bytes for the whole deadline; it holds at most these threads, more answer 503
+MAX_FETCHES = 4
 
 _CONDA_DOC = re.compile(r"^/conda/([^/]+)(?:/label/([^/]+))?/(?:([^/]+)/(?:current_)?repodata(?:\.json(?:\.zst)?|_shards\.msgpack\.zst)|channeldata\.json)$")
 _PYPI_DOC = re.compile(r"^/pypi/([^/]+)(?:/label/([^/]+))?/simple/(?:([^/]+)/?)?$")
@@ -129,16 +133,24 @@ def fetch_upstream(request, dist) -> str:
         raise HTTPNotFound()
     settings = registry.settings
     fetcher = fetcher_for(source, settings)
+    slots = getattr(registry, "anarepo_fetch_slots", None)
+    if slots is not None and not slots.acquire(blocking=False):
+        raise HTTPServiceUnavailable("the server is fetching other files from upstreams; retry in a moment",
+                                     headers={"Retry-After": "5"})
     try:
-        spooled = fetcher.download(url, blob_tmpdir(db), dist.sha256, dist.size or None,
-                                   int(settings["anarepo.max_upload_size"]))
-    except UpstreamError as exc:
-        log.warning("proxy fetch failed: %s", exc)
-        raise HTTPBadGateway(f"the upstream did not deliver this file: {exc}") from None
-    try:
-        _store(registry, db, oid, dist.type, spooled)
+        try:
+            spooled = fetcher.download(url, blob_tmpdir(db), dist.sha256, dist.size or None,
+                                       int(settings["anarepo.max_upload_size"]))
+        except UpstreamError as exc:
+            log.warning("proxy fetch failed: %s", exc)
+            raise HTTPBadGateway(f"the upstream did not deliver this file: {exc}") from None
+        try:
+            _store(registry, db, oid, dist.type, spooled)
+        finally:
+            spooled.discard()
     finally:
-        spooled.discard()
+        if slots is not None:
+            slots.release()
     with db.transaction() as conn:
         return conn.get(oid).blob.committed()
 
@@ -245,7 +257,9 @@ def refresh_target(registry, target) -> tuple[float, str | None]:
     """Revalidate the proxies behind ``target`` when due; (seconds until next, "fresh"/"stale"/None).
 
     One refresh per source at a time in this process (clients ask for several
-    subdirs at once); a conflict with another process is retried once.
+    subdirs at once); a conflict with another process is retried once.  A request
+    waits for another's refresh of the same source at most the upstream timeout,
+    then answers what is there ("stale"): a slow upstream holds one thread, not all.
     """
     from ZODB.POSException import ConflictError
 
@@ -267,8 +281,13 @@ def refresh_target(registry, target) -> tuple[float, str | None]:
     if ttl is None:
         return NEGATIVE_TTL, None
     state = "fresh"
+    patience = float(registry.settings.get("anarepo.sources.timeout", 10))
     for name in names:
-        with _lock_for((owner_name, name)):
+        lock = _lock_for((owner_name, name))
+        if not lock.acquire(timeout=patience):
+            state = "stale"  # another request is refreshing it: not revalidated by this one
+            continue
+        try:
             if not _due(db, owner_name, name, scope):
                 continue
             for attempt in range(2):
@@ -280,6 +299,8 @@ def refresh_target(registry, target) -> tuple[float, str | None]:
                         raise
             if run["failed"]:
                 state = "stale"
+        finally:
+            lock.release()
     return (min(ttl, RETRY_AFTER_ERROR) if state == "stale" else ttl) or 0.0, state
 
 
@@ -288,6 +309,8 @@ def proxy_tween_factory(handler, registry):
     from ..replay import REPLAYABLE
 
     due = registry.anarepo_proxy_due = DueTimes()
+    registry.anarepo_fetch_slots = threading.BoundedSemaphore(
+        int(registry.settings.get("anarepo.sources.max_fetches", MAX_FETCHES)))
 
     def proxy_tween(request):
         if request.method not in ("GET", "HEAD"):
