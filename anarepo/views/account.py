@@ -6,6 +6,7 @@ from pyramid.security import remember
 from pyramid.view import view_config
 
 from ..db import root_factory
+from ..security.external import external_account
 from ..security.passwords import WeakPassword, check_password_policy, set_password, verify_password
 from ..security.permissions import SCOPES, P, InvalidScope
 from ..security.tokens import TokenError, create_token, revoke_token, tokens_of
@@ -72,7 +73,8 @@ def settings(request):
             headers = remember(request, user.login)
             request.session.flash(message)
             return HTTPFound(location=request.route_url("account"), headers=headers)
-    return {"user": user, "error": error}
+    external = external_account(root_factory(request), user.login)
+    return {"user": user, "error": error, "external": external.source if external is not None else None}
 
 
 @view_config(route_name="tokens", renderer="tokens.jinja2", permission=P.ACCOUNT, request_method="GET")

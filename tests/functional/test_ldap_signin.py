@@ -81,7 +81,9 @@ def groups_of(harness, login):
 def test_first_sign_in_provisions_the_user_with_the_directory_email_and_groups(site):
     harness, testapp = site()
     web_sign_in(testapp, "Alice", "alice-ldap-pw")
-    assert "alice@corp.example.org" in testapp.get("/account/settings").text
+    settings_page = testapp.get("/account/settings")
+    assert "alice@corp.example.org" in settings_page.text
+    assert "directory (LDAP)" in settings_page.text and "new_password" not in settings_page.text
     with harness.root() as root:
         alice = root.owners["alice"]
         assert alice.email == "alice@corp.example.org" and alice.password_hash == ""
