@@ -12,6 +12,8 @@
                                     addresses (false: users define sources)
 ``anarepo.sources.max_fetches``     proxied files fetched inside requests at
                                     once per process (4; more answer 503)
+``anarepo.sources.max_syncs``       syncs run by requests (API, web page) at
+                                    once per process (1; more answer 503)
 ``anarepo.secure_cookies``          session cookie only over https (false)
 ``anarepo.subdomains``              map conda.<host> and pypi.<host> (true)
 ``anarepo.autoevolve``              run pending evolve steps at start-up (true)

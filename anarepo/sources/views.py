@@ -136,13 +136,33 @@ def api_remove(context, request):
     return {"removed": context.source.name}
 
 
+#: whole syncs running inside requests at once, per process (``anarepo.sources.max_syncs``):
+#: one may last as long as its upstream trickles; the schedule runs them from the CLI
+MAX_SYNCS = 1
+
+
+def sync_in_request(request, owner_login: str, name: str) -> dict:
+    """A sync run by a request (API, web page), or 503 when the others hold every slot."""
+    from pyramid.httpexceptions import HTTPServiceUnavailable
+
+    from .sync import sync
+
+    slots = request.registry.anarepo_sync_slots
+    if not slots.acquire(blocking=False):
+        raise HTTPServiceUnavailable("another sync is running on this server; retry later"
+                                     " (or run `anarepo mirror sync` from the command line)",
+                                     headers={"Retry-After": "30"})
+    try:
+        return sync(request.registry, owner_login, name)
+    finally:
+        slots.release()
+
+
 @view_config(route_name="api.sources", context=SourceContext, name="sync", request_method="POST", renderer="json",
              permission=P.MANAGE)
 def api_sync(context, request):
     """Run one sync now (mirror: copy; proxy: refresh every listing) and answer its record."""
-    from .sync import sync
-
-    return sync(request.registry, context.owner.login, context.source.name)
+    return sync_in_request(request, context.owner.login, context.source.name)
 
 
 def source_error(exc, request):
@@ -171,7 +191,6 @@ def mirrors_page(request):
     from ..names import InvalidName
     from ..views.helpers import form_error_status
     from .service import remove_source
-    from .sync import sync
 
     owner = request.context
     values = {"owner": owner, "error": None}
@@ -181,7 +200,7 @@ def mirrors_page(request):
             if action == "sync":
                 if name not in owner.sources:
                     raise SourceError(f"no source named {name!r}")
-                run = sync(request.registry, owner.login, name)
+                run = sync_in_request(request, owner.login, name)
                 message = (f"Synced {name}: added {run['added']}, removed {run['removed']},"
                            f" failed {run['failed']}.")
             elif action == "remove":
@@ -213,6 +232,10 @@ def _described(owner) -> list[dict]:
 
 
 def includeme(config):
+    import threading
+
+    config.registry.anarepo_sync_slots = threading.BoundedSemaphore(
+        int(config.registry.settings.get("anarepo.sources.max_syncs", MAX_SYNCS)))
     config.add_route("api.sources", "/api/sources/{owner}*traverse", factory=sources_factory)
     config.add_exception_view(source_error, context=SourceError)
     config.scan(__name__)

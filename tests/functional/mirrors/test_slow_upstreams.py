@@ -61,3 +61,23 @@ def test_an_index_request_does_not_wait_long_for_anothers_slow_refresh(mirror_ap
     assert response.headers["X-Anarepo-Upstream"] == "stale" and response.json["packages"] == listed
     slow.join()
     assert out[0].headers["X-Anarepo-Upstream"] == "fresh"
+
+
+def test_syncs_inside_requests_are_capped(mirror_app, testapp, conda_upstream):
+    """``POST .../sync`` runs a whole sync in the request: one at a time per process."""
+    token = mirror_app.make_token("alice", "all")
+    headers = {"Authorization": f"token {token}"}
+    add(mirror_app, url=conda_upstream.url)
+    add(mirror_app, name="other", url=conda_upstream.url, label="other")
+    conda_upstream.misbehave.rules["/noarch/repodata.json"] = {"drip": 2}
+    out = []
+    client = webtest.TestApp(mirror_app.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+    slow = threading.Thread(target=lambda: out.append(client.post("/api/sources/alice/up/sync", headers=headers)))
+    slow.start()
+    wait_for(conda_upstream, "/noarch/repodata.json")
+    busy = testapp.post("/api/sources/alice/other/sync", headers=headers, status=503)
+    assert busy.headers["Retry-After"] and "error" in busy.json
+    slow.join()
+    assert out[0].json["added"] == 4
+    with mirror_app.root() as root:
+        assert len(root.owners["alice"].sources["other"].history) == 0  # the refused one did nothing
