@@ -47,13 +47,16 @@ class Attempts(Persistent):
         self.last = 0.0
 
     def _p_resolveConflict(self, old, committed, new):
-        base = old.get("failures", 0)
-        if new.get("failures", 0) == 0 or committed.get("failures", 0) == 0:
-            failures = 0 if new.get("last", 0) >= committed.get("last", 0) else committed.get("failures", 0)
-        else:
-            failures = committed.get("failures", 0) + new.get("failures", 0) - base
+        """Each side either added failures to the old count, or cleared it (a success,
+        or a counter forgotten after a day) and then added some.  The merge keeps what
+        both sides added since, and the old count only when neither cleared it: the
+        same in either commit order (a failure racing a success is never lost)."""
+        base = old.get("failures", 0) if old else 0
+        sides = [committed.get("failures", 0), new.get("failures", 0)]
+        cleared = any(count < base for count in sides)
+        added = sum(count if count < base else count - base for count in sides)
         merged = dict(committed)
-        merged["failures"] = max(failures, 0)
+        merged["failures"] = added if cleared else base + added
         merged["last"] = max(committed.get("last", 0.0), new.get("last", 0.0))
         return merged
 

@@ -150,3 +150,29 @@ def test_a_forged_x_forwarded_for_does_not_make_a_new_address(app, testapp, alic
                           extra_environ={"REMOTE_ADDR": "10.0.0.9"}, status=429)
     assert "too many failed logins" in r.text
     assert failures(app, "addr:203.0.113.7") == 0
+
+
+@pytest.mark.parametrize("first", ["success", "failure"])
+def test_a_failure_racing_a_success_is_kept_whichever_commits_first(app, first):
+    """The merge of a cleared counter and a concurrent failure is the same in both
+    commit orders: the old failures go, the new one stays."""
+    import transaction
+
+    from anarepo.db import ROOT_KEY
+
+    for _ in range(3):
+        record_failure(app.db, ["user:zed"])
+    managers = {side: transaction.TransactionManager(explicit=True) for side in ("success", "failure")}
+    conns = {side: app.db.open(transaction_manager=m) for side, m in managers.items()}
+    for m in managers.values():
+        m.begin()
+    attempts = {side: conn.root()[ROOT_KEY].login_throttle.attempts["user:zed"] for side, conn in conns.items()}
+    attempts["success"].failures = 0
+    attempts["failure"].failures += 1
+    attempts["failure"].last = time.time()
+    second = "failure" if first == "success" else "success"
+    managers[first].commit()
+    managers[second].commit()  # conflicts, and the object's merge resolves it
+    for conn in conns.values():
+        conn.close()
+    assert failures(app, "user:zed") == 1
