@@ -8,6 +8,7 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini user list
     anarepo -c development.ini token create alice --name ci --scopes conda:download
     anarepo -c development.ini evolve [--dry-run]
+    anarepo -c development.ini oidc rotate-key                      (new OpenID Connect signing key)
     anarepo -c development.ini pack [--days N]
     anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory)
     anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild every index: conda, PyPI, R;
@@ -141,6 +142,17 @@ def cmd_token_create(args, registry):
     print(raw)
 
 
+@command("oidc rotate-key")
+def cmd_oidc_rotate_key(args, registry):
+    """A new signing key for the OpenID Connect provider; the old one stays published a day."""
+    from .db import open_root
+    from .security.oidc_provider import rotate_signing_key
+
+    with open_root(registry, "anarepo oidc rotate-key") as root:
+        kid = rotate_signing_key(root)
+    print(f"new signing key {kid}")
+
+
 @command("evolve")
 def cmd_evolve(args, registry):
     from .evolve import evolve
@@ -266,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scopes", nargs="*", default=[], help="scopes (default: all)")
     create.add_argument("--org", help="restrict the token to an organization the user owns")
     create.add_argument("--expires-days", type=int, default=0)
+
+    oidc = sub.add_parser("oidc", help="the OpenID Connect provider").add_subparsers(dest="action", metavar="ACTION")
+    oidc.required = True
+    oidc.add_parser("rotate-key", help="make a new signing key (the old one stays in the JWKS for a day)")
 
     evolve = sub.add_parser("evolve", help="run pending schema evolution steps")
     evolve.add_argument("--dry-run", action="store_true")

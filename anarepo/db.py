@@ -111,6 +111,34 @@ def open_root(registry, note: str | None = None):
         yield conn.root()[ROOT_KEY]
 
 
+def in_own_transaction(db, change):
+    """Apply ``change(root)`` in a transaction of its own (retried on conflicts) and
+    return what it returns; an exception out of ``change`` aborts and propagates.
+
+    For what must be kept although the request's transaction is aborted (a refused
+    request: failed-login counters, a reused authorization code's revocations) or
+    may not write (GET requests are doomed: a sign-in callback, a first signing key)."""
+    import transaction
+    from ZODB.POSException import ConflictError
+
+    for _ in range(5):
+        manager = transaction.TransactionManager(explicit=True)
+        conn = db.open(transaction_manager=manager)
+        try:
+            manager.begin()
+            result = change(conn.root()[ROOT_KEY])
+            manager.commit()
+            return result
+        except ConflictError:
+            manager.abort()
+        except BaseException:
+            manager.abort()
+            raise
+        finally:
+            conn.close()
+    raise ConflictError("gave up after 5 conflicting attempts")
+
+
 def close_at_exit(db) -> None:
     """FileStorage writes its index on close; close it when the process ends
     (unless it was closed before; a weak reference keeps closed DBs collectable)."""

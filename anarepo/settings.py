@@ -61,6 +61,16 @@
 ``anarepo.ldap.*``                   LDAP / Active Directory sign-in
                                      (anarepo/security/directory.py; off unless
                                      ``anarepo.ldap.url`` is set)
+``anarepo.oidc.enabled``             the OpenID Connect provider (true;
+                                    docs/security.md)
+``anarepo.oidc.anaconda_client``     anaconda-client's public client is
+                                    registered (true)
+``anarepo.oidc.access_token_lifetime``  seconds (300)
+``anarepo.oidc.code_lifetime``       seconds an authorization code lives (120)
+``anarepo.oidc.clients``             more registered clients, each with
+                                    ``anarepo.oidc.client.<id>.redirect_uris``,
+                                    ``.secret_sha256``, ``.scopes``, ``.name``,
+                                    ``.api``
 ==================================  =========================================
 """
 from __future__ import annotations

@@ -11,6 +11,7 @@ from ..clock import utcnow
 from ..names import normalize_owner
 from ..security.permissions import SITE_ADMIN, P
 from ..security.external import ExternalAccounts
+from ..security.oidc_provider import ProviderState
 from ..security.throttle import LoginThrottle
 from .folder import Folder
 from .targets import UPLOADS, UploadTargets
@@ -33,6 +34,7 @@ class Root(Persistent):
         self.finished_evolve_steps = OOTreeSet()
         self.login_throttle = LoginThrottle()  # failed logins per account and address
         self.external_accounts = ExternalAccounts()  # users of a directory or OIDC provider
+        self.oidc_provider = ProviderState()  # OpenID Connect provider: keys, codes, access tokens
 
     def __acl__(self):
         # UPLOAD on the root = creating a namespace (an organization)

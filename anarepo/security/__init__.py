@@ -52,3 +52,4 @@ def includeme(config):
     config.include(".external")
     config.include(".directory")
     config.include(".upstream_oidc")
+    config.include(".oidc_provider")

@@ -209,8 +209,7 @@ def still_active(request, root, user) -> bool:
             if email and target.email != email:
                 target.email = email
 
-    from ..db import get_db
-    from .throttle import in_own_transaction
+    from ..db import get_db, in_own_transaction
 
     in_own_transaction(get_db(request.registry), record)
     if not active:

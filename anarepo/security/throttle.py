@@ -23,11 +23,11 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import transaction
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from pyramid.httpexceptions import HTTPTooManyRequests
-from ZODB.POSException import ConflictError
+
+from ..db import in_own_transaction
 
 
 @dataclass(frozen=True)
@@ -99,32 +99,6 @@ def wait_left(root, keys, settings: ThrottleSettings, now: float | None = None) 
             continue
         left = max(left, attempts.last + delay_for(attempts, settings) - now)
     return left
-
-
-def in_own_transaction(db, change):
-    """Apply ``change(root)`` in a transaction of its own (retried on conflicts) and
-    return what it returns; an exception out of ``change`` aborts and propagates.
-
-    For what must be kept although the request's transaction is aborted (a refused
-    request) or may not write (GET requests are doomed: a sign-in callback)."""
-    from ..db import ROOT_KEY
-
-    for _ in range(5):
-        manager = transaction.TransactionManager(explicit=True)
-        conn = db.open(transaction_manager=manager)
-        try:
-            manager.begin()
-            result = change(conn.root()[ROOT_KEY])
-            manager.commit()
-            return result
-        except ConflictError:
-            manager.abort()
-        except BaseException:
-            manager.abort()
-            raise
-        finally:
-            conn.close()
-    raise ConflictError("gave up after 5 conflicting attempts")
 
 
 def record_failure(db, keys, now: float | None = None) -> None:

@@ -72,6 +72,7 @@ def includeme(config):
     config.include(".errors")
     config.include(".failures")
     config.include(".auth")
+    config.include(".oidc")
     config.include(".account")
     config.include(".two_factor")
     config.include(".signin_oidc")

@@ -11,9 +11,8 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
-from ..db import get_db
+from ..db import get_db, in_own_transaction
 from ..security.external import SignInRefused, provision
-from ..security.throttle import in_own_transaction
 from ..security.upstream_oidc import FlowRefused, ProviderUnavailable, get_upstream
 from .helpers import safe_next_url
 

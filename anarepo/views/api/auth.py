@@ -2,7 +2,9 @@
 
 ``POST /authentications`` with HTTP Basic user/password is the only place the
 API reads a password (through the same check as the web login form,
-:mod:`anarepo.security.signin`: local, LDAP, throttled); everything else authenticates with the token it returns.
+:mod:`anarepo.security.signin`: local, LDAP, throttled), and with ``Authorization:
+Bearer`` the only place it takes an OpenID Connect access token (``anaconda
+login``'s browser flow); everything else authenticates with the token it returns.
 A token name (the client's ``note``) is unique per owner.  The client sends
 ``fail-if-exists``: when it is true and the name is taken the answer is 400 with
 the reason, which ``anaconda login`` turns into its "already logged in from
@@ -21,6 +23,7 @@ from pyramid.view import view_config
 from ...db import root_factory
 from ...errors import Forbidden, NotFound
 from ...resources.owners import Organization
+from ...security.oidc_provider import ProviderError, api_audience, note_minted, provider_settings, verify_access_token
 from ...security.permissions import SCOPES, P
 from ...security.signin import password_sign_in
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
@@ -36,12 +39,31 @@ def requester_factory(request):
     return identity.user if identity is not None else root_factory(request)
 
 
-def _basic_credentials(request):
+def _authenticated_user(request):
+    """``(user, grant)``: a password (HTTP Basic), or an access token of this site's
+    OpenID Connect provider (``Bearer``, what ``anaconda login`` sends; ``grant`` is
+    its record, which remembers the API token minted with it)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() == "bearer":
-        # the exact text makes anaconda-client fall back to the password login
-        raise HTTPUnauthorized("Bearer token authentication is not enabled")
+        if not provider_settings(request.registry).enabled:
+            # the exact text makes anaconda-client fall back to the password login
+            raise HTTPUnauthorized("Bearer token authentication is not enabled")
+        try:
+            user, grant, _claims = verify_access_token(request, value.strip(), api_audience(request))
+        except ProviderError as exc:
+            raise HTTPUnauthorized(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        return user, grant
+    login, password = _basic_credentials(request)
+    user = password_sign_in(request, login, password, code_appended=True)
+    if user is None:
+        raise HTTPUnauthorized("invalid user name or password")
+    return user, None
+
+
+def _basic_credentials(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
         raise HTTPUnauthorized("log in with a user name and password (HTTP Basic)")
     try:
@@ -66,12 +88,10 @@ def scopes(request):
 @view_config(route_name="api.authentications", request_method="POST", renderer="json",
              permission=NO_PERMISSION_REQUIRED)
 def create_authentication(request):
-    """Log in: the user name and password in HTTP Basic are the credential, read here."""
-    login, password = _basic_credentials(request)
+    """Log in: the user name and password in HTTP Basic, or an OpenID Connect access
+    token (``anaconda login``'s browser flow), are the credential, read here."""
+    user, grant = _authenticated_user(request)
     root = root_factory(request)
-    user = password_sign_in(request, login, password, code_appended=True)
-    if user is None:
-        raise HTTPUnauthorized("invalid user name or password")
     body = json_body(request)
     org_login = body.get("user") or None
     if org_login is not None:
@@ -95,6 +115,8 @@ def create_authentication(request):
     except TokenExists as exc:
         # 400 is what anaconda-client reads as "exists" (login asks whether to replace it)
         raise HTTPBadRequest(f"{exc}; remove it first (anaconda auth --remove NAME) or choose another name") from None
+    if grant is not None:
+        note_minted(grant, token.digest)
     return {"token": raw, "id": token.id, "name": token.name, "expires": token_json(token)["expires"]}
 
 
