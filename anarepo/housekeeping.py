@@ -3,7 +3,8 @@
 * partial upload files (``upload-*.part``) and uncommitted blob files (``BUC*``)
   in the blob temporary directory, and temporary files (``*.tmp``) in blob
   directories: a process killed mid-upload or mid-commit leaves them;
-* expired stages (announced uploads never committed);
+* expired stages (announced uploads never committed), and failed-login counters
+  a day old (they no longer count);
 * blob files of object revisions no longer in the database: refused uploads and
   dropped stages once packed (:func:`collect` packs), and files a commit moved
   into place before the process died, whose transaction never reached the
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ZODB.POSException import POSKeyError
 
+from .security.throttle import forget_old
 from .storage import CHUNK_SIZE
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Report:
     temp_files: int = 0
     orphan_blobs: int = 0
     expired_stages: int = 0
+    forgotten_logins: int = 0
     freed_bytes: int = 0
     packed: bool = False
     removed: list = field(default_factory=list)
@@ -46,6 +49,7 @@ class Report:
         return [
             f"removed {self.temp_files} partial upload/temporary file(s)",
             f"dropped {self.expired_stages} expired stage(s)",
+            f"forgot {self.forgotten_logins} day-old failed-login counter(s)",
             f"removed {self.orphan_blobs} orphan blob file(s)",
             f"freed {self.freed_bytes} bytes" + (" (after packing the database)" if self.packed else ""),
         ]
@@ -156,6 +160,7 @@ def collect(db, grace: float | None = None, pack: bool = True, pack_days: float 
     report = report or Report()
     remove_temp_files(db, grace, report)
     expire_stages(db, report)
+    report.forgotten_logins = forget_old(db)
     if pack:
         db.pack(time.time() - pack_days * 86400)
         report.packed = True

@@ -76,11 +76,47 @@ class Throttled(HTTPTooManyRequests):
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
 
 
+def address_key(address: str) -> str:
+    """The throttle key of a client address.  One IPv6 host holds a whole /64 (and
+    picks a fresh address for every connection if it likes): it counts as one."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"addr:{address[:100]}"
+    if ip.version == 4:
+        return f"addr:{ip}"
+    if ip.ipv4_mapped is not None:
+        return f"addr:{ip.ipv4_mapped}"
+    return f"addr:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+
+
 def keys_for(login: str, address: str | None) -> list[str]:
     keys = [f"user:{(login or '').strip().lower()[:100]}"]
     if address:
-        keys.append(f"addr:{address}")
+        keys.append(address_key(address))
     return keys
+
+
+def forget_old(db, settings: ThrottleSettings = ThrottleSettings(), now: float | None = None) -> int:
+    """Drop counters whose last failure is older than ``forget_after`` (they no longer
+    count): made-up logins and passing addresses would otherwise stay for ever."""
+    now = time.time() if now is None else now
+    forgotten = 0
+    while True:
+        dropped = []
+
+        def change(root):
+            attempts = root.login_throttle.attempts
+            dropped[:] = [key for key, a in attempts.items() if now - a.last > settings.forget_after][:1000]
+            for key in dropped:
+                del attempts[key]
+
+        in_own_transaction(db, change)
+        forgotten += len(dropped)
+        if len(dropped) < 1000:
+            return forgotten
 
 
 def delay_for(attempts: Attempts, settings: ThrottleSettings) -> float:

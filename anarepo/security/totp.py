@@ -102,7 +102,9 @@ def qr_svg(uri: str) -> str:
 
 def code_keys(login: str, address: str | None) -> list[str]:
     """Throttle keys of code guesses: their own per account, the address shared with passwords."""
+    from .throttle import address_key
+
     keys = [f"totp:{(login or '').lower()[:100]}"]
     if address:
-        keys.append(f"addr:{address}")
+        keys.append(address_key(address))
     return keys

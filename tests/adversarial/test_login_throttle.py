@@ -176,3 +176,23 @@ def test_a_failure_racing_a_success_is_kept_whichever_commits_first(app, first):
     for conn in conns.values():
         conn.close()
     assert failures(app, "user:zed") == 1
+
+
+def test_addresses_of_one_ipv6_64_count_as_one(app, testapp, alice):
+    """An IPv6 host owns a /64: a fresh address per guess is still the same guesser."""
+    for i in range(3):
+        api_attempt(testapp, ["alice", "bob", "carol"][i], "wrong", addr=f"2001:db8:1:2::{i + 1}")
+    r = api_attempt(testapp, "dave", "wrong", addr="2001:db8:1:2:ffff::9", status=429)
+    assert "too many failed logins" in r.text
+    assert api_attempt(testapp, "erin", "wrong", addr="2001:db8:1:3::1").status_int in (401, 403)  # another /64
+
+
+def test_gc_forgets_day_old_counters_and_keeps_the_rest(app):
+    from anarepo.housekeeping import collect
+
+    record_failure(app.db, ["user:made-up-1", "addr:192.0.2.1"], now=time.time() - 2 * 86400)
+    record_failure(app.db, ["user:zed"])
+    report = collect(app.db, pack=False)
+    assert report.forgotten_logins == 2
+    with app.root() as root:
+        assert list(root.login_throttle.attempts.keys()) == ["user:zed"]
