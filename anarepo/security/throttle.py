@@ -102,14 +102,17 @@ def keys_for(login: str, address: str | None) -> list[str]:
 def forget_old(db, settings: ThrottleSettings = ThrottleSettings(), now: float | None = None) -> int:
     """Drop counters whose last failure is older than ``forget_after`` (they no longer
     count): made-up logins and passing addresses would otherwise stay for ever."""
+    import itertools
+
     now = time.time() if now is None else now
-    forgotten = 0
+    forgotten, after = 0, None
     while True:
         dropped = []
 
         def change(root):
             attempts = root.login_throttle.attempts
-            dropped[:] = [key for key, a in attempts.items() if now - a.last > settings.forget_after][:1000]
+            old = (key for key, a in attempts.items(min=after) if now - a.last > settings.forget_after)
+            dropped[:] = itertools.islice(old, 1000)
             for key in dropped:
                 del attempts[key]
 
@@ -117,6 +120,7 @@ def forget_old(db, settings: ThrottleSettings = ThrottleSettings(), now: float |
         forgotten += len(dropped)
         if len(dropped) < 1000:
             return forgotten
+        after = dropped[-1]  # the next batch starts past the keys already looked at
 
 
 def delay_for(attempts: Attempts, settings: ThrottleSettings) -> float:
