@@ -10,6 +10,7 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 
 class Misbehave:
@@ -137,7 +138,8 @@ def write_simple_tree(directory, files: dict[str, bytes], yanked=()) -> None:
         for filename in sorted(names):
             digest = hashlib.sha256((root / "packages" / filename).read_bytes()).hexdigest()
             extra = ' data-yanked=""' if filename in yanked else ""
-            links.append(f'<a href="../../packages/{html.escape(filename)}#sha256={digest}"{extra}>{html.escape(filename)}</a>')
+            href = html.escape(quote(filename))  # as PyPI writes them: a local version's "+" is "%2B"
+            links.append(f'<a href="../../packages/{href}#sha256={digest}"{extra}>{html.escape(filename)}</a>')
         page = root / "simple" / project / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text("<!DOCTYPE html><html><body>\n" + "<br>\n".join(links) + "\n</body></html>\n")

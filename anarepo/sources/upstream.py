@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import quote, urldefrag, urljoin
+from urllib.parse import quote, unquote, urldefrag, urljoin
 
 from .fetch import UpstreamError
 from .filters import Filters, conda_version_key, pypi_version_key
@@ -149,7 +149,7 @@ def _parse_page(body: bytes, content_type: str, page_url: str) -> list[dict]:
     for attrs in parser.links:
         url, frag = urldefrag(urljoin(page_url, attrs["href"]))
         algo, _, digest = frag.partition("=")
-        filename = url.rsplit("/", 1)[-1]
+        filename = unquote(url.rsplit("/", 1)[-1])  # PyPI writes a local version's "+" as "%2B"
         yanked = attrs.get("data-yanked")
         files.append({"filename": filename, "url": url, "hashes": {algo: digest} if algo else {},
                       "yanked": (yanked or True) if "data-yanked" in attrs else False,

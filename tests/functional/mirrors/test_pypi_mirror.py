@@ -51,3 +51,20 @@ def test_mirror_of_a_static_pep_503_tree_with_a_glob(mirror_app, testapp, pypi_u
     testapp.get("/pypi/alice/simple/other/", status=404)
     html = testapp.get("/pypi/alice/simple/demo/").text
     assert "demo-2.0.tar.gz#sha256=" in html
+
+
+def test_a_percent_encoded_file_name_in_a_pep_503_page_is_mirrored(mirror_app, testapp, tmp_path):
+    """PyPI's links write a local version's "+" as "%2B": the file name is the decoded one."""
+    from anarepo.package_types.pypi.builders import wheel
+    from tests.upstreams import StaticUpstream, write_simple_tree
+
+    files = dict([wheel("demo", "1.0+local.1")])
+    write_simple_tree(tmp_path / "tree", files)
+    upstream = StaticUpstream(tmp_path / "tree")
+    try:
+        add(mirror_app, kind="pypi", url=upstream.url, filters={"names": ["demo"]})
+        run = sync(mirror_app)
+    finally:
+        upstream.stop()
+    assert (run["added"], run["failed"]) == (1, 0), run
+    assert [f["filename"] for f in page(testapp, "demo")["files"]] == list(files)
