@@ -14,13 +14,15 @@ FAST = ("--set",)
 
 
 class DeploySite:
-    def __init__(self, directory, backend: str, postgres: PostgresCluster | None = None, processes: int = 2):
+    def __init__(self, directory, backend: str, postgres: PostgresCluster | None = None, processes: int = 2,
+                 tls=None):
         self.dir = str(directory)
         self.backend = backend
         self.postgres = postgres
         self.ports = [free_port() for _ in range(processes)]
         self.http_port = free_port()
-        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.tls = tls  # a tests.deploy.tls.TestPKI: nginx serves https with its certificate
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http_port}"
         self.zeo = None
         self.apps: list[AppProcess] = []
         self.nginx = None
@@ -36,7 +38,9 @@ class DeploySite:
     def generate(self):
         args = ["gen-config", "--dir", os.path.join(self.dir, "etc"), "--var", os.path.join(self.dir, "var"),
                 "--backend", self.backend, "--ports", ",".join(map(str, self.ports)),
-                "--listen", f"127.0.0.1:{self.http_port}", "--user", "root"]
+                "--listen", f"127.0.0.1:{self.http_port}" + (" ssl" if self.tls else ""), "--user", "root"]
+        if self.tls:
+            args += ["--ssl-certificate", str(self.tls.cert_pem), "--ssl-certificate-key", str(self.tls.key_pem)]
         if self.backend == "zeo":
             self.zeo_port = free_port()
             args += ["--zeo-address", f"127.0.0.1:{self.zeo_port}"]
