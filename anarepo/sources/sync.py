@@ -114,7 +114,7 @@ def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: 
         subdirs = view.subdirs or DEFAULT_SUBDIRS
         if scope not in (None, "*"):
             subdirs = [scope] if scope in subdirs else []
-        return conda_listing(fetcher, subdirs, view.filters, validators, view.files)
+        return conda_listing(fetcher, subdirs, view.filters, validators)
     projects = None
     if scope == "*":
         from packaging.utils import canonicalize_name
@@ -122,7 +122,7 @@ def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: 
         projects = sorted({canonicalize_name(n) for n in view.filters.names if not any(c in n for c in "*?[")})
     elif scope is not None:
         projects = [scope]
-    return pypi_listing(fetcher, view.filters, validators, view.files, projects)
+    return pypi_listing(fetcher, view.filters, validators, projects)
 
 
 def _nothing_there(view: SourceView, scope: str | None, exc: UpstreamError) -> bool:

@@ -56,7 +56,7 @@ def _hex(value, length=64) -> str:
 
 
 # -- conda ----------------------------------------------------------------------------
-def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, known: dict) -> Listing:
+def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listing:
     """Read ``<subdir>/repodata.json`` of each subdir (conditionally)."""
     listing = Listing({}, set(), {}, set())
     for subdir in subdirs:
@@ -203,7 +203,7 @@ def pypi_projects(fetcher, filters: Filters) -> list[str]:
     return sorted({canonicalize_name(n) for n in names if isinstance(n, str) and filters.name_ok(canonicalize_name(n))})
 
 
-def pypi_listing(fetcher, filters: Filters, validators: dict, known: dict, projects=None) -> Listing:
+def pypi_listing(fetcher, filters: Filters, validators: dict, projects=None) -> Listing:
     """Read the project pages of ``projects`` (default: every project the filters name)."""
     listing = Listing({}, set(), {}, set())
     for project in projects if projects is not None else pypi_projects(fetcher, filters):
