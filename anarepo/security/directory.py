@@ -140,7 +140,7 @@ class Directory:
             tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=config.ca_file or None)
         self.servers = [
             Server(url, use_ssl=url.startswith("ldaps://"), tls=tls, get_info="NO_INFO",
-                   connect_timeout=config.timeout)
+                   connect_timeout=config.timeout, allowed_referral_hosts=[])
             for url in config.urls
         ]
 
@@ -153,14 +153,16 @@ class Directory:
 
         last_error = None
         for server in self.servers:
+            # no referrals: ldap3 would follow them to any host and bind there with these credentials
             conn = Connection(server, user=user, password=password, read_only=True,
-                              authentication=SIMPLE if user else ANONYMOUS,
+                              authentication=SIMPLE if user else ANONYMOUS, auto_referrals=False,
                               receive_timeout=max(1, int(self.config.timeout)), auto_bind="NONE")
             try:
                 conn.open()
-                if self.config.start_tls and not server.ssl:
-                    if not conn.start_tls():
-                        raise DirectoryUnavailable("the directory refused StartTLS")
+                if self.config.start_tls and not server.ssl and not conn.start_tls():
+                    last_error = "StartTLS refused"
+                    conn.unbind()
+                    continue
                 if conn.bind():
                     return conn
                 code = conn.result.get("result")

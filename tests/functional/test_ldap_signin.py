@@ -242,3 +242,44 @@ def test_tls_and_direct_bind(site, slapd, mode):
 def test_tls_with_an_untrusted_certificate_is_refused(site, slapd):
     harness, testapp = site(**{"anarepo.ldap.url": slapd.tls_url})  # the system CAs do not know the test CA
     assert api_sign_in(testapp, "alice", "alice-ldap-pw", status=503).json["error"].startswith("the sign-in directory")
+
+
+def test_referrals_are_never_followed_with_our_credentials(site, slapd):
+    """A referral in the directory (or planted by whoever may write there) would make
+    ldap3 connect to its host and bind there with the service account's password."""
+    import socket
+    import threading
+
+    trap = socket.socket()
+    trap.bind(("127.0.0.1", 0))
+    trap.listen(5)
+    trap.settimeout(0.2)
+    visits = []
+
+    def watch():
+        while not stop.is_set():
+            try:
+                conn, _ = trap.accept()
+                visits.append(conn.recv(4096))
+                conn.close()
+            except OSError:
+                pass
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    dn = f"ou=elsewhere,{PEOPLE}"
+    with slapd.admin() as conn:
+        conn.add(dn, ["referral", "extensibleObject"],
+                 {"ou": "elsewhere", "ref": f"ldap://127.0.0.1:{trap.getsockname()[1]}/{PEOPLE}"})
+        assert conn.result["result"] == 0, conn.result
+    try:
+        harness, testapp = site(**{"anarepo.ldap.search_base": dn})  # the server answers "referral" (10)
+        api_sign_in(testapp, "alice", "alice-ldap-pw", status=401)
+    finally:
+        with slapd.admin() as conn:
+            conn.delete(dn, controls=[("2.16.840.1.113730.3.4.2", True, None)])  # ManageDsaIT
+        stop.set()
+        watcher.join(timeout=2)
+        trap.close()
+    assert visits == []
