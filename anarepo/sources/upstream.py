@@ -183,6 +183,18 @@ def _upload_ms(value) -> int:
         return 0
 
 
+def _yank_reason(yanked) -> str:
+    """The upstream's reason under our own rule for one (the web form's and the API's);
+    a reason beyond it is dropped, the file stays yanked."""
+    from ..names import InvalidName, check_text
+    from ..services.packages import MAX_REASON
+
+    try:
+        return check_text(yanked.strip(), "reason", MAX_REASON) if isinstance(yanked, str) else ""
+    except InvalidName:
+        return ""
+
+
 def pypi_projects(fetcher, filters: Filters) -> list[str]:
     """The projects to read: the exact names of ``names``; globs need the index's root listing."""
     from packaging.utils import canonicalize_name
@@ -228,7 +240,7 @@ def pypi_listing(fetcher, filters: Filters, validators: dict, projects=None) -> 
             if not filters.pypi_ok(project, parsed[1], f["filename"], _upload_ms(f.get("upload-time")), bool(yanked)):
                 continue
             size = f.get("size") if isinstance(f.get("size"), int) else None
-            reason = (yanked if isinstance(yanked, str) else "") if yanked else None
+            reason = _yank_reason(yanked) if yanked else None
             requires = f.get("requires-python") or f.get("data-requires-python")
             candidates.append((parsed[1], Want(f["url"], f["filename"], sha, size, yanked=reason, name=project,
                                                version=parsed[1],

@@ -135,3 +135,23 @@ def test_a_pep691_page_with_odd_hashes_is_not_an_exception(mirror_app, testapp, 
     run = sync(mirror_app)
     assert (run["added"], run["failed"]) == (0, 0), run  # nothing to verify it against: never fetched
     testapp.get("/pypi/alice/simple/demo/", status=404)
+
+
+@pytest.mark.parametrize("reason", ["x" * 5000, "bad\x00reason"])
+def test_an_upstream_yank_reason_is_bounded_like_ours(mirror_app, testapp, pypi_upstream, pypi_files, reason):
+    """A yank reason goes through the same text rule as the web form's and the API's
+    (1000 characters, no control characters); beyond it the file stays yanked, reason-less."""
+    import hashlib
+
+    name = "demo-1.0-py3-none-any.whl"
+    page = {"meta": {"api-version": "1.0"}, "name": "demo",
+            "files": [{"filename": name, "url": f"../../packages/{name}", "yanked": reason,
+                       "hashes": {"sha256": hashlib.sha256(pypi_files[name]).hexdigest()}}]}
+    pypi_upstream.misbehave.rules["/simple/demo/"] = {"body": json.dumps(page).encode(),
+                                                      "content_type": "application/vnd.pypi.simple.v1+json"}
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, filters={"names": ["demo"], "yanked": "keep"})
+    run = sync(mirror_app)
+    assert (run["added"], run["failed"]) == (1, 0), run
+    (mirrored,) = testapp.get("/pypi/alice/simple/demo/",
+                              headers={"Accept": "application/vnd.pypi.simple.v1+json"}).json["files"]
+    assert mirrored["yanked"] is True
