@@ -562,7 +562,8 @@ class Provider(AuthorizationServer):
         code = request.authorization_code
         record = GrantRecord(claims["jti"], request.client.client_id, claims["sub"], code.digest, claims["exp"])
         self.state.grants[record.jti] = record
-        self.state.forget_later(claims["exp"] + 60, "grant", record.jti)
+        # kept as long as its code, so that a reuse still finds the API tokens minted with it
+        self.state.forget_later(max(claims["exp"] + 60, code.auth_time + USED_CODE_SECONDS), "grant", record.jti)
         code.grants = tuple(code.grants) + (record.jti,)
 
     def revoke_code(self, digest: str) -> None:

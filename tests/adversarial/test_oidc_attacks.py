@@ -175,18 +175,26 @@ def test_a_code_is_bound_to_its_client_and_redirect_uri(tmp_path):
         harness.close()
 
 
-def test_expired_codes_and_access_tokens_are_refused(tmp_path):
+def test_expired_codes_and_access_tokens_are_refused_and_a_late_reuse_still_revokes(tmp_path):
     harness, testapp = app_with(tmp_path, **{"anarepo.oidc.code_lifetime": "1",
-                                             "anarepo.oidc.access_token_lifetime": "1"})
+                                             "anarepo.oidc.access_token_lifetime": "2"})
     try:
         signed_in(harness, testapp)
         late = Flow(testapp)
         late_code = late.code()
         flow = Flow(testapp)
-        access = flow.exchange(flow.code()).json["access_token"]
-        time.sleep(2.1)
+        used_code = flow.code()
+        access = flow.exchange(used_code).json["access_token"]
+        api_token = mint(testapp, access).json["token"]
+        time.sleep(3.1)
         assert late.exchange(late_code, status=400).json["error"] == "invalid_grant"
         assert mint(testapp, access, status=401).json["error"] == "expired access token"
+        assert stored(harness)["tokens"] == 1
+        # expired records are pruned when the next code is made; a used code is remembered
+        # for an hour all the same, and its reuse still revokes the API token minted from it
+        Flow(testapp).code()
+        assert flow.exchange(used_code, status=400).json["error"] == "invalid_grant"
+        testapp.get("/api/user", headers={"Authorization": f"token {api_token}"}, status=401)
         assert stored(harness)["tokens"] == 0
     finally:
         harness.close()
