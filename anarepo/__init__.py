@@ -19,6 +19,7 @@ from .downloads import flush_on_sigterm
 from .lastresort import LastResort
 from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction
 from . import startup
+from .deploy import published
 from .deploy.xaccel import document_files
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
 from .replay import ReplayMiddleware
@@ -37,6 +38,7 @@ def make_config(settings: dict) -> Configurator:
     db = get_db(config.registry)
     close_at_exit(db)
     forget_prefetched_oids_on_reconnect(db)
+    published.install(db, settings)  # every commit ends the documents nginx sends alone
     startup.begin(config.registry, db)  # one process at a time from here to finish_startup
     secret, fresh = ensure_root(db)
     if not config.registry.settings.get("anarepo.secret"):
@@ -82,7 +84,8 @@ def main(global_config=None, **settings):
     flush_on_sigterm()
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
-                              max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings))
+                              max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings),
+                              gzip_min=int(settings.get("anarepo.publish.gzip_min_size", 1024)))
     app = LastResort(replay)
     if settings.get("anarepo.public_url"):
         app = PublicURLMiddleware(app, settings["anarepo.public_url"])

@@ -85,12 +85,19 @@ class Entry:
 class ReplayMiddleware:
     """See the module docstring.  ``registry`` stays reachable as ``.registry``."""
 
-    def __init__(self, app, db, max_bytes: int = 256 << 20, max_age: float = 5.0, documents=None):
+    def __init__(self, app, db, max_bytes: int = 256 << 20, max_age: float = 5.0, documents=None,
+                 publish: bool = True, gzip_min: int = 1024):
         self.app = app
         self.documents = documents  # anarepo.deploy.xaccel.DocumentFiles, or None
         self.registry = app.registry
         self.db = db
         self.revision = revision_reader(db)
+        self.publisher = None  # anarepo.deploy.published.Publisher: files nginx sends alone
+        generations = getattr(db, "anarepo_published", None)
+        if generations is not None and publish and max_bytes > 0:
+            from .deploy.published import Publisher
+
+            self.publisher = Publisher(generations, self.revision, gzip_min=gzip_min)
         self.sync_each_request = not keeps_up_with_other_processes(db)
         self.max_bytes = max_bytes
         self.max_age = max_age
@@ -122,6 +129,8 @@ class ReplayMiddleware:
         result = self.app(environ, capture)
         body = environ.get(REPLAYABLE)
         if body is not None and self._cacheable(seen):
+            if self.publisher is not None:
+                self.publisher.publish(environ, seen["status"], seen["headers"], body, tid)
             self._store(key, Entry(seen["status"], list(seen["headers"]), body, tid))
         return result
 

@@ -32,6 +32,11 @@
 ``anarepo.x_accel.documents``       directory for large replayed index documents
                                     nginx sends (empty: off)
 ``anarepo.x_accel.documents_min_size``  smaller ones stay in memory (64 KiB)
+``anarepo.publish.dir``              public index documents nginx sends without
+                                    asking the app (empty: off; see
+                                    anarepo/deploy/published.py)
+``anarepo.publish.gzip_min_size``   smaller published documents get no .gz
+                                    twin (1024)
 ``anarepo.startup.lease``           seconds a starting process may hold the
                                     start-up lease (120; anarepo/startup.py)
 ``anarepo.inspect.workers``          uploads inspected at once (2)

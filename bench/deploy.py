@@ -123,12 +123,21 @@ def main() -> None:
         documents["100 MB download (X-Accel-Redirect)"] = ("/bench/big/1/download/big.bin", "/static-copy/big.bin")
 
         fronts = [nginx_for(site, site.ports[:1], work), nginx_for(site, site.ports, work)]
-        print(f"\nrequests/s, wrk -t2 -c{args.connections} -d{args.duration}s; 2 CPU cores shared by everything")
-        print(f"{'':44} {'1 process':>10} {'2 processes':>12} {'nginx static':>13} {'2p/static':>10}")
+        print(f"\nrequests/s, wrk -t2 -c{args.connections} -d{args.duration}s; 2 CPU cores shared by everything;"
+              " nginx static measured right after the app figures of each row")
+        print(f"{'':44} {'1 process':>10} {'2 processes':>12} {'2p, app path':>13} {'nginx static':>13}"
+              f" {'1p/static':>10} {'2p/static':>10}")
         for name, (path, static_path) in documents.items():
+            served = requests.get(f"http://127.0.0.1:{fronts[1].port}{path}", timeout=300)
+            served = requests.get(f"http://127.0.0.1:{fronts[1].port}{path}", timeout=300)
+            by = served.headers.get("X-Anarepo-Document", "app")
             figures = [wrk(f"http://127.0.0.1:{front.port}{path}", args.duration, args.connections) for front in fronts]
+            # the same document through the app (an Accept nginx can not key on): without publication
+            app_path = wrk(f"http://127.0.0.1:{fronts[1].port}{path}", args.duration, args.connections,
+                           ["Accept: application/json, text/html;q=0.9"]) if by == "published" else float("nan")
             ceiling = wrk(f"http://127.0.0.1:{fronts[1].port}{static_path}", args.duration, args.connections)
-            print(f"{name:44} {figures[0]:10.0f} {figures[1]:12.0f} {ceiling:13.0f} {figures[1] / ceiling:10.2f}")
+            print(f"{name + ' [' + by + ']':44} {figures[0]:10.0f} {figures[1]:12.0f} {app_path:13.0f} {ceiling:13.0f}"
+                  f" {figures[0] / ceiling:10.2f} {figures[1] / ceiling:10.2f}")
 
         auth = [f"Authorization: token {token}"]
         url = f"http://127.0.0.1:{fronts[1].port}/api/user"

@@ -21,6 +21,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from ..security.headers import CSP
+from . import published
 from .xaccel import DOCUMENTS_LOCATION
 
 #: the internal nginx location the app names in ``X-Accel-Redirect``
@@ -53,6 +55,11 @@ class Site:
     def documents_dir(self) -> str:
         """Large replayed index documents, written by the app, sent by nginx."""
         return os.path.join(self.var, "documents")
+
+    @property
+    def published_dir(self) -> str:
+        """Public index documents nginx sends without asking the app (deploy/published.py)."""
+        return os.path.join(self.var, "published")
 
     def path(self, name: str) -> str:
         return os.path.join(self.out, name)
@@ -130,7 +137,8 @@ def zodbpack_conf(site: Site) -> str:
 def app_ini(site: Site) -> str:
     extra = "".join(f"{k} = {v}\n" for k, v in site.extra_settings.items())
     x_accel = (f"anarepo.x_accel.location = {X_ACCEL_LOCATION}\nanarepo.x_accel.root = {site.blob_dir}\n"
-               f"anarepo.x_accel.documents = {site.documents_dir}\n") if site.x_accel else ""
+               f"anarepo.x_accel.documents = {site.documents_dir}\n"
+               f"anarepo.publish.dir = {site.published_dir}\n") if site.x_accel else ""
     return f"""\
 # anarepo (anarepo gen-config). One process per port: anarepo serve -c THIS --port 6543
 [app:main]
@@ -220,22 +228,21 @@ def nginx_conf(site: Site) -> str:
         add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;
     }}
 """ if site.x_accel else ""
+    front = published_locations(site) if site.x_accel else "    location / {\n        try_files /nonexistent @anarepo;\n    }\n"
     return f"""\
 # nginx for anarepo (anarepo gen-config): include from the http {{}} block, e.g.
 #   ln -s {site.path('nginx-anarepo.conf')} /etc/nginx/sites-enabled/anarepo.conf
 upstream anarepo {{
 {upstreams}    keepalive 32;
 }}
-
+{published_maps(site) if site.x_accel else ""}
 server {{
     listen {site.listen};
     server_name {site.server_name};
 {tls}    client_max_body_size 10g;
     # uploads stream to the app as they arrive (no spooling the whole body first)
     proxy_request_buffering off;
-    # index documents are not cached here: every process answers from the
-    # current revision (read-your-writes); nginx adds nothing stale.
-    location / {{
+{front}    location @anarepo {{
         proxy_pass http://anarepo;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -250,6 +257,60 @@ server {{
         proxy_next_upstream error timeout http_502;
     }}
 {x_accel}}}
+"""
+
+
+def published_maps(site: Site) -> str:
+    """Which requests may read published documents, and which Accept variant they want."""
+    import re
+
+    # long values as anchored case-insensitive regexes: exact strings longer than
+    # map_hash_bucket_size (64) would need that raised in the operator's http {} block
+    accept = "".join(f'    "{value}" {tag};\n' if len(value) < 32 else f'    "~*^{re.escape(value)}$" {tag};\n'
+                     for value, tag in published.ACCEPT_VARIANTS.items())
+    return f"""
+# public index documents the app published (anarepo/deploy/published.py): only plain
+# anonymous GET/HEAD without a query read them; the rest goes to the app
+map "$request_method:$http_authorization$http_cookie$args" $anarepo_published {{
+    default /none;
+    "GET:" /current;
+    "HEAD:" /current;
+}}
+map $http_accept $anarepo_accept {{
+    default -;
+{accept}}}
+"""
+
+
+def published_locations(site: Site) -> str:
+    candidates = " ".join(f"$anarepo_published/$scheme/$host$uri@$anarepo_accept.{ext}"
+                          for ext in published.NGINX_TYPES)
+    types = "".join(f"            {ctype} {ext};\n" for ext, ctype in published.NGINX_TYPES.items())
+    return f"""\
+    # Public index documents: nginx sends what the app published for the current database
+    # revision; every commit ends that generation before it is acknowledged, so nothing
+    # older than an acknowledged write is sent (read-your-writes).  Everything else, and
+    # any miss, goes to the app.
+    location / {{
+        root {site.published_dir};
+        try_files {candidates} @anarepo;
+        # a file removed between the check and the open: the app answers
+        error_page 404 = @anarepo;
+        log_not_found off;
+        sendfile on;
+        tcp_nopush on;
+        gzip_static on;
+        charset utf-8;
+        charset_types text/html application/vnd.pypi.simple.v1+html;
+        types {{
+{types}        }}
+        add_header Cache-Control "{published.CACHE_CONTROL}" always;
+        add_header Vary "{published.VARY}" always;
+        add_header X-Content-Type-Options nosniff always;
+        add_header Referrer-Policy same-origin always;
+        add_header Content-Security-Policy "{CSP}" always;
+        add_header {published.MARKER} published always;
+    }}
 """
 
 
@@ -323,6 +384,7 @@ def generate(site: Site, what: str = "all") -> list[str]:
     os.makedirs(site.var, exist_ok=True)
     os.makedirs(site.blob_dir, exist_ok=True)
     os.makedirs(site.documents_dir, exist_ok=True)
+    os.makedirs(site.published_dir, exist_ok=True)
     written = []
     for name, text in files.items():
         path = site.path(name)

@@ -52,7 +52,8 @@ class DeploySite:
         with open(self.ini) as f:  # fast password hashing for tests
             text = f.read().replace("[app:main]\n", "[app:main]\nanarepo.argon2.time_cost = 1\n"
                                     "anarepo.argon2.memory_cost = 64\n"
-                                    "anarepo.x_accel.documents_min_size = 0\n", 1)
+                                    "anarepo.x_accel.documents_min_size = 0\n"
+                                    "anarepo.publish.gzip_min_size = 0\n", 1)
         with open(self.ini, "w") as f:
             f.write(text)
 

@@ -144,3 +144,41 @@ def test_files_come_from_nginx_with_the_apps_headers_and_ranges(site, tmp_path):
         assert any(f"/conda/alice/noarch/{fn}" in line and f" 200 {len(data)} " in line for line in f)
     # the internal location is not reachable from outside
     assert requests.get(f"{site.url}/_anarepo_blobs/", timeout=30).status_code == 404
+
+
+def test_public_documents_come_from_nginx_alone_and_never_outlive_a_write(site, tmp_path):
+    """Published documents (anarepo/deploy/published.py): after one answer from the app,
+    nginx sends the document from a file without asking any process; each write ends
+    that at once on every process; credentials still go to the app."""
+    import time
+
+    from tests.functional.pypi.conftest import basic, upload_fields
+
+    page = f"{site.url}/pypi/alice/simple/fresh/"
+    for i in range(3):
+        fn, data = builders.wheel("fresh", f"3.{i}")
+        requests.post(f"{site.url}/pypi/alice/", data=upload_fields(fn, data, "fresh", f"3.{i}"),
+                      files={"content": (fn, data)}, headers=basic(site.token), timeout=60).raise_for_status()
+        answers = [requests.get(page, timeout=30) for _ in range(4)]
+        assert all(fn in a.text for a in answers), "a read right after the upload missed it"
+        assert answers[-1].headers.get("X-Anarepo-Document") == "published"
+        assert "Content-Security-Policy" in answers[-1].headers
+        assert answers[-1].headers["Content-Type"] == "text/html; charset=utf-8"
+    with_token = requests.get(page, headers={"Authorization": f"token {site.token}"}, timeout=30)
+    assert fn in with_token.text and "X-Anarepo-Document" not in with_token.headers
+    pip = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+    json_answers = [requests.get(page, headers={"Accept": pip}, timeout=30) for _ in range(3)]
+    assert json_answers[-1].headers["Content-Type"] == "application/vnd.pypi.simple.v1+json"
+    assert json_answers[-1].json()["files"][-1]["filename"] == fn
+    # large documents get a gzip twin that nginx sends to clients accepting gzip
+    repodata = f"{site.url}/conda/alice/noarch/repodata.json"
+    plain = requests.get(repodata, headers={"Accept-Encoding": "identity"}, timeout=30)
+    deadline = time.monotonic() + 30
+    while True:
+        zipped = requests.get(repodata, headers={"Accept-Encoding": "gzip"}, timeout=30)
+        if zipped.headers.get("Content-Encoding") == "gzip" and zipped.headers.get("X-Anarepo-Document"):
+            break
+        assert time.monotonic() < deadline, zipped.headers
+        time.sleep(0.2)
+    assert zipped.content == requests.get(repodata, headers={"Accept-Encoding": "identity"}, timeout=30).content
+    assert plain.json() == zipped.json()
