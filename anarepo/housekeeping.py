@@ -109,7 +109,9 @@ def _blob_files(helper):
 
 def remove_orphans(db, grace: float, report: Report) -> None:
     helper = _fshelper(db.storage)
-    if helper is None:  # blobs live in the database (RelStorage) or nowhere
+    if helper is None or not hasattr(helper.layout, "path_to_oid"):
+        # blobs live in the database or nowhere; a blob *cache* (RelStorage, ZEO without
+        # a shared directory) holds copies whose file names do not map back to oids
         return
     cutoff = time.time() - grace
     storage = db.storage
