@@ -36,7 +36,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,13 +47,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from tests.deploy.services import free_port, wait_for_port as wait_port  # noqa: E402
+
 SUBDIR = "linux-64"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- synthetic packages --------------------------------------------------------------
@@ -205,17 +200,6 @@ serve(app, host="127.0.0.1", port={port}, threads=4, clear_untrusted_proxy_heade
 """
 
 
-def wait_port(port: int, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(port)
-
-
 NGINX_CONF = """
 daemon off;
 worker_processes 1;
@@ -251,7 +235,7 @@ def nginx_figures(workdir: Path, files: dict) -> dict:
     workdir.chmod(0o755)
     proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
     try:
-        wait_port(port)
+        wait_port(port, 120)
         out = {name: measure(port, f"/{SUBDIR}/{name}") for name in files}
         out["304"] = not_modified_latency(port, f"/{SUBDIR}/repodata.json", out["repodata.json"]["etag"])
         return out
@@ -285,7 +269,7 @@ def bare_waitress_figures(workdir: Path, files: dict) -> dict:
     proc = subprocess.Popen([sys.executable, "-c", STATIC_WAITRESS.format(repo=str(HERE.parent), files=paths,
                                                                          port=port)])
     try:
-        wait_port(port)
+        wait_port(port, 120)
         return {name: measure(port, f"/{SUBDIR}/{name}") for name in files}
     finally:
         proc.terminate()
@@ -327,7 +311,7 @@ def run_size(n: int, base: Path) -> dict:
     server = subprocess.Popen([sys.executable, "-c", SERVE.format(repo=str(HERE.parent), port=port)],
                               env={**os.environ, "BENCH_SETTINGS": json.dumps(settings)})
     try:
-        wait_port(port)
+        wait_port(port, 120)
         path = f"/conda/bench/{SUBDIR}"
         ours = {name: measure(port, f"{path}/{name}") for name in ("repodata.json", "repodata.json.zst")}
         shard_index = measure(port, f"{path}/repodata_shards.msgpack.zst", warm_runs=3)

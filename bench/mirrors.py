@@ -2,7 +2,7 @@
 
 * a conda upstream of ``--conda-files`` packages (noarch, indexed by rattler-index)
   and a PyPI upstream with one project of ``--pypi-files`` wheels (a static PEP 503
-  tree), both served by Python's http.server in threads;
+  tree), both served by nginx (tests/upstreams.py);
 * first full ``sync`` of each into a fresh anarepo, then a resync with nothing
   changed, then a resync after ``--changed`` new files upstream;
 * peak RSS of this process during the first sync (sampled from /proc every 20 ms);

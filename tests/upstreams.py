@@ -1,10 +1,14 @@
 """Local upstreams for mirror and proxy tests: a static conda channel indexed by
-rattler-index, a static PEP 503 tree, served by Python's http.server on a free
-loopback port, with switches that make the upstream misbehave on purpose."""
+rattler-index and a static PEP 503 tree, served by nginx on a free loopback port
+(tests/deploy/services.py starts it), with switches that make the upstream misbehave
+on purpose: a path with a rule is handed by nginx to a small Python server that
+misbehaves as told; every request is read back from nginx's access log."""
 from __future__ import annotations
 
 import hashlib
 import html
+import os
+import signal
 import threading
 import time
 from functools import partial
@@ -13,20 +17,63 @@ from pathlib import Path
 from urllib.parse import quote
 
 
-class Misbehave:
-    """Per-path behaviour of the static server: ``status``, ``hang``, ``truncate``,
-    ``redirect`` (an absolute URL), ``body`` (bytes instead of the file) with ``content_type``,
-``drip`` (seconds over which the file trickles out)."""
+class Rules(dict):
+    """Path -> rule; each rule leaves a marker file nginx checks (``if (-f ...)``), so
+    that nginx sends that path (``*``: every path) to the misbehaving server."""
 
-    def __init__(self):
-        self.rules: dict[str, dict] = {}
-        self.requests: list[tuple[str, str]] = []  # (method+path, If-None-Match/If-Modified-Since)
+    def __init__(self, markers: Path):
+        super().__init__()
+        self.markers = markers
+
+    def _marker(self, path: str) -> Path:
+        return self.markers / "__all__.rule" if path == "*" else Path(str(self.markers) + path + ".rule")
+
+    def __setitem__(self, path, rule):
+        super().__setitem__(path, rule)
+        marker = self._marker(path)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def __delitem__(self, path):
+        super().__delitem__(path)
+        self._marker(path).unlink(missing_ok=True)
+
+    def clear(self):
+        for path in list(self):
+            del self[path]
+
+
+class Misbehave:
+    """Per-path behaviour (``rules``): ``status``, ``hang``, ``truncate``, ``redirect``
+    (an absolute URL), ``body`` (bytes instead of the file) with ``content_type``,
+    ``drip`` (seconds over which the file trickles out); ``requests``: every
+    (path, If-Modified-Since) nginx answered, in order."""
+
+    def __init__(self, markers: Path, log: Path):
+        self.rules = Rules(markers)
+        self.log = log
+        self.offset = 0
+        self.in_flight: list[tuple[str, str]] = []  # at the misbehaving server: nginx logs at the end
         self.lock = threading.Lock()
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        try:
+            with open(self.log) as f:
+                f.seek(self.offset)
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            uri, _, since = line.partition("|")
+            out.append((uri.split("?", 1)[0], "" if since == "-" else since))
+        with self.lock:
+            return out + self.in_flight
 
     def clear(self):
         self.rules.clear()
-        with self.lock:
-            self.requests.clear()
+        self.offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -36,9 +83,16 @@ class Handler(SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        entry = (self.path.split("?", 1)[0], self.headers.get("If-Modified-Since") or "")
         with self.misbehave.lock:
-            self.misbehave.requests.append((path, self.headers.get("If-Modified-Since") or ""))
+            self.misbehave.in_flight.append(entry)
+        try:
+            self.misbehave_or_serve(entry[0])
+        finally:
+            with self.misbehave.lock:
+                self.misbehave.in_flight.remove(entry)
+
+    def misbehave_or_serve(self, path):
         rule = self.misbehave.rules.get(path) or self.misbehave.rules.get("*") or {}
         if rule.get("hang"):
             time.sleep(rule["hang"])
@@ -80,22 +134,56 @@ class Handler(SimpleHTTPRequestHandler):
         super().do_GET()
 
 
+SITE = """\
+log_format anarepo_upstream '$request_uri|$http_if_modified_since';
+server {{
+    listen 127.0.0.1:{port};
+    access_log {log} anarepo_upstream;
+    root {root};
+    absolute_redirect off;
+    location / {{
+        proxy_buffering off;  # a drip reaches the client as it drips
+        set $misbehave "";
+        if (-f {markers}$uri.rule) {{ set $misbehave 1; }}
+        if (-f {markers}/__all__.rule) {{ set $misbehave 1; }}
+        if ($misbehave) {{ proxy_pass http://127.0.0.1:{python_port}; }}
+    }}
+}}
+"""
+
+
 class StaticUpstream:
-    """``directory`` served on 127.0.0.1:<free port>; ``stop`` ends it (the upstream goes away)."""
+    """``directory`` served by nginx on 127.0.0.1:<free port>; ``stop`` ends it (the
+    upstream goes away)."""
 
     def __init__(self, directory):
-        self.directory = Path(directory)
-        self.misbehave = Misbehave()
+        import tempfile
+
+        from tests.deploy.services import Nginx, free_port
+
+        self.directory = Path(directory).resolve()
+        self.work = Path(tempfile.mkdtemp(prefix="anarepo-upstream-"))
+        self.misbehave = Misbehave(self.work / "rules", self.work / "requests.log")
         handler = type("BoundHandler", (Handler,), {"misbehave": self.misbehave})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.python = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(self.directory)))
+        self.python.daemon_threads = True
+        threading.Thread(target=self.python.serve_forever, daemon=True).start()
+        port = free_port()
+        site = self.work / "site.conf"
+        site.write_text(SITE.format(port=port, log=self.misbehave.log, root=self.directory,
+                                    markers=self.work / "rules", python_port=self.python.server_address[1]))
+        self.nginx = Nginx(str(self.work / "nginx"), str(site), port).start()
+        self.url = f"http://127.0.0.1:{port}/"
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        import shutil
+
+        from tests.deploy.services import stop
+
+        stop(self.nginx.proc, signal.SIGTERM)  # at once, open connections too
+        self.python.shutdown()
+        self.python.server_close()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def index_channel(directory) -> None:

@@ -1,6 +1,6 @@
 """Real clients through mirrored and proxied labels, with local upstreams only.
 
-conda: a channel directory indexed by rattler-index, served by http.server;
+conda: a channel directory indexed by rattler-index, served by nginx;
 py-rattler solves and installs from a proxied label and from a mirrored one,
 through ``repodata.json`` and through CEP-16 shards, and again after the
 upstream has been stopped.  PyPI: a second anarepo (PEP 691) as upstream; pip

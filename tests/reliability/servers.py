@@ -2,27 +2,10 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
+from tests.deploy.services import free_port, wait_for_port
 
 
 class Server:
@@ -36,7 +19,7 @@ class Server:
                 f"serve(get_app({str(ini)!r}), host='127.0.0.1', port={self.port}, threads=8,"
                 " max_request_body_size=1 << 30)")
         self.process = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+        wait_for_port(self.port, 60)
 
     def kill(self, signum=signal.SIGKILL) -> int:
         self.process.send_signal(signum)
