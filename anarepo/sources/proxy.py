@@ -98,12 +98,15 @@ def place(registry, owner, view, want):
     dist = Distribution(basename, ptype.name)
     dist.size, dist.sha256 = want.size or 0, want.sha256
     if view.kind == "conda":
+        from ..package_types.conda.inspect import validate_index
+
         attrs = clean_record(want.record)
         attrs.update(clean_record(want.patch))
         attrs["subdir"] = basename.split("/", 1)[0]
         if attrs.get("name") != want.name or attrs.get("version") != want.version or "build" not in attrs:
             raise Conflict(f"{basename}: the upstream record does not name this file")
-        dist.attrs = attrs
+        # served to clients before its bytes are here: the rules of an upload's index.json
+        dist.attrs = validate_index(attrs, basename)
         md5 = want.record.get("md5")
         dist.md5 = md5.lower() if isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5) else ""
     else:

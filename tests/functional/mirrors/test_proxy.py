@@ -171,3 +171,23 @@ def test_anonymous_lookups_of_projects_the_upstream_lacks_write_nothing(mirror_a
         assert missing.headers["X-Anarepo-Upstream"] == "fresh"  # the upstream answered; it has no such project
     assert ("/simple/no-such-project-4/", "") in pypi_upstream.misbehave.requests
     assert mirror_app.db.lastTransaction() == before
+
+
+@pytest.mark.parametrize("fields", [{"python_site_packages_path": "../../../etc"}, {"depends": ["x" * 5000]},
+                                    {"build_number": -1}, {"noarch": "java"}, {"version": "2.0 evil"}])
+def test_a_proxied_record_passes_the_uploads_record_rules(mirror_app, testapp, conda_upstream, fields):
+    """Listed before its bytes are fetched, a proxied record is served to clients as it
+    is: it must pass what an upload's index.json must (a site-packages path inside the
+    prefix, bounded specs, ...), or it is not listed."""
+    import json
+
+    path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
+    doc = json.loads(path.read_text())
+    doc["packages"]["tool-2.0-0.tar.bz2"].update(fields)
+    path.write_text(json.dumps(doc))
+    add(mirror_app, url=conda_upstream.url, mode="proxy", filters={"names": ["tool"]})
+    _, recs = records(testapp)
+    assert "tool-2.0-0.tar.bz2" not in recs and "tool-1.0-0.tar.bz2" in recs
+    with mirror_app.root() as root:
+        run = root.owners["alice"].sources["up"].history[-1]
+        assert run["failed"] == 1 and "tool-2.0-0.tar.bz2" in run["errors"][0], run
