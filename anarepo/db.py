@@ -139,6 +139,27 @@ def in_own_transaction(db, change):
     raise ConflictError("gave up after 5 conflicting attempts")
 
 
+def close_db(db) -> None:
+    """Close ``db``, leaving alone the connections whose opening failed.
+
+    While a ZEO server is away, a request's connection can fail in its first
+    sync, half-opened: out of the pool, and its explicit transaction manager
+    without a transaction.  Nobody uses it again (the pool holds it weakly),
+    but ``DB.close`` would abort that manager and stop on ``NoTransaction``.
+    """
+    from transaction.interfaces import NoTransaction
+
+    for conn in list(db.pool.all):
+        manager = conn.transaction_manager
+        if conn in db.pool.available or manager is None:
+            continue
+        try:
+            manager.get()
+        except NoTransaction:
+            conn.transaction_manager = None  # nothing to abort
+    db.close()
+
+
 def close_at_exit(db) -> None:
     """FileStorage writes its index on close; close it when the process ends
     (unless it was closed before; a weak reference keeps closed DBs collectable)."""
@@ -147,7 +168,7 @@ def close_at_exit(db) -> None:
     def close():
         db = ref()
         if db is not None and getattr(db, "_mvcc_storage", None) is not None:
-            db.close()
+            close_db(db)
 
     atexit.register(close)
 

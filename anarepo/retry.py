@@ -37,6 +37,18 @@ def retry_attempts(request):
     return None
 
 
+def attempt_no_more(request) -> None:
+    """Make this attempt the request's last: pyramid_retry retries nothing more.
+
+    For an unavailable database (ZEO's ``ClientDisconnected`` is a
+    ``TransientError``): every attempt would wait for the server again, so the
+    503 would come only after all of them.
+    """
+    attempt = request.environ.get("retry.attempt")
+    if attempt is not None:
+        request.environ["retry.attempts"] = attempt + 1
+
+
 def pause_before_retry(event) -> None:
     attempt = event.environ.get("retry.attempt", 0)
     log.info("retry %d of %s %s after %s", attempt + 1, event.environ.get("REQUEST_METHOD"),

@@ -37,6 +37,9 @@
                                     anarepo/deploy/published.py)
 ``anarepo.publish.gzip_min_size``   smaller published documents get no .gz
                                     twin (1024)
+``anarepo.zeo_wait_timeout``         seconds a request waits for an absent ZEO
+                                    server before it answers 503 (2; start-up
+                                    waits the client's own wait-timeout)
 ``anarepo.startup.lease``           seconds a starting process may hold the
                                     start-up lease (120; anarepo/startup.py)
 ``anarepo.inspect.workers``          uploads inspected at once (2)
@@ -95,6 +98,7 @@ DEFAULTS = {
     "anarepo.disabled_plugins": "",
     "anarepo.replay.max_bytes": str(256 << 20),
     "anarepo.replay.max_age": "5",
+    "anarepo.zeo_wait_timeout": "2",
     "anarepo.inspect.workers": "2",
     "anarepo.inspect.queue": "2",
     "anarepo.inspect.seconds": "10",

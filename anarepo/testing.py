@@ -118,7 +118,9 @@ class AppHarness:
             return dist.package.name, dist.version, dist.basename
 
     def close(self):
-        self.db.close()
+        from .db import close_db
+
+        close_db(self.db)
 
 
 @pytest.fixture

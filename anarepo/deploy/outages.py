@@ -1,4 +1,10 @@
-"""RelStorage's database going away answers 503 with ``Retry-After`` like other storage failures.
+"""A database going away answers 503 with ``Retry-After`` like other storage
+failures, within seconds, and the processes recover by themselves.
+
+ZEO: a request waits ``anarepo.zeo_wait_timeout`` seconds (2) for an absent
+server (:func:`anarepo.deploy.zeoclient.bound_request_waits`), then
+``ClientDisconnected`` answers 503, and is not retried
+(:func:`anarepo.retry.attempt_no_more`): each attempt would wait again.
 
 ZEO's ``ClientDisconnected`` is a ZODB storage error (``views/failures.py``).
 RelStorage lets its driver's own exceptions through (``psycopg2.OperationalError``
@@ -19,6 +25,9 @@ def driver_disconnect_errors(db) -> tuple:
 def includeme(config):
     from ..db import get_db
     from ..views.failures import storage_unavailable
+    from .zeoclient import bound_request_waits
 
-    for error in driver_disconnect_errors(get_db(config.registry)):
+    db = get_db(config.registry)
+    bound_request_waits(db, float(config.registry.settings["anarepo.zeo_wait_timeout"]))
+    for error in driver_disconnect_errors(db):
         config.add_exception_view(storage_unavailable, context=error)

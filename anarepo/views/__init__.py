@@ -30,7 +30,8 @@ def add_template_globals(event: BeforeRender) -> None:
     request = event.get("request")
     if request is None:
         return
-    event.setdefault("identity", request.identity)
+    if "identity" not in (event.rendering_val or {}):  # a failure page gives None: the database may have failed
+        event.setdefault("identity", request.identity)
     event.setdefault("csrf_token", get_csrf_token(request))
     event.setdefault("site_name", request.registry.settings["anarepo.site_name"])
     event.setdefault("static", lambda path: static_url(request, path))

@@ -25,7 +25,7 @@ from transaction.interfaces import TransientError
 from ZODB.POSException import ReadOnlyError, StorageSystemError
 
 from ..middleware import redact
-from ..retry import S3_PATH
+from ..retry import S3_PATH, attempt_no_more
 from .helpers import face_error, json_error, text_error
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ def failure_response(request, status: int, message: str, retry_after: str | None
         codes = {503: "ServiceUnavailable", 507: "InsufficientStorage", 500: "InternalError"}
         response = s3_error(status, codes.get(status, "InvalidRequest"), message)
     else:
-        try:
-            response = face_error(request, status, message)
+        try:  # a failure page asks nothing of the database (it may be what failed)
+            response = face_error(request, status, message, identity=None)
         except UnicodeDecodeError:  # the face is read from the decoded path
             response = raw_face_error(raw_path, status, message)
     if retry_after is not None:
@@ -70,6 +70,7 @@ def contention(exc, request):
 @exception_view_config(ReadOnlyError)
 @exception_view_config(StorageSystemError)
 def storage_unavailable(exc, request):
+    attempt_no_more(request)  # a retry would wait for the absent database again
     log.error("storage unavailable on %s: %r", redact(request.environ.get("PATH_INFO", "")), exc)
     return failure_response(request, 503, "the database is unavailable; try again later", RETRY_AFTER_UNAVAILABLE)
 

@@ -18,9 +18,9 @@ def text_error(status: int, message: str) -> Response:
     return Response(message + "\n", status=status, content_type="text/plain", charset="utf-8")
 
 
-def face_error(request, status: int, message: str) -> Response:
+def face_error(request, status: int, message: str, **page) -> Response:
     """An error in the form the face's clients read: JSON for the API, text for
-    conda and PyPI tools, an HTML page for people."""
+    conda and PyPI tools, an HTML page for people (``page``: more template values)."""
     face = request_face(request)
     if face == "api":
         return json_error(status, message)
@@ -36,7 +36,7 @@ def face_error(request, status: int, message: str) -> Response:
     from pyramid.renderers import render_to_response
 
     response = render_to_response(
-        "error.jinja2", {"status": status, "message": message}, request=request
+        "error.jinja2", {"status": status, "message": message, **page}, request=request
     )
     response.status = status
     return response
