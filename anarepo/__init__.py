@@ -21,6 +21,7 @@ from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_
 from . import startup
 from .deploy import published
 from .deploy.xaccel import document_files
+from .deploy.bodybuffer import install as install_body_buffer
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
 from .replay import ReplayMiddleware
 from .settings import with_defaults
@@ -82,6 +83,7 @@ def main(global_config=None, **settings):
     app = config.make_wsgi_app()
     finish_startup(app.registry)
     flush_on_sigterm()
+    install_body_buffer()  # waitress answers 507 when it cannot buffer a body
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings),

@@ -206,3 +206,87 @@ def test_a_database_that_refuses_writes_is_503_with_retry_after(tmp_path):
         assert leftovers(harness) == []
     finally:
         harness.close()
+
+
+# -- waitress's own body buffer (TMPDIR) ----------------------------------------------
+class FullTempfile:
+    """waitress's temporary buffer file on a full file system: writes fail with ``code``."""
+
+    def __init__(self, code: int = errno.ENOSPC):
+        self.code, self.failed = code, 0
+
+    def __call__(self, buffer=None):
+        import tempfile
+
+        real, disk = tempfile.TemporaryFile("w+b"), self
+
+        class File:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def write(self, data):
+                disk.failed += 1
+                raise OSError(disk.code, os.strerror(disk.code))
+
+        return File()
+
+
+def pypi_upload(url, token, filename, data):
+    return requests.post(f"{url}/pypi/alice/", auth=("__token__", token), files={"content": (filename, data)},
+                         data={":action": "file_upload", "protocol_version": "1", "name": filename.split("-")[0],
+                               "version": "1.0", "sha256_digest": hashlib.sha256(data).hexdigest()})
+
+
+def big_wheel(name: str):
+    """Above waitress's ``inbuf_overflow`` (512 KiB): its body is spooled to a temporary file."""
+    return builders.wheel(name, "1.0", code="DATA = %r\n" % secrets.token_hex(600_000))
+
+
+@pytest.mark.parametrize("code, status", [(errno.ENOSPC, 507), (errno.EFBIG, 507), (errno.EROFS, 503)])
+def test_a_body_waitress_cannot_buffer_is_answered_not_dropped(app, alice, monkeypatch, code, status):
+    import waitress.buffers
+
+    live = LiveServer(app.wsgi_app).start()
+    try:
+        filename, data = big_wheel("buffered")
+        disk = FullTempfile(code)
+        monkeypatch.setattr(waitress.buffers.TempfileBasedBuffer, "newfile", disk)
+        refused = pypi_upload(live.url, alice.token, filename, data)  # was: ConnectionError
+        assert refused.status_code == status, refused.text
+        assert disk.failed and "nothing was stored" in refused.text
+        assert (status == 503) == bool(refused.headers.get("Retry-After"))
+        api = requests.post(f"{live.url}/api/package/alice/buffered", data=data,
+                            headers={"Authorization": f"token {alice.token}", "Content-Type": "application/json"})
+        assert api.status_code == status and "nothing was stored" in api.json()["error"]
+        assert requests.get(f"{live.url}/pypi/alice/simple/buffered/").status_code == 404
+        monkeypatch.undo()  # space is back: the same server takes the upload
+        assert pypi_upload(live.url, alice.token, filename, data).status_code == 200
+        served = requests.get(f"{live.url}/pypi/alice/files/buffered/1.0/{filename}")
+        assert hashlib.sha256(served.content).digest() == hashlib.sha256(data).digest()
+    finally:
+        live.stop()
+
+
+def test_a_full_tmpdir_over_http(tiny_disk, app, alice, monkeypatch):
+    """The real thing: waitress's temporary directory on a full tmpfs."""
+    import tempfile
+
+    filler = tiny_disk / "filler"
+    with open(filler, "wb") as out:  # fill the 3 MiB file system
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    monkeypatch.setattr(tempfile, "tempdir", str(tiny_disk))
+    live = LiveServer(app.wsgi_app).start()
+    try:
+        filename, data = big_wheel("tmpdir")
+        refused = pypi_upload(live.url, alice.token, filename, data)
+        assert refused.status_code == 507 and "temporary storage is full" in refused.text
+        assert os.listdir(tiny_disk) == ["filler"]
+        filler.unlink()
+        assert pypi_upload(live.url, alice.token, filename, data).status_code == 200
+    finally:
+        live.stop()
