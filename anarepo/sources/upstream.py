@@ -100,6 +100,8 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listi
             size = rec.get("size")
             if not sha or not isinstance(size, int) or size < 0:
                 continue  # nothing to verify the file against: never fetched
+            if not _record_ok(rec, subdir, fn):
+                continue  # served as our record (patches, proxy listings): an upload's rules first
             candidates[fn] = (rec, sha, size)
         by_name: dict[str, set] = {}
         for fn, (rec, _, _) in candidates.items():
@@ -113,6 +115,18 @@ def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listi
             listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
                                                    rec["name"], rec["version"], rec)
     return listing
+
+
+def _record_ok(rec: dict, subdir: str, fn: str) -> bool:
+    """Whether an upstream record passes the rules of an upload's ``info/index.json``."""
+    from ..package_types.conda.inspect import validate_index
+    from ..plugins import InvalidPackage
+
+    try:
+        validate_index({**rec, "subdir": subdir}, f"{subdir}/{fn}")
+    except InvalidPackage:
+        return False
+    return True
 
 
 # -- PyPI -----------------------------------------------------------------------------

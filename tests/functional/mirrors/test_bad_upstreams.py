@@ -155,3 +155,18 @@ def test_an_upstream_yank_reason_is_bounded_like_ours(mirror_app, testapp, pypi_
     (mirrored,) = testapp.get("/pypi/alice/simple/demo/",
                               headers={"Accept": "application/vnd.pypi.simple.v1+json"}).json["files"]
     assert mirrored["yanked"] is True
+
+
+@pytest.mark.parametrize("fields", [{"depends": 5}, {"depends": ["ok", 7]}, {"constrains": ["x" * 5000]},
+                                    {"license": ["GPL"]}])
+def test_a_record_an_upload_would_refuse_is_not_mirrored(mirror_app, testapp, conda_upstream, fields):
+    """The upstream record's patchable fields replace the file's own in our repodata:
+    a record an upload's index.json rules refuse is left out (was: served as written)."""
+    path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
+    doc = json.loads(path.read_text())
+    doc["packages"]["tool-1.0-0.tar.bz2"].update(fields)
+    path.write_text(json.dumps(doc))
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["failed"] == 0, run
+    assert "tool-1.0-0.tar.bz2" not in stored(testapp) and "tool-2.0-0.tar.bz2" in stored(testapp)
