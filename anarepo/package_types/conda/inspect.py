@@ -28,6 +28,7 @@ KNOWN_SUBDIRS = frozenset(
     osx-64 osx-arm64 win-32 win-64 win-arm64 zos-z""".split()
 )
 
+_CONTROL = re.compile(r"[\x00-\x1f]")  # what the record fields may not hold (a regex: mirrors check millions)
 NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,127}$")
 VERSION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+!*]{0,127}$")
 BUILD_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+]{0,127}$")
@@ -175,7 +176,7 @@ def _text(value, field: str, filename: str, limit: int = MAX_TEXT, required: boo
         return None
     if not isinstance(value, str):
         raise InvalidPackage(f"{filename}: {field!r} in info/index.json must be a string")
-    if len(value) > limit or any(ord(c) < 32 for c in value):
+    if len(value) > limit or _CONTROL.search(value):
         raise InvalidPackage(f"{filename}: {field!r} in info/index.json is too long or has control characters")
     return value
 
@@ -187,7 +188,7 @@ def _specs(value, field: str, filename: str) -> list[str]:
         raise InvalidPackage(f"{filename}: {field!r} in info/index.json must be a list of at most {MAX_SPECS} strings")
     out = []
     for spec in value:
-        if not isinstance(spec, str) or not spec.strip() or len(spec) > MAX_SPEC_LEN or any(ord(c) < 32 for c in spec):
+        if not isinstance(spec, str) or not spec.strip() or len(spec) > MAX_SPEC_LEN or _CONTROL.search(spec):
             raise InvalidPackage(f"{filename}: invalid {field} entry {spec!r} in info/index.json")
         out.append(spec)
     return out
