@@ -33,7 +33,8 @@ NEGATIVE_TTL = 2.0  # seconds a "no proxy here" answer is trusted in this proces
 RETRY_AFTER_ERROR = 30.0  # at most this long before a failed upstream is asked again
 #: downloads of proxied files running inside requests at once, per process
 #: (``anarepo.sources.max_fetches``): any user may define a source whose upstream
-#: trickles bytes for the whole deadline; it holds at most these threads, more answer 503
+#: trickles bytes for the whole deadline; it holds at most these threads, others wait
+#: for a slot at most the upstream timeout, then answer 503
 MAX_FETCHES = 4
 
 _CONDA_DOC = re.compile(r"^/conda/([^/]+)(?:/label/([^/]+))?/(?:([^/]+)/(?:current_)?repodata(?:\.json(?:\.zst)?|_shards\.msgpack\.zst)|channeldata\.json)$")
@@ -137,7 +138,8 @@ def fetch_upstream(request, dist) -> str:
     settings = registry.settings
     fetcher = fetcher_for(source, settings)
     slots = getattr(registry, "anarepo_fetch_slots", None)
-    if slots is not None and not slots.acquire(blocking=False):
+    # a client's burst (uv fetches dozens at once) waits a little for a slot; a trickling upstream's holders do not
+    if slots is not None and not slots.acquire(timeout=float(settings.get("anarepo.sources.timeout", 10))):
         raise HTTPServiceUnavailable("the server is fetching other files from upstreams; retry in a moment",
                                      headers={"Retry-After": "5"})
     try:
