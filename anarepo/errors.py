@@ -26,6 +26,17 @@ class FileExists(Conflict):
         self.existing = existing
 
 
+class NameTaken(Conflict):
+    """The name is held by another package, ``holder`` (of ``owner``).  A requester
+    who may not read ``holder`` is answered as for an upload it may not make
+    (:func:`anarepo.services.publishing.names_seen_by`), so a 409 never reveals
+    a private package."""
+
+    def __init__(self, message: str, holder, owner, name: str):
+        super().__init__(message)
+        self.holder, self.owner, self.name = holder, owner, name
+
+
 class Locked(PublishError):
     status = 403
 

@@ -12,7 +12,7 @@ import json
 
 from . import names
 from .clock import utcnow
-from .errors import Conflict, PublishError
+from .errors import Conflict, NameTaken, PublishError
 from .events import package_changed
 from .resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Release
 
@@ -51,8 +51,9 @@ def create_package(owner, name: str, *, summary: str = "", access: str = "public
                    registry=None, creator: str = "") -> Package:
     """A new empty package; ``creator`` (a login) keeps the rights that let them create it."""
     name = names.check_package_name(name)
-    if owner.get_package(name) is not None:
-        raise Conflict(f"package {owner.login}/{name} exists already")
+    existing = owner.get_package(name)
+    if existing is not None:
+        raise NameTaken(f"package {owner.login}/{name} exists already", existing, owner, name)
     if registry is not None:
         registry.package_types.check_package_name(owner, name)
     if access not in ACCESS_LEVELS:

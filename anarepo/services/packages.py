@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import labels as label_ops
 from .. import names
 from ..accounts import find_user
-from ..errors import Conflict, NotFound, PublishError
+from ..errors import Conflict, NameTaken, NotFound, PublishError
 from ..events import package_changed
 from ..notifications import notify
 from ..plugins import FileInfo
@@ -59,7 +59,8 @@ def transfer_package(registry, root, package, new_owner) -> None:
         raise PublishError(f"{package.full_name} already belongs to {new_owner.login}")
     key = names.package_key(package.name)
     if key in new_owner.packages:
-        raise Conflict(f"{new_owner.login} already has a package named {package.name}")
+        raise NameTaken(f"{new_owner.login} already has a package named {package.name}",
+                        new_owner.packages[key], new_owner, package.name)
     registry.package_types.check_package_name(new_owner, package.name)
     labels = {label for dist in package.distributions() for label in dist.labels}
     locked = [name for name in labels if getattr(new_owner.labels.get(name), "locked", False)]

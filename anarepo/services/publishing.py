@@ -27,11 +27,12 @@ Nothing is changed before every check has passed.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from .. import names
 from ..clock import utcnow
-from ..errors import Conflict, FileExists, Locked, PublishError
+from ..errors import Conflict, FileExists, Locked, NameTaken, PublishError
 from ..events import FilePublished, notify
 from ..inspection import inspect_bounded
 from ..plugins import FileInfo, InvalidPackage
@@ -129,6 +130,21 @@ def authorize(request, owner, package, name: str) -> None:
     checks.authorize(request, P.UPLOAD, UploadTarget(owner, name, package))
 
 
+@contextmanager
+def names_seen_by(request):
+    """Around creating, moving or publishing a package name for ``request``: a name
+    held by a package the requester may not read (:class:`NameTaken`) is refused
+    exactly as an upload it may not make (the forbidden view's 403 for an
+    :class:`UploadTarget`), never with a 409 that names the hidden package.
+    ``request`` None: the operator, who sees everything."""
+    try:
+        yield
+    except NameTaken as exc:
+        if request is not None and (exc.holder is None or not request.has_permission(P.VIEW, exc.holder)):
+            checks.authorize(request, P.UPLOAD, UploadTarget(exc.owner, exc.name, exc.holder))
+        raise
+
+
 def _check_requester(request, operator) -> None:
     if (request is None) == (operator is None):
         raise TypeError("give either the request (permission checked) or operator=registry (no check)")
@@ -149,11 +165,12 @@ def preflight(owner, ptype, name: str, version: str, basename: str, labels=None,
         authorize(request, owner, package, name)
     labels = check_labels(owner, labels)
     existing = None
-    if package is None:  # every type may refuse a name that collides in its own namespace
-        registry.package_types.check_package_name(owner, name)
-    else:
-        if ptype.name not in package.package_types:
+    with names_seen_by(request):
+        if package is None:  # every type may refuse a name that collides in its own namespace
+            registry.package_types.check_package_name(owner, name)
+        elif ptype.name not in package.package_types:
             registry.package_types.check_package_name(owner, package.name, types=(ptype.name,))
+    if package is not None:
         check_type_compatible(package, ptype.name)
         release = package.releases.get(version)
         existing = release.files.get(basename) if release is not None else None

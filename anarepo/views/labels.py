@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from .. import labels as label_ops
+from .. import visibility
 from ..names import InvalidName
 from ..errors import NotFound, PublishError
 from ..resources.owners import Owner
@@ -16,7 +17,7 @@ from .helpers import form_error_status
 
 
 def _summary(request, owner):
-    summary = label_ops.label_summary(owner, visible=lambda p: request.has_permission(P.VIEW, p))
+    summary = visibility.visible_label_summary(request, owner)
     return sorted(summary.items(), key=lambda item: (item[0] != "main", item[0]))
 
 

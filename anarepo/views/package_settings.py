@@ -10,6 +10,7 @@ from ..publish import remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
 from ..services import packages as package_service
+from ..services.publishing import names_seen_by
 from .helpers import form_outcome
 from .pages import package_tabs
 
@@ -44,7 +45,8 @@ def _apply(request, package, section, action):
         target = root.get_owner(request.POST.get("owner", ""))
         if target is None or target not in transfer_targets(request, package):
             raise PublishError("choose an owner you control")
-        package_service.transfer_package(registry, root, package, target)
+        with names_seen_by(request):  # a hidden package of the same name is not revealed
+            package_service.transfer_package(registry, root, package, target)
         return f"Transferred to {target.login}."
     elif action == "delete":
         if request.POST.get("confirm", "") != package.name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
+from .. import visibility
 from ..resources.owners import Owner
 from ..resources.packages import Package
 from ..resources.root import Root
@@ -48,9 +49,10 @@ def owner_page(request):
 @view_config(context=Owner, name="label", renderer="owner.jinja2", permission=P.VIEW)
 def owner_label_page(request):
     """``/<owner>/label/<label>``: the channel URL of the guide opened in a browser
-    (``/<owner>/label/main`` is the default channel): the packages with files on it."""
+    (``/<owner>/label/main`` is the default channel): the packages with files on it.
+    A label the requester may not see (:mod:`anarepo.visibility`) is missing."""
     owner = request.context
-    if len(request.subpath) != 1 or request.subpath[0].lower() not in owner.labels:
+    if len(request.subpath) != 1 or not visibility.label_visible(request, owner, request.subpath[0].lower()):
         raise HTTPNotFound("no such label")
     label = request.subpath[0].lower()
     return _owner_values(request, owner, label)

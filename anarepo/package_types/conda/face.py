@@ -35,6 +35,7 @@ from ...replay import mark_replayable
 
 from ...security.permissions import P
 from ...security.policy import app_root
+from ...visibility import label_visible
 from . import render
 from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
 from .inspect import EXTENSIONS, KNOWN_SUBDIRS
@@ -127,17 +128,28 @@ class Channel:
 
 
 class Labels:
+    """``label/<name>``: only the labels the requester may see (:mod:`anarepo.visibility`);
+    another one is missing (404), so its name is not revealed by an empty index."""
+
     __name__ = "label"
 
     def __init__(self, channel):
         self.__parent__ = channel
         self.owner = channel.owner
+        self.request = channel.__parent__.request
 
     def __getitem__(self, name):
         label = name.lower()
-        if label not in self.owner.labels:
+        if label not in self.owner.labels or not (
+                has_public_records(self.owner, label) or label_visible(self.request, self.owner, label)):
             raise KeyError(name)
         return Channel(self, self.owner, label, name, explicit=True)
+
+
+def has_public_records(owner, label: str) -> bool:
+    """A public conda package is on the label (everybody sees it; no walk of the owner's packages)."""
+    lab = label_index(get_channel(owner), label)
+    return lab is not None and any(name not in lab.restricted for name in lab.channeldata.keys())
 
 
 class Subdir:

@@ -110,14 +110,15 @@ class PypiType(PackageType):
     def check_package_name(self, owner, name: str) -> None:
         """One PEP 503 project page per owner: ``team_tool`` may not sit beside a
         ``team-tool`` that holds PyPI files (pip would mix their files)."""
-        from ...errors import Conflict
+        from ...errors import NameTaken
         from .index import packages_for_project
 
         others = [k for k in packages_for_project(owner, normalize(name)) if k != package_key(name)]
         if others:
-            raise Conflict(
+            raise NameTaken(
                 f"{owner.login} already has a PyPI project {normalize(name)!r} under another package;"
-                " names that differ only in case, '-', '_' or '.' are one project on PyPI"
+                " names that differ only in case, '-', '_' or '.' are one project on PyPI",
+                owner.packages.get(others[0]), owner, name,
             )
 
     def package_changed(self, event, registry) -> None:

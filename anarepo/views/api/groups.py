@@ -2,13 +2,15 @@
 
 Changes need ``manage-groups`` on the organization (its owners and admin
 groups, and tokens with the ``api:modify-group`` scope); reading needs
-``manage-groups`` or membership of the organization.
+``manage-groups`` or membership of the organization, and a member who does not
+manage groups sees only the groups they belong to: another group answers 404
+as a missing one does (:mod:`anarepo.visibility`).
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import orgs
+from ... import orgs, visibility
 from ...clock import isoformat
 from ...errors import NotFound
 from ...resources.owners import Organization
@@ -30,7 +32,17 @@ def _group(request, org):
     return orgs.get_group(org, request.matchdict["group"])
 
 
-def group_json(org, group, detail: bool = False) -> dict:
+def _visible_group(request, org):
+    """The group named in the URL if the requester may read it; 404 worded as for
+    a missing group otherwise, so group names are not revealed either."""
+    group = orgs.get_group(org, request.matchdict["group"])
+    if not visibility.group_visible(request, org, group):
+        raise NotFound(f"no group {org.login}/{request.matchdict['group']}")
+    return group
+
+
+def group_json(org, group, packages=None) -> dict:
+    """A group; ``packages`` (those the requester may read) adds the member and package lists."""
     data = {
         "name": group.name,
         "owner": org.login,
@@ -41,25 +53,33 @@ def group_json(org, group, detail: bool = False) -> dict:
         "package_count": len(group.packages),
         "created_at": isoformat(group.created),
     }
-    if detail:
+    if packages is not None:
         data["members"] = list(group.members)
-        data["packages"] = [f"{org.login}/{key}" for key in group.packages]
+        data["packages"] = [p.full_name for p in packages]
     return data
+
+
+def _readable_packages(request, org, group) -> list:
+    """The group's packages the requester may read (a typed or read token may read fewer)."""
+    out = []
+    for key in group.packages:
+        package = org.packages.get(key)
+        if package is not None and request.has_permission(P.VIEW, package):
+            out.append(package)
+    return out
 
 
 @api_view("api.groups", "GET", P.VIEW, context=Organization)
 def list_groups(context, request):
     org = _reader(request, context)
-    login = request.identity.login
-    manager = request.has_permission(P.MANAGE_GROUPS, org)
-    groups = [group_json(org, g) for g in org.groups.values() if manager or login in g.members]
-    return {"owner": org.login, "groups": groups}
+    return {"owner": org.login, "groups": [group_json(org, g) for g in visibility.visible_groups(request, org)]}
 
 
 @api_view("api.group", "GET", P.VIEW, context=Organization)
 def show_group(context, request):
     org = _reader(request, context)
-    return group_json(org, _group(request, org), detail=True)
+    group = _visible_group(request, org)
+    return group_json(org, group, _readable_packages(request, org, group))
 
 
 @api_view("api.group", "POST", P.MANAGE_GROUPS, context=Organization)
@@ -84,7 +104,7 @@ def remove_group(context, request):
 @api_view("api.group_members", "GET", P.VIEW, context=Organization)
 def group_members(context, request):
     org = _reader(request, context)
-    group = _group(request, org)
+    group = _visible_group(request, org)
     root = request.root
     out = []
     for login in group.members:
@@ -96,7 +116,7 @@ def group_members(context, request):
 @api_view("api.group_member", "GET", P.VIEW, context=Organization)
 def is_group_member(context, request):
     org = _reader(request, context)
-    group = _group(request, org)
+    group = _visible_group(request, org)
     if request.matchdict["login"].lower() not in group.members:
         raise NotFound(f"{request.matchdict['login']} is not a member of {org.login}/{group.name}")
     return empty(204)
@@ -119,13 +139,9 @@ def remove_group_member(context, request):
 @api_view("api.group_packages", "GET", P.VIEW, context=Organization)
 def group_packages(context, request):
     org = _reader(request, context)
-    group = _group(request, org)
-    out = []
-    for key in group.packages:
-        package = org.packages.get(key)
-        if package is not None:
-            out.append({"name": package.name, "full_name": package.full_name, "summary": package.summary})
-    return out
+    group = _visible_group(request, org)
+    return [{"name": p.name, "full_name": p.full_name, "summary": p.summary}
+            for p in _readable_packages(request, org, group)]
 
 
 @api_view("api.group_package", "PUT", P.MANAGE_GROUPS, context=Organization)

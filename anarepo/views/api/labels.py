@@ -2,12 +2,15 @@
 
 Whole-label operations (copy, lock, remove a label) need ``manage`` on the
 owner; adding or removing the files of one package needs ``edit`` on it.
+Lists and lookups name only the labels :mod:`anarepo.visibility` lets the
+requester see; another label answers 404 as a missing one does.
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ... import labels as label_ops
+from ... import visibility
 from ...resources.owners import Owner
 from ...security.checks import authorize
 from ...security.permissions import P
@@ -27,6 +30,14 @@ def _spec(body: dict) -> tuple:
     return spec
 
 
+def _visible_label(request, owner, name: str):
+    """The label ``name`` if the requester may see it; 404 worded as for a missing one."""
+    label = label_ops.get_label(owner, name)
+    if not visibility.label_visible(request, owner, label.name):
+        raise label_ops.NotFound(f"label {name!r} of {owner.login} not found")
+    return label
+
+
 def _files_for_change(request, owner, body: dict, label: str | None = None):
     package, version, basename = _spec(body)
     if package:
@@ -41,14 +52,13 @@ def _files_for_change(request, owner, body: dict, label: str | None = None):
 
 @api_view("api.channels", "GET", P.VIEW, context=Owner)
 def list_labels(context, request):
-    owner = context
-    return label_ops.label_summary(owner, visible=lambda p: request.has_permission(P.VIEW, p))
+    return visibility.visible_label_summary(request, context)
 
 
 @api_view("api.channel", "GET", P.VIEW, context=Owner)
 def show_label(context, request):
     owner = context
-    label = label_ops.get_label(owner, request.matchdict["label"])
+    label = _visible_label(request, owner, request.matchdict["label"])
     files = [dist_json(request, d) for d in label_ops.label_files(owner, label.name)
              if request.has_permission(P.VIEW, d.package)]
     return {"name": label.name, "is_locked": label.locked, "num_files": len(files), "files": files}
@@ -73,8 +83,8 @@ def remove_from_label(context, request):
         authorize(request, P.MANAGE, owner)
         label_ops.remove_label(request.registry, owner, label, request)
     else:
-        label_ops.get_label(owner, label)
         dists = _files_for_change(request, owner, body)
+        _visible_label(request, owner, label)
         label_ops.remove_files(request.registry, owner, label, dists, request)
     return empty(201)
 

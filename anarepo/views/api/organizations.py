@@ -1,7 +1,8 @@
 """Organizations and package transfers over the API (beyond anaconda-client's calls).
 
 * ``POST /api/organizations/{org}`` ``{"email": ...}`` creates an organization
-  owned by the requester; ``GET`` shows it (owners and groups for its members);
+  owned by the requester; ``GET`` shows it (to its members: the owners and the
+  groups :mod:`anarepo.visibility` lets them see);
   ``DELETE`` with ``{"confirm": "<org>"}`` deletes it and all its data.
 * ``PUT|DELETE /api/organizations/{org}/owners/{login}`` manage its owners.
 * ``POST /api/package/{owner}/{package}/transfer`` ``{"to_owner": ...}`` moves a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 
-from ... import orgs
+from ... import orgs, visibility
 from ...accounts import create_organization
 from ...errors import NotFound
 from ...resources.owners import Organization
@@ -20,6 +21,7 @@ from ...resources.packages import Package
 from ...resources.root import Root
 from ...security.checks import authorize
 from ...security.permissions import P
+from ...services.publishing import names_seen_by
 from .base import api_view, json_body, require_user, text_field
 from .serialize import package_json, user_json
 
@@ -31,7 +33,7 @@ def org_json(request, org) -> dict:
     ):
         data["owners"] = sorted(org.owners)
         data["groups"] = [{"name": g.name, "permission": g.permission, "members": sorted(g.members)}
-                          for g in org.groups.values()]
+                          for g in visibility.visible_groups(request, org)]
     return data
 
 
@@ -83,7 +85,8 @@ def transfer(context, request):
     if target is None:
         raise NotFound(f"user {target_login!r} not found")
     authorize(request, P.UPLOAD, target)
-    orgs.transfer_package(request.registry, request.root, package, target)
+    with names_seen_by(request):  # a hidden package of the same name is not revealed
+        orgs.transfer_package(request.registry, request.root, package, target)
     return package_json(request, package)
 
 

@@ -11,6 +11,7 @@ from ...resources.owners import Owner
 from ...resources.packages import ACCESS_LEVELS, Package
 from ...security.checks import authorize
 from ...security.permissions import P
+from ...services.publishing import names_seen_by
 from .base import api_view, empty, json_body, require_user, requester_view
 from .serialize import package_json, package_summary
 
@@ -51,8 +52,9 @@ def add_package(context, request):
     attrs = _attrs(body)
     access = requested_access(request, body) or "public"
     summary = attrs.get("summary") if isinstance(attrs.get("summary"), str) else body.get("summary") or ""
-    package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs,
-                             registry=request.registry, creator=request.identity.login)
+    with names_seen_by(request):  # a hidden package holding the name is not revealed
+        package = create_package(owner, m["package"], summary=summary, access=access, attrs=attrs,
+                                 registry=request.registry, creator=request.identity.login)
     package_changed(request.registry, package, request)
     return package_json(request, package)
 

@@ -1,24 +1,21 @@
-"""Users and organizations: ``GET /user/{login}``, the orgs of a user."""
+"""Users and organizations: ``GET /user/{login}``, the orgs of a user.
+
+A user's organizations are listed in full to the user; to anyone else only
+those whose membership :func:`anarepo.visibility.membership_visible` lets them
+see (``anaconda show USER`` of a stranger lists none).
+"""
 from __future__ import annotations
 
+from ... import visibility
 from ...resources.owners import Owner, User
 from ...security.permissions import P
 from .base import api_view, require_user, requester_view
 from .serialize import user_json
 
 
-def orgs_of(root, user) -> list[dict]:
-    out = []
-    for login in user.organizations:
-        org = root.get_owner(login)
-        if org is not None and org.kind == "org":
-            out.append(user_json(org))
-    return out
-
-
 @requester_view("api.user_orgs", "GET")
 def my_orgs(request):
-    return orgs_of(request.root, require_user(request))
+    return [user_json(org) for org in visibility.visible_organizations(request, require_user(request))]
 
 
 @api_view("api.user_named", "GET", P.VIEW, context=Owner)
@@ -29,7 +26,7 @@ def user_named(context, request):
 
 @api_view("api.users_orgs", "GET", P.VIEW, context=User)
 def users_orgs(context, request):
-    return orgs_of(request.root, context)
+    return [user_json(org) for org in visibility.visible_organizations(request, context)]
 
 
 def includeme(config):

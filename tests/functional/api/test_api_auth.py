@@ -120,7 +120,9 @@ def test_user_lookups(app, testapp):
     assert testapp.get("/api/user/acme").json["user_type"] == "org"
     assert testapp.get("/api/user/Bob").json["login"] == "bob"
     assert testapp.get("/api/user/nobody", status=404).json["error"] == "user 'nobody' not found"
-    assert [o["login"] for o in testapp.get("/api/users/alice/orgs").json] == ["acme"]
+    # memberships are not public (issue 14): the user sees their own, a stranger none
+    assert testapp.get("/api/users/alice/orgs").json == []
+    assert [o["login"] for o in testapp.get("/api/users/alice/orgs", headers=auth).json] == ["acme"]
     assert testapp.get("/api/users/bob/orgs").json == []
     assert [o["login"] for o in testapp.get("/api/user/orgs", headers=auth).json] == ["acme"]
     testapp.get("/api/user/orgs", status=401)
