@@ -56,6 +56,7 @@ class Uploader:
 
     def describe(self, path: Path, display: str):
         """(type, FileInfo) for a local file, with the explicit options applied."""
+        from ..inspection import inspect_bounded
         from ..services.publishing import resolve_type
 
         ptype = resolve_type(self.registry, display, path, self.args.package_type)
@@ -65,7 +66,9 @@ class Uploader:
             package = self.api.get_json(f"/package/{self.owner}/{name}", missing_ok=True)
             numbers = [int(r["version"]) for r in (package or {}).get("releases", []) if str(r.get("version", "")).isdigit()]
             version = str(max(numbers, default=0) + 1)
-        info = ptype.inspect(path, display, name=self.args.package, version=version)
+        # under the same work budget and bounded pool as the server's inspection
+        info = inspect_bounded(path, ptype.inspect, path, display, name=self.args.package, version=version,
+                               registry=self.registry)
         return ptype, info
 
     def upload(self, path: Path, display: str) -> str:

@@ -223,7 +223,7 @@ def _publish_one(registry, owner, view, want, spooled):
     from ..services import publishing
 
     ptype = registry.package_types[view.kind]
-    info = publishing.inspect_upload(ptype, spooled.path, want.filename)
+    info = publishing.inspect_upload(ptype, spooled.path, want.filename, registry=registry)  # bounded pool
     try:
         return publishing.publish(owner, spooled, ptype, info, labels=[view.label], uploader=f"mirror:{view.name}",
                                   operator=registry)
