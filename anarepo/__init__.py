@@ -88,7 +88,9 @@ def main(global_config=None, **settings):
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings),
                               gzip_min=int(settings.get("anarepo.publish.gzip_min_size", 1024)))
-    app = LastResort(replay)
+    app = LastResort(replay, json_mounts=app.registry.anarepo_faces.json_mounts())
     if settings.get("anarepo.public_url"):
         app = PublicURLMiddleware(app, settings["anarepo.public_url"])
-    return TokenPrefixMiddleware(app, subdomains=settings["anarepo.subdomains"])
+    faces = app.registry.anarepo_faces
+    return TokenPrefixMiddleware(app, subdomains=settings["anarepo.subdomains"], mounts=faces.token_mounts(),
+                                 subdomain_mounts=faces.subdomain_mounts())

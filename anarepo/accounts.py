@@ -10,8 +10,10 @@ from .security.passwords import set_password, verify_password
 _DUMMY_HASH = None
 
 
-def create_user(root, login: str, email: str, password: str | None, is_admin: bool = False) -> User:
-    login = names.check_owner_name(login)
+def create_user(root, login: str, email: str, password: str | None, is_admin: bool = False, *,
+                reserved) -> User:
+    """``reserved``: the application's reserved owner names (``names.reserved_owner_names``)."""
+    login = names.check_owner_name(login, reserved)
     email = names.check_email(email)
     if login in root.owners:
         raise Conflict(f"the name {login!r} is taken")
@@ -23,8 +25,8 @@ def create_user(root, login: str, email: str, password: str | None, is_admin: bo
     return user
 
 
-def create_organization(root, login: str, email: str, creator: User) -> Organization:
-    login = names.check_owner_name(login)
+def create_organization(root, login: str, email: str, creator: User, *, reserved) -> Organization:
+    login = names.check_owner_name(login, reserved)
     email = names.check_email(email)
     if login in root.owners:
         raise Conflict(f"the name {login!r} is taken")

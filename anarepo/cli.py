@@ -10,7 +10,8 @@ Server-side commands open the database named in an .ini file (``-c``, default
     anarepo -c development.ini evolve [--dry-run]
     anarepo -c development.ini oidc rotate-key                      (new OpenID Connect signing key)
     anarepo -c development.ini pack [--days N]
-    anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory)
+    anarepo -c development.ini import DIR [--owner O] [--label L]   (a conda channel directory: the
+                                                                    conda plugin's command, PackageType.add_cli_commands)
     anarepo -c development.ini reindex [--check] [--reinspect]     (rebuild every index: conda, PyPI, R;
                                                                     --check also verifies every blob)
     anarepo -c development.ini gc [--no-pack] [--days N] [--grace S] (remove crash and refusal debris)
@@ -91,7 +92,7 @@ def cmd_init(args, registry):
 def cmd_user_add(args, registry):
     from .accounts import create_user
     from .db import open_root
-    from .names import InvalidName
+    from .names import InvalidName, reserved_owner_names
     from .errors import PublishError
     from .security.passwords import WeakPassword
 
@@ -100,7 +101,8 @@ def cmd_user_add(args, registry):
         raise CommandError("give the password on standard input with --password-stdin")
     try:
         with open_root(registry, f"anarepo user add {args.name}") as root:
-            user = create_user(root, args.name, args.email, password, is_admin=args.admin)
+            user = create_user(root, args.name, args.email, password, is_admin=args.admin,
+                               reserved=reserved_owner_names(registry))
             login = user.login
     except (InvalidName, WeakPassword, PublishError) as exc:
         raise CommandError(str(exc)) from exc
@@ -120,7 +122,7 @@ def cmd_user_list(args, registry):
 @command("token create")
 def cmd_token_create(args, registry):
     from .db import open_root
-    from .security.permissions import InvalidScope
+    from .security.permissions import InvalidScope, scope_table
     from .security.tokens import TokenError, create_token
 
     max_age = args.expires_days * 86400 if args.expires_days else None
@@ -136,6 +138,7 @@ def cmd_token_create(args, registry):
             raw, _ = create_token(
                 root, user, args.name, args.scopes or None, max_age=max_age,
                 org=args.org.lower() if args.org else None, hostname="anarepo-cli",
+                known_scopes=scope_table(registry),
             )
     except (TokenError, InvalidScope) as exc:
         raise CommandError(str(exc)) from exc
@@ -187,33 +190,6 @@ def cmd_gc(args, registry):
             print(f"  {path}")
 
 
-@command("import")
-def cmd_import(args, registry):
-    """Bulk-load a conda channel directory (DIR/<subdir>/*.conda|*.tar.bz2) into an owner's label."""
-    from tqdm import tqdm
-
-    from .names import InvalidName
-    from .package_types.conda.admin import channel_files, import_channel
-
-    directory = os.path.abspath(args.directory)
-    if not os.path.isdir(directory):
-        raise CommandError(f"{args.directory!r} is not a directory")
-    owner = args.owner or os.path.basename(directory.rstrip("/"))
-    total = len(channel_files(directory))
-    with tqdm(total=total, unit="file", desc=f"import {owner}/{args.label}", disable=args.quiet) as bar:
-        try:
-            report = import_channel(registry, directory, owner, args.label, access=args.access,
-                                    batch=args.batch, progress=bar.update)
-        except (LookupError, InvalidName) as exc:
-            raise CommandError(str(exc.args[0] if exc.args else exc)) from exc
-    for path, message in report.failed:
-        print(f"failed: {path}: {message}", file=sys.stderr)
-    print(f"imported {report.published} file(s), labelled {report.labelled}, skipped {report.skipped},"
-          f" failed {len(report.failed)}")
-    if report.failed:
-        raise CommandError(f"{len(report.failed)} file(s) could not be imported")
-
-
 @command("reindex")
 def cmd_reindex(args, registry):
     """Rebuild every type's index state from the stored files; say whether it equals the kept state."""
@@ -228,13 +204,11 @@ def cmd_reindex(args, registry):
     print(f"reindexed {count} package index(es) ({kinds}); the rebuilt index is {state} the kept one"
           + (f" (differing: {', '.join(differing)})" if differing else ""))
     from .db import open_root
-    from .package_types.pypi.index import name_collisions
 
-    with open_root(registry, "reindex: PyPI name check") as root:
-        collisions = name_collisions(root)
-    for owner, project, packages in collisions:
-        print(f"PyPI name collision: {owner} has {', '.join(packages)} for the one project {project!r}",
-              file=sys.stderr)
+    with open_root(registry, "reindex: problems a rebuild can not fix") as root:
+        unfixable = [line for ptype in registry.package_types.ordered() for line in ptype.index_problems(root)]
+    for line in unfixable:
+        print(line, file=sys.stderr)
     problems = []
     if args.check:
         from .db import get_db
@@ -247,8 +221,8 @@ def cmd_reindex(args, registry):
             print(f"  {problem.path}: {problem.problem}", file=sys.stderr)
     if args.check and differing:
         raise CommandError("the kept index differs from the stored files (run without --check to rebuild it)")
-    if args.check and collisions:
-        raise CommandError(f"{len(collisions)} PyPI name collision(s): rename or remove all but one package of each")
+    if args.check and unfixable:
+        raise CommandError(f"{len(unfixable)} problem(s) a rebuild can not fix, first: {unfixable[0]}")
     if problems:
         raise CommandError(f"{len(problems)} stored file(s) are missing or damaged")
 
@@ -288,14 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     pack = sub.add_parser("pack", help="pack the database (drop old revisions)")
     pack.add_argument("--days", type=float, default=0.0)
-    imp = sub.add_parser("import", help="bulk-load a conda channel directory")
-    imp.add_argument("directory", help="a channel directory: DIR/<subdir>/<package files>")
-    imp.add_argument("--owner", help="the owner to import into (default: the directory name)")
-    imp.add_argument("--label", default="main", help="the label (default: main)")
-    imp.add_argument("--access", default="public", choices=("public", "authenticated", "private"),
-                     help="access of packages created by the import (default: public)")
-    imp.add_argument("--batch", type=int, default=500, help="files per transaction (default: 500)")
-    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     gc = sub.add_parser("gc", help="remove partial uploads, expired stages and blob files no record references")
     gc.add_argument("--no-pack", action="store_true", help="do not pack the database (blobs of dropped stages stay)")
@@ -335,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--user", default="anarepo", help="system user of the services")
     gen.set_defaults(standalone=_cmd_gen_config)
     from .client.commands import add_client_commands
+    from .plugins import standalone_registry
     from .sources.cli import add_mirror_commands
+
+    # the plugins' own commands (``anarepo import`` is the conda plugin's)
+    for ptype in standalone_registry().package_types.ordered():
+        ptype.add_cli_commands(sub, command)
 
     add_mirror_commands(sub)
     add_client_commands(sub)

@@ -16,8 +16,15 @@ MESSAGE = "internal server error; the operators have the details in the log"
 
 
 class LastResort:
-    def __init__(self, app):
+    """``json_mounts``: the mounts of faces that answer errors in JSON (by default
+    those registered in ``app.registry``)."""
+
+    def __init__(self, app, json_mounts=None):
         self.app = app
+        if json_mounts is None:
+            faces = getattr(getattr(app, "registry", None), "anarepo_faces", None)
+            json_mounts = faces.json_mounts() if faces is not None else ()
+        self.json_mounts = frozenset(json_mounts)
 
     def __getattr__(self, name):  # ``.registry`` and friends of the wrapped app
         return getattr(self.app, name)
@@ -28,7 +35,7 @@ class LastResort:
         except Exception:
             path = environ.get("PATH_INFO", "")
             log.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), redact(path))
-            if path == "/api" or path.startswith("/api/"):
+            if path.lstrip("/").split("/", 1)[0] in self.json_mounts:
                 body, ctype = json.dumps({"error": MESSAGE}).encode(), "application/json"
             else:
                 body, ctype = (MESSAGE + "\n").encode(), "text/plain; charset=utf-8"

@@ -4,7 +4,9 @@
   URL the app generates keeps it, and the token goes to ``environ``.
 * ``/<mount>/t/<token>/...`` (conda inserts it after the channel alias): the
   segment is cut out of ``PATH_INFO``; faces emit relative links, so it survives.
-* ``conda.<host>`` and ``pypi.<host>`` map onto ``/conda`` and ``/pypi``.
+* ``<mount>.<host>`` maps onto ``/<mount>`` for faces registered with ``subdomain=True``.
+
+The mounts are those of the registered faces (:mod:`anarepo.plugins.faces`).
 
 The security policy reads ``environ['anarepo.token']``; nothing else sees it, and
 :func:`redact` keeps it out of logs.
@@ -18,9 +20,7 @@ ORIGINAL_SCRIPT_NAME = "anarepo.script_name"
 ORIGINAL_PATH = "anarepo.original_path"
 TOKEN_MOUNT = "anarepo.token_mount"
 
-MOUNTS = ("api", "conda", "pypi", "r")
 _ROOT_TOKEN = re.compile(r"^/t/([A-Za-z0-9-]+)(/.*)?$")
-_MOUNT_TOKEN = re.compile(r"^/(api|conda|pypi|r)/t/([A-Za-z0-9-]+)(/.*)?$")
 _ANY_TOKEN = re.compile(r"/t/[A-Za-z0-9-]+")
 #: other secrets that may reach a log line: bare tokens, one-time upload ids in the
 #: S3-style form URL, Authorization header values, password form fields
@@ -76,7 +76,8 @@ def web_page_url(request, owner: str, label: str = "main") -> str:
     the user guide means, never back on the subdomain, and without any path token."""
     host = request.host
     sub, _, rest = host.partition(".")
-    if sub.lower() in ("conda", "pypi") and rest and request.registry.settings.get("anarepo.subdomains", True):
+    if (sub.lower() in request.registry.anarepo_faces.subdomain_mounts() and rest
+            and request.registry.settings.get("anarepo.subdomains", True)):
         host = rest
     path = f"/{owner}" + ("" if label == "main" else f"/label/{label}")
     return f"{request.scheme}://{host}{request.environ.get(ORIGINAL_SCRIPT_NAME, '')}{path}"
@@ -87,10 +88,26 @@ def _bad_request(start_response, message: bytes):
     return [message]
 
 
+def _mount_token_re(mounts) -> re.Pattern:
+    alternatives = "|".join(re.escape(m) for m in sorted(mounts, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"^/({alternatives})/t/([A-Za-z0-9-]+)(/.*)?$")
+
+
 class TokenPrefixMiddleware:
-    def __init__(self, app, subdomains: bool = True):
+    """``mounts`` (faces with a token after the mount) and ``subdomain_mounts``
+    default to those of the faces registered in ``app.registry``."""
+
+    def __init__(self, app, subdomains: bool = True, mounts=None, subdomain_mounts=None):
         self.app = app
         self.subdomains = subdomains
+        faces = getattr(getattr(app, "registry", None), "anarepo_faces", None)
+        if mounts is None or subdomain_mounts is None:
+            if faces is None:
+                raise ValueError("TokenPrefixMiddleware needs mounts, or an app whose registry has the faces")
+            mounts = faces.token_mounts() if mounts is None else mounts
+            subdomain_mounts = faces.subdomain_mounts() if subdomain_mounts is None else subdomain_mounts
+        self.mount_token = _mount_token_re(mounts)
+        self.subdomain_mounts = frozenset(subdomain_mounts)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
@@ -100,9 +117,9 @@ class TokenPrefixMiddleware:
         if self.subdomains:
             host = (environ.get("HTTP_HOST") or "").split(":")[0].lower()
             sub = host.split(".", 1)[0] if host.count(".") >= 1 else ""
-            if sub in ("conda", "pypi") and not path.startswith(f"/{sub}/") and not path.startswith("/t/"):
+            if sub in self.subdomain_mounts and not path.startswith(f"/{sub}/") and not path.startswith("/t/"):
                 path = f"/{sub}{path}"
-            elif sub in ("conda", "pypi") and path.startswith("/t/"):
+            elif sub in self.subdomain_mounts and path.startswith("/t/"):
                 m = _ROOT_TOKEN.match(path)
                 if m:
                     path = f"/{sub}/t/{m.group(1)}{m.group(2) or '/'}"
@@ -112,7 +129,7 @@ class TokenPrefixMiddleware:
             token = m.group(1)
             script = f"{script}/t/{token}"
             path = m.group(2) or "/"
-        m = _MOUNT_TOKEN.match(path)
+        m = self.mount_token.match(path)
         if m:
             if token is not None and token != m.group(2):
                 return _bad_request(start_response, b"two different tokens in the path")

@@ -11,9 +11,11 @@ import re
 
 #: Owner names that would collide with fixed segments of the URL space, with
 #: view names on the root, or with names people would mistake for the site.
+#: The mounts of the faces (``/api``, ``/conda``...) are reserved by the faces
+#: that register them (``reserved_owner_names(registry)``), not listed here.
 RESERVED_OWNER_NAMES = frozenset(
     """
-    t label labels api conda pypi r static account accounts dashboard organizations
+    t label labels static account accounts dashboard organizations
     organization orgs org settings login logout signup register search packages package
     admin administrator root system anarepo anaconda binstar www mail help about docs
     download downloads upload uploads files file notebooks environments envs projects
@@ -60,8 +62,15 @@ def normalize_owner(name: str) -> str:
     return (name or "").strip().lower()
 
 
-def check_owner_name(name: str) -> str:
-    """Return the normalized owner login or raise :class:`InvalidName`."""
+def reserved_owner_names(registry) -> frozenset:
+    """Every reserved owner name: the fixed ones and those the registered faces reserve."""
+    lists = {t.list_path for t in registry.package_types.values() if t.list_path}
+    return RESERVED_OWNER_NAMES | registry.anarepo_faces.reserved_owner_names() | lists
+
+
+def check_owner_name(name: str, reserved=RESERVED_OWNER_NAMES) -> str:
+    """Return the normalized owner login or raise :class:`InvalidName`; ``reserved``
+    is :func:`reserved_owner_names` of the application (its faces' mounts)."""
     if not isinstance(name, str):
         raise InvalidName("the name must be a string")
     login = normalize_owner(name)
@@ -70,7 +79,7 @@ def check_owner_name(name: str) -> str:
             "names are 2 to 64 characters: lower-case letters, digits, '-' and '_',"
             " starting with a letter or a digit (no spaces or special characters)"
         )
-    if login in RESERVED_OWNER_NAMES:
+    if login in reserved or login in RESERVED_OWNER_NAMES:
         raise InvalidName(f"the name {login!r} is reserved")
     return login
 

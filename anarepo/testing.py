@@ -53,23 +53,29 @@ class AppHarness:
 
     def make_user(self, login, password=DEFAULT_PASSWORD, email=None, admin=False):
         from .accounts import create_user
+        from .names import reserved_owner_names
 
         with self.root() as root:
-            create_user(root, login, email or f"{login}@example.com", password, is_admin=admin)
+            create_user(root, login, email or f"{login}@example.com", password, is_admin=admin,
+                        reserved=reserved_owner_names(self.registry))
         return login
 
     def make_org(self, login, owner):
         from .accounts import create_organization
+        from .names import reserved_owner_names
 
         with self.root() as root:
-            create_organization(root, login, f"{login}@example.com", root.owners[owner])
+            create_organization(root, login, f"{login}@example.com", root.owners[owner],
+                                reserved=reserved_owner_names(self.registry))
         return login
 
     def make_token(self, login, name="test", scopes=None, max_age=None, org=None):
+        from .security.permissions import scope_table
         from .security.tokens import create_token
 
         with self.root() as root:
-            raw, _ = create_token(root, root.owners[login], name, scopes, max_age=max_age, org=org)
+            raw, _ = create_token(root, root.owners[login], name, scopes, max_age=max_age, org=org,
+                                  known_scopes=scope_table(self.registry))
         return raw
 
     def publish_file(self, owner, package, version, basename, data: bytes, type_name="file",

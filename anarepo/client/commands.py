@@ -61,11 +61,12 @@ class Uploader:
 
         ptype = resolve_type(self.registry, display, path, self.args.package_type)
         version = self.args.version
-        if ptype.name == "project" and not version:
-            name = self.args.package or _project_name(path, display)
+        first = ptype.next_version(()) if not version else None
+        if first is not None:  # a type that numbers versions (projects): the package's next one
+            name = inspect_bounded(path, ptype.inspect, path, display, name=self.args.package, version=first,
+                                   registry=self.registry).name
             package = self.api.get_json(f"/package/{self.owner}/{name}", missing_ok=True)
-            numbers = [int(r["version"]) for r in (package or {}).get("releases", []) if str(r.get("version", "")).isdigit()]
-            version = str(max(numbers, default=0) + 1)
+            version = ptype.next_version([str(r.get("version", "")) for r in (package or {}).get("releases", [])])
         # under the same work budget and bounded pool as the server's inspection
         info = inspect_bounded(path, ptype.inspect, path, display, name=self.args.package, version=version,
                                registry=self.registry)
@@ -113,17 +114,6 @@ class Uploader:
         committed = self.api.call("POST", f"/commit/{self.owner}/{name}/{version}/{quote(basename)}",
                                   json={"dist_id": staged["dist_id"]}).json()
         return f"uploaded {basename} ({ptype.name}) to {committed.get('url') or f'{self.owner}/{name}'}"
-
-
-def _project_name(path: Path, display: str) -> str:
-    from ..package_types.project import list_archive
-
-    try:
-        _files, meta = list_archive(path, display)
-    except InvalidPackage:
-        meta = {"spec": {}, "top": None}
-    name = meta["spec"].get("name") if isinstance(meta["spec"].get("name"), str) else None
-    return name or meta["top"] or display.split(".")[0]
 
 
 def cmd_upload(args) -> int:

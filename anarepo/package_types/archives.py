@@ -6,7 +6,7 @@ import posixpath
 import tarfile
 import zipfile
 
-from ..plugins import BudgetExceeded, InvalidPackage, work_budget
+from ..plugins.api import BudgetExceeded, InvalidPackage, work_budget
 
 MAX_MEMBER_READ = 2 * 1024 * 1024
 

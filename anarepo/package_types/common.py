@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ..clock import utcnow
-from ..plugins import InvalidPackage
+from ..plugins.api import InvalidPackage, utcnow
 
 
 def read_bounded(path, limit: int, what: str) -> bytes:

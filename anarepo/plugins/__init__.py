@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pyramid.settings import aslist
 
 from .budget import BudgetExceeded, work_budget  # noqa: F401
+from .faces import ANY, Face, Scope  # noqa: F401
 from .interface import FileInfo, InvalidPackage, PackageType  # noqa: F401
 
 ENTRY_POINT_GROUP = "anarepo.package_types"
@@ -32,6 +33,10 @@ class PackageTypeRegistry(dict):
             if ptype.detect(filename, path):
                 return ptype
         return None
+
+    def takes_undetected(self) -> PackageType | None:
+        """The type that takes files no type detects (given a name and a version)."""
+        return next((t for t in self.ordered() if t.takes_undetected), None)
 
     def resolve(self, name: str) -> PackageType:
         """A type by its name or one of its aliases (``standard_python`` → pypi)."""
@@ -102,6 +107,7 @@ def standalone_registry():
 
 
 def includeme(config):
+    config.include(".faces")  # config.add_face, before any plugin uses it
     config.registry.package_types = PackageTypeRegistry()
     config.add_directive("add_package_type", add_package_type)
     config.registry.anarepo_plugins = load_entry_point_plugins(config)

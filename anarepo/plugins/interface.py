@@ -52,12 +52,26 @@ class PackageType:
     detect_priority: int = 100
     #: asset spec of a template shown on package pages (sees ``package`` and ``section``)
     page_template: str | None = None
+    #: asset spec of a template shown on the package's Files tab, below the
+    #: toolbar (sees ``package``, ``releases`` and ``can_edit``)
+    files_template: str | None = None
     #: whether uploads must name the package and version explicitly (no metadata)
     needs_explicit_name: bool = False
+    #: whether the type takes a file no type detected, when the uploader names the
+    #: package and version (the plain ``file`` type)
+    takes_undetected: bool = False
     #: whether files of the type can be yanked (PEP 592)
     yankable: bool = False
+    #: other types whose files may sit in one package with this type's (a conda
+    #: and a PyPI build of one project); sharing needs both sides to agree
+    shares_packages_with: frozenset = frozenset()
     #: whether ``package_changed`` keeps index state that ``anarepo reindex`` rebuilds
     keeps_index: bool = False
+    #: the plural people read in lists filtered to this type ("Projects")
+    list_title: str = ""
+    #: a page of its own listing the acting owner's packages of this type
+    #: (``"projects"``: ``/projects``); the name is then a reserved owner name
+    list_path: str | None = None
 
     def detect(self, filename: str, path) -> bool:
         return False
@@ -88,6 +102,38 @@ class PackageType:
         """Update this type's index records for ``event.package`` (see PackageChanged)."""
 
     def install_hints(self, request, package, label: str = "main") -> list[tuple[str, str]]:
+        """(title, command) pairs shown on the package page for ``label``; for a
+        package that is not public, the commands with a ``<TOKEN>`` placeholder."""
+        return []
+
+    def next_version(self, versions) -> str | None:
+        """The version an upload that names none gets, given the package's
+        existing ``versions`` (projects are numbered revisions), or None when
+        the file must say its version."""
+        return None
+
+    def shares_packages(self, other: "PackageType") -> bool:
+        """Whether files of ``other`` may join a package holding files of this type."""
+        return other.name in self.shares_packages_with and self.name in other.shares_packages_with
+
+    def platforms(self, package) -> set[str]:
+        """The platforms (conda subdirs) of the package's files of this type, for
+        the API's ``conda_platforms`` and ``anaconda search --platform``."""
+        return set()
+
+    def builds(self, release) -> set[str]:
+        """The build strings of the release's files of this type (the Builds
+        column of ``anaconda search``)."""
+        return set()
+
+    def add_cli_commands(self, subparsers, command) -> None:
+        """Add operator commands to ``anarepo``: ``subparsers`` is argparse's;
+        ``command(name)`` registers ``func(args, registry)``, run with the
+        server's registry and database (see :mod:`anarepo.cli`)."""
+
+    def index_problems(self, root) -> list[str]:
+        """Problems ``anarepo reindex`` reports (and ``--check`` fails on) that a
+        rebuild can not fix (PyPI name collisions)."""
         return []
 
     def index_snapshot(self, owner):

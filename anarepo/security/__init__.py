@@ -7,20 +7,22 @@ from pyramid.settings import asbool
 
 from . import passwords
 from .permissions import P
-from .policy import AnarepoSecurityPolicy, bad_credential, request_face, token_identity
+from ..plugins.faces import face_of
+from .policy import AnarepoSecurityPolicy, bad_credential, token_identity
 
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def csrf_applies(request) -> bool:
-    """CSRF protects cookie sessions: web-face requests not authenticated by a token.
+    """CSRF protects cookie sessions: requests to a face with sessions (the web)
+    not authenticated by a token.
 
-    API, conda and PyPI faces never read the session cookie.  On the web face
+    Other faces never read the session cookie.  On the web face
     only a *valid* token (path or Authorization header) exempts a request: a
     bogus header, or user/password Basic, must not switch the check off while
     the session cookie rides along.
     """
-    if request_face(request) != "web":
+    if not face_of(request).sessions:
         return False
     return token_identity(request) is None
 

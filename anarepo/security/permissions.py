@@ -2,13 +2,16 @@
 
 A view names one permission.  ACLs on the resource tree grant permissions to
 principals; token scopes then narrow what a token may do on each face
-(web, api, conda, pypi) before the ACL is consulted.
+(the faces and their scopes are registered: :mod:`anarepo.plugins.faces`)
+before the ACL is consulted.
 """
 from __future__ import annotations
 
 from enum import StrEnum
 
 from pyramid.authorization import ALL_PERMISSIONS, Authenticated, Everyone  # noqa: F401
+
+from ..plugins import faces
 
 
 class P(StrEnum):
@@ -57,66 +60,32 @@ def group_principal(org: str, group: str) -> str:
     return f"group:{org}/{group}"
 
 
-FACES = ("web", "api", "conda", "pypi", "r")
-ANY = "*"
-
-#: Token scopes with the anaconda.org names: scope -> {face: permissions}.
-#: ``ANY`` as a face or permission set means every one.
-SCOPES: dict[str, tuple[str, dict]] = {
-    "all": ("Allow all operations", {ANY: ANY}),
-    "api": ("Allow all API operations", {"api": ANY}),
-    "api:read": ("Allow read access to the API site", {"api": (P.VIEW,)}),
-    "api:write": (
-        "Allow write access to the API site",
-        # and uploads to PyPI indexes (twine with an anaconda.org-style token)
-        {"api": (P.VIEW, P.UPLOAD, P.EDIT, P.ADMIN), "pypi": (P.VIEW, P.UPLOAD)},
-    ),
-    "api:modify-group": (
-        "Allow modification of groups",
-        # groups only: never the organization's owners, labels or its deletion
-        {"api": (P.VIEW, P.MANAGE_GROUPS)},
-    ),
-    "conda": ("Allow all operations on Conda repositories", {"conda": ANY, "api": (P.VIEW,)}),
-    "conda:download": (
-        "Allow private downloads from Conda repositories",
-        {"conda": (P.VIEW,)},
-    ),
-    "pypi": ("Allow all operations on PyPI repositories", {"pypi": ANY}),
-    "pypi:download": (
-        "Allow private downloads from PyPI repositories",
-        {"pypi": (P.VIEW,)},
-    ),
-    "pypi:upload": (
-        "Allow uploads to PyPI repositories",
-        {"pypi": (P.VIEW, P.UPLOAD)},
-    ),
-    "repos": (
-        "Allow access to all package repositories",
-        {"conda": (P.VIEW,), "pypi": (P.VIEW,), "r": (P.VIEW,), "api": (P.VIEW,), "web": (P.VIEW,)},
-    ),
-}
+#: Token scopes are declared by the faces (``config.add_face(scopes=...)``, see
+#: :mod:`anarepo.plugins.faces`): the registry's table maps a scope name to a
+#: :class:`~anarepo.plugins.faces.Scope` (its grants per face).
+ANY = faces.ANY
 
 
-#: Scopes that also read, on the API face, the packages and files of one type:
-#: ``anaconda -t TOKEN download`` with a ``conda:download`` token fetches the
-#: conda files it could fetch from the channel ("private downloads from Conda
-#: repositories"), and no file of another type.
-TYPED_API_READ = {"conda:download": "conda", "pypi:download": "pypi"}
+def scope_table(request_or_registry) -> dict:
+    """Every scope the registered faces declare: name -> Scope."""
+    return faces.faces(request_or_registry).scopes
 
 
-def typed_read_types(scopes, face: str, permission: str) -> set[str]:
-    """The file types ``scopes`` may read through :data:`TYPED_API_READ` here."""
-    if face != "api" or permission != P.VIEW:
+def typed_read_types(table, scopes, face, permission: str) -> set[str]:
+    """The file types ``scopes`` may read on ``face`` through their ``reads_types``
+    (only on faces with ``typed_reads``, the API, and only to view)."""
+    if not face.typed_reads or permission != P.VIEW:
         return set()
-    return {TYPED_API_READ[s] for s in scopes if s in TYPED_API_READ}
+    return {t for s in scopes if s in table for t in table[s].reads_types}
 
 
 class InvalidScope(ValueError):
     pass
 
 
-def check_scopes(scopes) -> tuple[str, ...]:
-    """Normalize a requested scope list; empty means a full-access login token."""
+def check_scopes(scopes, table) -> tuple[str, ...]:
+    """Normalize a requested scope list (names from ``table``, see :func:`scope_table`);
+    empty means a full-access login token."""
     if scopes is None:
         return ("all",)
     if isinstance(scopes, str):
@@ -128,19 +97,20 @@ def check_scopes(scopes) -> tuple[str, ...]:
         if not isinstance(item, str):
             raise InvalidScope("scopes must be a list of strings")
         for scope in item.split():
-            if scope not in SCOPES:
+            if scope not in table:
                 raise InvalidScope(
-                    f"unknown scope {scope!r}; choose from {', '.join(sorted(SCOPES))}"
+                    f"unknown scope {scope!r}; choose from {', '.join(sorted(table))}"
                 )
             if scope not in out:
                 out.append(scope)
     return tuple(out) or ("all",)
 
 
-def scopes_allow(scopes, face: str, permission: str) -> bool:
-    """Whether any of the scopes lets a token use ``permission`` on ``face``."""
+def scopes_allow(table, scopes, face: str, permission: str) -> bool:
+    """Whether any of the scopes (in ``table``) lets a token use ``permission`` on the face named ``face``."""
     for scope in scopes:
-        grants = SCOPES.get(scope, ("", {}))[1]
+        declared = table.get(scope)
+        grants = declared.grants if declared is not None else {}
         for gface in (ANY, face):
             perms = grants.get(gface)
             if perms is None:

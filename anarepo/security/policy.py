@@ -2,7 +2,8 @@
 
 Identity, in order: the ``/t/<token>/`` path segment, ``Authorization: token``,
 ``Authorization: Bearer``, HTTP Basic with a token as the password (twine's
-``__token__``), then the signed session cookie (web face only).  The result of
+``__token__``), then the signed session cookie (only on faces registered with
+``sessions=True``: the web).  The result of
 :meth:`AnarepoSecurityPolicy.authenticate` is a value: an :class:`Identity`,
 nobody (``None``), or a :class:`BadCredential` for a credential that is present
 but wrong (unknown, expired, revoked token, malformed Basic).  A bad credential
@@ -10,7 +11,8 @@ identifies nobody, every permission check fails, and the forbidden view answers
 401 with its reason, so a client learns at once that its token is bad
 (``request.bad_credential``).
 
-``permits`` checks the token's scopes for the face first, then an org token's
+``permits`` checks the token's scopes for the face (the registered face the
+path addresses, :mod:`anarepo.plugins.faces`) first, then an org token's
 namespace: outside them the token grants nothing beyond what anybody has.  Then
 the ACL of the context decides for the identity's principals.
 
@@ -30,11 +32,13 @@ from pyramid.security import Denied
 from pyramid_zodbconn import get_connection
 
 from ..middleware import TOKEN_ENV
+from ..plugins.faces import face_of
 from .permissions import (
     SITE_ADMIN,
     group_principal,
     org_member_principal,
     org_owner_principal,
+    scope_table,
     scopes_allow,
     typed_read_types,
     user_principal,
@@ -74,12 +78,9 @@ def app_root(request):
 
 
 def request_face(request) -> str:
-    """Which face a request addresses: ``api``, ``conda``, ``pypi`` or ``web``."""
-    path = request.path_info
-    for face in ("api", "conda", "pypi", "r"):
-        if path == f"/{face}" or path.startswith(f"/{face}/"):
-            return face
-    return "web"
+    """The name of the face a request addresses (the registered faces decide:
+    :mod:`anarepo.plugins.faces`)."""
+    return face_of(request).name
 
 
 def _authorization_credential(request):
@@ -143,7 +144,7 @@ def token_reads_by_type(request, context, permission) -> bool:
     token = identity.token if identity is not None else None
     if token is None:
         return False
-    types = typed_read_types(token.scopes, request_face(request), permission)
+    types = typed_read_types(scope_table(request), token.scopes, face_of(request), permission)
     return bool(types) and bool(types & _file_types(context))
 
 
@@ -152,9 +153,11 @@ def reads_only_some_types(request) -> bool:
     package's files then show only the files it may read)."""
     identity = request.identity
     token = identity.token if identity is not None else None
-    face = request_face(request)
-    return (token is not None and not scopes_allow(token.scopes, face, "view")
-            and bool(typed_read_types(token.scopes, face, "view")))
+    if token is None:
+        return False
+    face, table = face_of(request), scope_table(request)
+    return (not scopes_allow(table, token.scopes, face.name, "view")
+            and bool(typed_read_types(table, token.scopes, face, "view")))
 
 
 def _inside(context, owner_login: str) -> bool:
@@ -201,7 +204,7 @@ class AnarepoSecurityPolicy:
                     return BadCredential(INACTIVE)
                 return Identity(user, token, "token", principals_for(root, user))
             # a password pair: not an identity here (see _authorization_credential)
-        if request_face(request) != "web":
+        if not face_of(request).sessions:  # only the web face reads the session cookie
             return None
         session = request.session
         login = session.get(SESSION_LOGIN)
@@ -232,7 +235,7 @@ class AnarepoSecurityPolicy:
             return self.acl.permits(context, [Everyone], permission)
         token = identity.token
         if token is not None and (
-            not (scopes_allow(token.scopes, request_face(request), permission)
+            not (scopes_allow(scope_table(request), token.scopes, request_face(request), permission)
                  or token_reads_by_type(request, context, permission))
             or (token.org and not _inside(context, token.org))
         ):

@@ -79,14 +79,17 @@ class Token(Persistent):
         return self.expires is not None and (now or utcnow()) >= self.expires
 
 
-def create_token(root, user, name, scopes=None, max_age=None, org=None, replace=False, **info):
+def create_token(root, user, name, scopes=None, max_age=None, org=None, replace=False, *, known_scopes, **info):
     """Make a token for ``user`` (restricted to ``org`` if given); return (raw, Token).
+
+    ``known_scopes`` is the registry's scope table
+    (:func:`anarepo.security.permissions.scope_table`): the faces declare them.
 
     ``replace`` drops an existing token of the same name first (anaconda login
     re-using its note), otherwise a duplicate name is :class:`TokenExists`.
     """
     name = check_token_name(name)
-    scopes = check_scopes(scopes)
+    scopes = check_scopes(scopes, known_scopes)
     expires = None
     if max_age is not None:
         if isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 < max_age <= MAX_AGE_LIMIT:

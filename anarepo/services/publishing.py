@@ -42,9 +42,6 @@ from ..resources.targets import UploadTarget
 from ..security import checks
 from ..security.permissions import P
 
-#: Types that may share one package (a conda and a PyPI build of the same project).
-SHAREABLE_TYPES = {"conda", "pypi"}
-
 
 @dataclass(frozen=True)
 class Placement:
@@ -108,9 +105,14 @@ def check_labels(owner, labels) -> tuple[str, ...]:
     return labels
 
 
-def check_type_compatible(package, type_name: str) -> None:
+def check_type_compatible(registry, package, ptype) -> None:
+    """A package holds one type's files, or those of types that share packages
+    (``PackageType.shares_packages_with``: a conda and a PyPI build of one project)."""
+    type_name = ptype.name
     types = set(package.package_types)
-    if types and type_name not in types and not (types | {type_name}) <= SHAREABLE_TYPES:
+    known = registry.package_types
+    if types and type_name not in types and not all(
+            t in known and ptype.shares_packages(known[t]) for t in types):
         existing = ", ".join(sorted(types))
         raise Conflict(
             f"you already have a {existing} package named {package.name!r};"
@@ -171,7 +173,7 @@ def preflight(owner, ptype, name: str, version: str, basename: str, labels=None,
         elif ptype.name not in package.package_types:
             registry.package_types.check_package_name(owner, package.name, types=(ptype.name,))
     if package is not None:
-        check_type_compatible(package, ptype.name)
+        check_type_compatible(registry, package, ptype)
         release = package.releases.get(version)
         existing = release.files.get(basename) if release is not None else None
         if existing is not None:

@@ -12,6 +12,7 @@ from pyramid.events import BeforeRender
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from ..middleware import ORIGINAL_SCRIPT_NAME
+from ..plugins.faces import Scope
 from ..security.permissions import P
 
 
@@ -41,6 +42,8 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("flash", request.session.pop_flash())
     event.setdefault("acting_owner", lambda: _acting_owner(request))
     event.setdefault("type_title", lambda name: type_title(request.registry, name))
+    event.setdefault("type_lists", lambda: [(t.list_path, t.list_title or t.title)
+                                            for t in request.registry.package_types.ordered() if t.list_path])
     event.setdefault("type_titles", lambda package: [type_title(request.registry, n) for n in package.package_types])
 
 
@@ -66,6 +69,10 @@ def _acting_owner(request):
 
 
 def includeme(config):
+    # the default face: pages for people, the only one that reads the session cookie
+    # (so CSRF protects its forms and a refused anonymous GET goes to the login page)
+    config.add_face("web", mount=None, error_format="html", sessions=True, title="web pages",
+                    scopes={"repos": Scope(grants={"web": (P.VIEW,)})})
     config.add_static_view("static", STATIC_DIR, cache_max_age=3600)
     config.add_route("favicon", "/favicon.ico")
     config.add_view(favicon, route_name="favicon", request_method=("GET", "HEAD"), permission=NO_PERMISSION_REQUIRED)

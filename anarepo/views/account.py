@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from ..db import root_factory
 from ..security.external import external_account
 from ..security.passwords import WeakPassword, check_password_policy, set_password, verify_password
-from ..security.permissions import SCOPES, P, InvalidScope
+from ..security.permissions import P, InvalidScope, scope_table
 from ..security.tokens import TokenError, create_token, revoke_token, tokens_of
 
 MAX_EXPIRY_DAYS = 3650
@@ -33,7 +33,7 @@ def _tokens_view(request, **extra):
     values = {
         "user": user,
         "tokens": sorted(tokens_of(root_factory(request), user), key=lambda t: t.created, reverse=True),
-        "scopes": SCOPES,
+        "scopes": {name: (scope.description,) for name, scope in scope_table(request).items()},
         "new_token": None,
         "new_token_name": None,
         "form_name": "",
@@ -97,6 +97,7 @@ def create(request):
         raw, token = create_token(
             root_factory(request), user, name, scopes or None, max_age=max_age,
             remote_addr=request.remote_addr or "", note_url=request.application_url,
+            known_scopes=scope_table(request),
         )
     except (TokenError, InvalidScope) as exc:
         request.response.status = 409 if "exists" in str(exc) else 400

@@ -8,7 +8,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
 from ..accounts import create_user
-from ..names import InvalidName
+from ..names import InvalidName, reserved_owner_names
 from ..errors import Conflict
 from ..security.passwords import WeakPassword
 from ..security.directory import DirectoryUnavailable
@@ -118,7 +118,8 @@ def signup(request):
         try:
             if password != request.POST.get("password_confirm", ""):
                 raise WeakPassword("the two passwords differ")
-            user = create_user(request.root, values["login"], values["email"], password)
+            user = create_user(request.root, values["login"], values["email"], password,
+                               reserved=reserved_owner_names(request.registry))
         except (InvalidName, WeakPassword, Conflict) as exc:
             request.response.status = 409 if isinstance(exc, Conflict) else 400
             values["error"] = str(exc)

@@ -30,7 +30,7 @@ from ..resources.targets import UploadTarget
 from ..security.checks import Refused
 from ..security.passwords import WeakPassword
 from ..security.permissions import InvalidScope, P
-from ..security.policy import request_face
+from ..plugins.faces import face_of
 from ..security.tokens import TokenError, TokenExists
 from ..storage import TooLarge
 from .helpers import face_error
@@ -98,7 +98,7 @@ def refused_context(exc, request):
 @forbidden_view_config()
 def forbidden(exc, request):
     status, message = refusal(request, refused_context(exc, request))
-    if status == 401 and not request.bad_credential and request_face(request) == "web" \
+    if status == 401 and not request.bad_credential and face_of(request).sessions \
             and request.method in ("GET", "HEAD"):  # nobody: a browser goes to the login page
         return HTTPFound(location=request.route_url("login", _query={"came_from": request.path_qs}))
     return face_error(request, status, message)

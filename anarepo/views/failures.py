@@ -25,6 +25,7 @@ from transaction.interfaces import TransientError
 from ZODB.POSException import ReadOnlyError, StorageSystemError
 
 from ..middleware import redact
+from ..plugins.faces import faces
 from ..retry import S3_PATH, attempt_no_more
 from .helpers import face_error, json_error, text_error
 
@@ -49,7 +50,7 @@ def failure_response(request, status: int, message: str, retry_after: str | None
         try:  # a failure page asks nothing of the database (it may be what failed)
             response = face_error(request, status, message, identity=None)
         except UnicodeDecodeError:  # the face is read from the decoded path
-            response = raw_face_error(raw_path, status, message)
+            response = raw_face_error(request, raw_path, status, message)
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
     response.cache_control.no_store = True
@@ -94,8 +95,9 @@ def storage_os_error(exc, request):
     return internal_error(exc, request)
 
 
-def raw_face_error(raw_path: str, status: int, message: str):
-    if raw_path == "/api" or raw_path.startswith("/api/"):
+def raw_face_error(request, raw_path: str, status: int, message: str):
+    """The error of a request whose path is not text: JSON on a JSON face, else text."""
+    if faces(request).for_path(raw_path).error_format == "json":
         return json_error(status, message)
     return text_error(status, message)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyramid.response import Response
 
-from ..security.policy import request_face
+from ..plugins.faces import face_of
 
 
 def json_error(status: int, message: str, **extra) -> Response:
@@ -18,21 +18,8 @@ def text_error(status: int, message: str) -> Response:
     return Response(message + "\n", status=status, content_type="text/plain", charset="utf-8")
 
 
-def face_error(request, status: int, message: str, **page) -> Response:
-    """An error in the form the face's clients read: JSON for the API, text for
-    conda and PyPI tools, an HTML page for people (``page``: more template values)."""
-    face = request_face(request)
-    if face == "api":
-        return json_error(status, message)
-    if face in ("conda", "pypi", "r"):
-        response = text_error(status, message)
-        if face == "pypi":
-            # twine prints ``<status> <reason>`` and nothing of the body (as on Warehouse)
-            reason = " ".join(message.split()).encode("ascii", "replace").decode("ascii")[:300]
-            response.status = f"{status} {reason}"
-            if status == 401:
-                response.www_authenticate = ("Basic", {"realm": "anarepo"})
-        return response
+def html_error(request, status: int, message: str, **page) -> Response:
+    """The error page for people (``page``: more template values)."""
     from pyramid.renderers import render_to_response
 
     response = render_to_response(
@@ -40,6 +27,20 @@ def face_error(request, status: int, message: str, **page) -> Response:
     )
     response.status = status
     return response
+
+
+def face_error(request, status: int, message: str, **page) -> Response:
+    """An error in the form the face's clients read, as the face was registered
+    (``error_format``: JSON for the API, text for package tools, an HTML page
+    for people (``page``: more template values), or the face's own function)."""
+    fmt = face_of(request).error_format
+    if callable(fmt):
+        return fmt(request, status, message)
+    if fmt == "json":
+        return json_error(status, message)
+    if fmt == "text":
+        return text_error(status, message)
+    return html_error(request, status, message, **page)
 
 
 def safe_next_url(request, candidate: str | None, default: str = "/") -> str:

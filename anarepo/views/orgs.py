@@ -7,7 +7,7 @@ from pyramid.view import view_config
 from .. import orgs
 from ..accounts import create_organization
 from ..db import root_factory
-from ..names import split_names
+from ..names import reserved_owner_names, split_names
 from ..errors import PublishError
 from ..resources.owners import Organization
 from ..security.permissions import GROUP_LEVELS, P
@@ -56,7 +56,8 @@ def organizations(request):
         values["form"] = {"name": login[:100], "email": email[:300]}
 
         def create():
-            org = create_organization(root_factory(request), login, email, user)
+            org = create_organization(root_factory(request), login, email, user,
+                                      reserved=reserved_owner_names(request.registry))
             request.session[ACTING_AS] = org.login
             request.session.flash(f"Organization {org.login} created. You are now acting as {org.login}.")
             return HTTPFound(location=request.route_url("dashboard"))

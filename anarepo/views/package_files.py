@@ -1,6 +1,7 @@
 """The Files tab of a package page: files grouped by version (expandable),
-checkboxes, Delete of files and Actions → Remove of versions, and for PyPI
-files Actions → Yank / Unyank (PEP 592) with an optional reason.
+checkboxes, Delete of files and Actions → Remove of versions, and for files
+of yankable types (PyPI) Actions → Yank / Unyank (PEP 592) with an optional
+reason.  A type may add a fragment of its own (``PackageType.files_template``).
 
 Delete and Remove ask for the account name (the package owner's login) in a
 dialog, or on a confirmation page when JavaScript is off; there is no undo.
@@ -23,8 +24,13 @@ from .pages import package_tabs
 
 
 def files_values(request, package, error=None):
+    """The tab's values: ``can_yank`` when a type of the package is ``yankable``;
+    ``type_fragments``, the ``files_template`` of the package's types."""
     values = package_tabs(request, package)
-    values.update(tab="files", releases=sorted_releases(package), error=error)
+    types = [t for t in request.registry.package_types.ordered() if t.name in package.package_types]
+    values.update(tab="files", releases=sorted_releases(package), error=error,
+                  can_yank=any(t.yankable for t in types),
+                  type_fragments=[t.files_template for t in types if t.files_template])
     return values
 
 

@@ -19,23 +19,11 @@ def package_labels(package) -> list[str]:
     return sorted(labels, key=lambda name: (name != "main", name))
 
 
-def _channel(owner: str, label: str) -> str:
-    return owner if label == "main" else f"{owner}/label/{label}"
-
-
 def extra_hints(request, package, label: str) -> list[tuple[str, str]]:
-    """Commands every package gets: full channel URLs and the token variants."""
-    app = request.application_url
-    owner = package.owner.login
+    """Commands every package gets, whatever its types (the types give theirs,
+    token variants included: ``PackageType.install_hints``)."""
     hints = []
-    types = package.package_types
     if package.access != "public":
-        if "conda" in types:
-            hints.append(("conda with a token",
-                          f"conda install -c {app}/conda/t/<TOKEN>/{_channel(owner, label)} {package.name}"))
-        if "pypi" in types:
-            index = f"{app}/pypi/t/<TOKEN>/{owner}" + ("" if label == "main" else f"/label/{label}")
-            hints.append(("pip with a token", f"pip install --index-url {index}/simple/ {package.name}"))
         hints.append(("anaconda download with a token", f"anaconda -t <TOKEN> download {package.full_name}"))
     else:
         hints.append(("anaconda download", f"anaconda download {package.full_name}"))

@@ -72,6 +72,9 @@ def list_values(request, owner, fixed_type=None, **extra):
         "type_filter": type_name,
         "access_filter": access,
         "fixed_type": fixed_type,
+        "list_title": (request.registry.package_types[fixed_type].list_title or "Packages") if fixed_type else "Packages",
+        "list_url": request.route_url("type_list", list_path=request.registry.package_types[fixed_type].list_path)
+        if fixed_type else request.route_url("packages"),
         "can_admin": {p.name: request.has_permission(P.ADMIN, p) for p in packages},
         "error": None,
     }
@@ -84,9 +87,37 @@ def packages_list(request):
     return list_values(request, acting_owner(request))
 
 
-@view_config(route_name="projects", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="GET")
-def projects_list(request):
-    return list_values(request, acting_owner(request), fixed_type="project")
+def listed_type(request):
+    """The type of a type's own list page (``/projects``: ``PackageType.list_path``), else None."""
+    route = request.matched_route
+    if route is None or route.name != "type_list":
+        return None
+    return type_lists(request.registry)[request.matchdict["list_path"]]
+
+
+def type_lists(registry) -> dict:
+    """list path -> type, for the types with a list page of their own."""
+    return {t.list_path: t for t in registry.package_types.ordered() if t.list_path}
+
+
+class ListPathPredicate:
+    """Matches ``/{list_path}`` only for a type's list path (other names go on to traversal)."""
+
+    def __init__(self, value, config):
+        self.value = value
+
+    def text(self):
+        return f"type_list_path = {self.value}"
+
+    phash = text
+
+    def __call__(self, info, request):
+        return not self.value or info["match"].get("list_path") in type_lists(request.registry)
+
+
+@view_config(route_name="type_list", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="GET")
+def type_list(request):
+    return list_values(request, acting_owner(request), fixed_type=listed_type(request).name)
 
 
 def selected_packages(request, owner, permission=P.ADMIN):
@@ -116,13 +147,14 @@ def confirm_page(request, *, title, message, hidden, field, submit, cancel_url, 
 
 
 @view_config(route_name="packages", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="POST")
-@view_config(route_name="projects", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="POST")
+@view_config(route_name="type_list", renderer="packages.jinja2", permission=P.ACCOUNT, request_method="POST")
 def packages_bulk(request):
     owner = acting_owner(request)
-    fixed_type = "project" if request.matched_route.name == "projects" else None
+    listed = listed_type(request)
+    fixed_type = listed.name if listed is not None else None
     action = request.POST.get("action", "")
     packages = selected_packages(request, owner)
-    back = request.route_url(request.matched_route.name, _query=_back_query(request))
+    back = request.route_url(request.matched_route.name, _query=_back_query(request), **request.matchdict)
     if not packages:
         request.response.status = 400
         return list_values(request, owner, fixed_type, error="Select at least one package first.")
@@ -169,5 +201,7 @@ def _back_query(request):
 
 def includeme(config):
     config.add_route("packages", "/packages", factory=account_factory)
-    config.add_route("projects", "/projects", factory=account_factory)
+    # a type's own list page (``/projects``); only its list paths match, so owner pages are untouched
+    config.add_route_predicate("type_list_path", ListPathPredicate)
+    config.add_route("type_list", "/{list_path}", factory=account_factory, type_list_path=True)
     config.scan(__name__)

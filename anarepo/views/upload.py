@@ -83,25 +83,24 @@ def _publish(request, form, field):
     try:
         if type_name is None and inspect_bounded(
                 spooled.path, registry.package_types.detect, filename, spooled.path, registry=registry) is None:
-            if not (name and version):
+            catch_all = registry.package_types.takes_undetected()
+            if catch_all is None or not (name and version):
+                choose = f"choose the type “{catch_all.title}” and " if catch_all is not None else ""
                 raise InvalidPackage(
-                    f"the type of {filename} could not be detected: choose the type “File” "
-                    "and give a package name and a version"
+                    f"the type of {filename} could not be detected: {choose}give a package name and a version"
                 )
-            type_name = "file"
+            type_name = catch_all.name
         ptype = publishing.resolve_type(registry, filename, spooled.path, type_name)
-        if ptype.name == "file" and not (name and version):
-            raise InvalidPackage("a plain file needs a package name and a version")
-        project_revision = ptype.name == "project" and not version
-        # projects are numbered revisions: the next one of the package the archive names
-        info = publishing.inspect_upload(ptype, spooled.path, filename, name=name,
-                                         version="1" if project_revision else version)
+        if ptype.needs_explicit_name and not (name and version):
+            raise InvalidPackage(f"a {ptype.title.lower()} upload needs a package name and a version")
+        # a type that numbers its versions (projects): the next one of the package the file names
+        first = ptype.next_version(()) if not version else None
+        info = publishing.inspect_upload(ptype, spooled.path, filename, name=name, version=first or version)
         # line up with this process's other writers of the package, as the API and twine do
         queue_writer(request, owner.login, package_key(info.name))
-        if project_revision:
-            from ..package_types.project import next_revision
-
-            info = replace(info, version=next_revision(owner.get_package(info.name)))
+        if first is not None:
+            package = owner.get_package(info.name)
+            info = replace(info, version=ptype.next_version(package.releases.keys() if package is not None else ()))
         return publishing.publish(
             owner, spooled, ptype, info, labels=[form["label"]] if form["label"] else None,
             uploader=request.identity.login, access=form["access"], request=request,

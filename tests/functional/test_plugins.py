@@ -15,8 +15,7 @@ from anarepo.testing import AppHarness, make_settings
 PLUGIN = '''
 """A third-party package type: shell installers (a name anaconda-client knows)."""
 from pyramid.view import view_config
-from anarepo.plugins import PackageType, FileInfo, InvalidPackage
-from anarepo.resources.packages import Package
+from anarepo.plugins.api import PackageType, FileInfo, InvalidPackage, Package
 
 MAGIC = b"#!/bin/sh\\n# installer "
 

@@ -11,7 +11,9 @@ def run(path, host="localhost", script=""):
 
     environ = {"PATH_INFO": path, "SCRIPT_NAME": script, "HTTP_HOST": host}
     status = []
-    TokenPrefixMiddleware(app)(environ, lambda s, h: status.append(s))
+    # the mounts the built-in faces register (tests/functional/test_faces.py reads them from the app)
+    TokenPrefixMiddleware(app, mounts=("api", "conda", "pypi", "r"), subdomain_mounts=("conda", "pypi"))(
+        environ, lambda s, h: status.append(s))
     return seen, status[0]
 
 

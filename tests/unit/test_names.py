@@ -25,7 +25,8 @@ def test_valid_owner_names_normalize_to_lower_case(name):
 )
 def test_invalid_owner_names_say_why(name, reason):
     with pytest.raises(names.InvalidName, match=reason):
-        names.check_owner_name(name)
+        # the faces reserve their mounts (``api``, ``conda``) in an application
+        names.check_owner_name(name, reserved=frozenset({"api", "conda"}))
 
 
 @pytest.mark.parametrize("basename", ["a.txt", "linux-64/pkg-1.0-0.conda", "my data+1%.txt", "noarch/x-1-py_0.tar.bz2"])

@@ -11,8 +11,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from ...names import package_key
-from ...plugins import InvalidPackage, PackageType
+from ...plugins.api import InvalidPackage, PackageType, package_key
 from .index import CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
 
@@ -47,6 +46,7 @@ class CondaType(PackageType):
     name = "conda"
     title = "Conda"
     detect_priority = 10
+    shares_packages_with = frozenset({"pypi"})  # a conda and a PyPI build of one project
 
     def detect(self, filename: str, path) -> bool:
         return looks_like_conda(filename, path)
@@ -76,6 +76,11 @@ class CondaType(PackageType):
 
     keeps_index = True
 
+    def add_cli_commands(self, subparsers, command) -> None:
+        from .cli import add_commands
+
+        add_commands(subparsers, command)
+
     def index_snapshot(self, owner):
         return snapshot(get_channel(owner))
 
@@ -86,16 +91,31 @@ class CondaType(PackageType):
         with dist.blob.open("r") as f:  # any build time: the file was accepted when uploaded
             dist.attrs = dict(inspect_package(f.name, dist.basename, now_ms=2**62).attrs)
 
+    def platforms(self, package) -> set[str]:
+        subdirs = set()
+        for dist in package.distributions():
+            if dist.type == self.name:
+                subdir = (dist.attrs or {}).get("subdir") or dist.basename.partition("/")[0]
+                if subdir and subdir != dist.basename:
+                    subdirs.add(subdir)
+        return subdirs
+
+    def builds(self, release) -> set[str]:
+        return {(d.attrs or {}).get("build") for d in release.files.values() if d.type == self.name}
+
     def install_hints(self, request, package, label: str = "main"):
         """The full channel URL works everywhere; the short ``-c OWNER`` form only
         once conda's ``channel_alias`` points at this server, so the hint says so."""
         channel = package.owner.login if label == "main" else f"{package.owner.login}/label/{label}"
         alias = f"{request.application_url}/conda"
-        return [
+        hints = [
             ("conda", f"conda install -c {alias}/{channel} {package.name}"),
             (f"conda, short form (after conda config --set channel_alias {alias})",
              f"conda install -c {channel} {package.name}"),
         ]
+        if package.access != "public":
+            hints.append(("conda with a token", f"conda install -c {alias}/t/<TOKEN>/{channel} {package.name}"))
+        return hints
 
 
 def includeme(config):

@@ -12,9 +12,9 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from ...db import get_db
-from ...storage import CHUNK_SIZE
-from ...plugins import InvalidPackage
+from ...plugins.api import (
+    CHUNK_SIZE, InvalidPackage, PublishError, blob_tmpdir, check_label, get_db, package_changed, publishing, spool_file,
+)
 from .inspect import EXTENSIONS, KNOWN_SUBDIRS
 
 
@@ -40,12 +40,9 @@ def channel_files(directory: str) -> list[tuple[str, str]]:
 
 
 def _import_one(registry, owner, ptype, subdir, path, label, access, report):
-    from ...events import package_changed
-    from ...services.publishing import inspect_upload, publish
-    from ...storage import blob_tmpdir, spool_file
 
     fn = os.path.basename(path)
-    info = inspect_upload(ptype, path, f"{subdir}/{fn}", registry=registry)
+    info = publishing.inspect_upload(ptype, path, f"{subdir}/{fn}", registry=registry)
     package = owner.get_package(info.name)
     release = package.releases.get(info.version) if package is not None else None
     existing = release.files.get(info.basename) if release is not None else None
@@ -66,7 +63,7 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
         return
     spooled = spool_file(path, blob_tmpdir(get_db(registry)), registry.settings["anarepo.max_upload_size"])
     try:
-        publish(owner, spooled, ptype, info, labels=[label], uploader="anarepo-import", access=access,
+        publishing.publish(owner, spooled, ptype, info, labels=[label], uploader="anarepo-import", access=access,
                 operator=registry)
     except BaseException:
         spooled.discard()
@@ -76,8 +73,6 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
 
 def import_channel(registry, directory: str, owner_name: str, label: str = "main", access: str = "public",
                    batch: int = 500, progress=None) -> ImportReport:
-    from ...names import check_label
-    from ...errors import PublishError
     from . import deferred_indexing, flush_deferred
 
     label = check_label(label)
@@ -106,7 +101,7 @@ def import_channel(registry, directory: str, owner_name: str, label: str = "main
 def reindex(registry, check_only: bool = False, reinspect: bool = False, progress=None) -> tuple[int, list[str]]:
     """Rebuild the conda index of every owner (see :func:`anarepo.reindex.reindex`, which
     rebuilds every type's); returns (packages indexed, owners whose state differed)."""
-    from ...reindex import reindex as reindex_types
+    from ...plugins.api import reindex as reindex_types
 
     count, differing = reindex_types(registry, check_only, reinspect, progress, types=("conda",))
     return count, [entry.rsplit(" (", 1)[0] for entry in differing]

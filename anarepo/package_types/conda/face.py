@@ -27,15 +27,10 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from ... import clock
-from ...bodies import blob_response, body_iter
-from ...downloads import committed_file, count_download
-from ...middleware import web_page_url
-from ...replay import mark_replayable
-
-from ...security.permissions import P
-from ...security.policy import app_root
-from ...visibility import label_visible
+from ...plugins.api import (
+    ANY, P, Scope, blob_response, body_iter, clock, committed_file, count_download, label_visible, mark_replayable,
+    root_of, web_page_url,
+)
 from . import render
 from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
 from .inspect import EXTENSIONS, KNOWN_SUBDIRS
@@ -96,7 +91,7 @@ class CondaFace:
 
     def __init__(self, request):
         self.request = request
-        self.root = self.__parent__ = app_root(request)
+        self.root = self.__parent__ = root_of(request)
 
     def __getitem__(self, name):
         owner = self.root.get_owner(name)
@@ -494,7 +489,15 @@ def includeme(config):
             f"anarepo.conda.max_age may not exceed {KEEP_SHARDS_SECONDS} s: clients holding a shard index"
             " that long would ask for shards no longer kept")
     config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
-    config.add_route("conda", "/conda/*traverse", factory=face_factory)
+    config.add_face(
+        "conda", mount="conda", factory=face_factory, error_format="text", subdomain=True, title="conda channels",
+        scopes={
+            "conda": Scope("Allow all operations on Conda repositories", {"conda": ANY, "api": (P.VIEW,)}),
+            "conda:download": Scope("Allow private downloads from Conda repositories", {"conda": (P.VIEW,)},
+                                    reads_types=("conda",)),
+            "repos": Scope(grants={"conda": (P.VIEW,)}),
+        },
+    )
     for name in SUBDIR_DOCUMENTS:
         config.add_view(subdir_document, route_name="conda", context=Subdir, name=name, request_method=GET,
                         permission=P.VIEW)

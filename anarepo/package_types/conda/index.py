@@ -26,9 +26,7 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ... import clock
-from ...names import package_key
-from ...versions import version_key
+from ...plugins.api import clock, package_key, version_key
 from . import render
 from .inspect import timestamp_ms
 

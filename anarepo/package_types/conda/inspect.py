@@ -14,10 +14,9 @@ import re
 import time
 import zipfile
 
-from ... import names
-from ...bounded import loads_json
-from ...names import MAX_DESCRIPTION
-from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, work_budget
+from ...plugins.api import (
+    LINK_FIELDS, MAX_DESCRIPTION, BudgetExceeded, FileInfo, InvalidPackage, check_link, loads_json, work_budget,
+)
 
 EXTENSIONS = (".tar.bz2", ".conda")
 
@@ -327,8 +326,8 @@ def clean_about(about: dict) -> dict:
         value = about.get(key)
         if isinstance(value, list):  # conda-build allows lists of URLs
             value = next((v for v in value if isinstance(v, str)), None)
-        if isinstance(value, str) and key in names.LINK_FIELDS:
-            value = names.check_link(value, f"info/about.json {key}")
+        if isinstance(value, str) and key in LINK_FIELDS:
+            value = check_link(value, f"info/about.json {key}")
         if isinstance(value, str) and value:
             out[key] = value[: (MAX_DESCRIPTION if key == "description" else 1000)]
     return out

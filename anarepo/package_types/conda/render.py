@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import msgpack
 import zstandard
 
-from ...versions import version_key
+from ...plugins.api import version_key
 
 SHARD_ZSTD_LEVEL = 16
 SHARD_INDEX_ZSTD_LEVEL = -1

@@ -13,8 +13,7 @@ import re
 
 import yaml
 
-from ...bounded import Unbounded, load_yaml
-from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
+from ...plugins.api import BudgetExceeded, FileInfo, InvalidPackage, PackageType, Unbounded, load_yaml
 from ..common import read_bounded, stem, timestamp_version
 
 MAX_ENV = 1024 * 1024

@@ -4,7 +4,7 @@ Nothing is read from the file, so uploads must say ``-t file -p NAME -v VERSION`
 """
 from __future__ import annotations
 
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins.api import FileInfo, InvalidPackage, PackageType
 
 
 class FileType(PackageType):
@@ -12,6 +12,8 @@ class FileType(PackageType):
     title = "File"
     detect_priority = 1000  # never auto-detected
     needs_explicit_name = True
+    takes_undetected = True
+    list_title = "Files"
 
     def inspect(self, path, filename, name=None, version=None) -> FileInfo:
         if not name or not version:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from ...bounded import loads_json
-from ...names import PACKAGE_RE
-from ...plugins import FileInfo, InvalidPackage, PackageType
+from ...plugins.api import FileInfo, InvalidPackage, PACKAGE_RE, PackageType, loads_json
 from ..common import read_bounded, stem, timestamp_version
 
 MAX_NOTEBOOK = 50 * 1024 * 1024

@@ -49,7 +49,7 @@ def render_html(source: bytes) -> bytes:
 def render_missing(package, registry) -> None:
     """Render the notebooks of ``package`` that have no HTML yet (new uploads), in the
     bounded inspection pool."""
-    from ...inspection import inspection_pool
+    from ...plugins.api import inspection_pool
 
     for dist in package.distributions():
         if dist.type != "ipynb" or getattr(dist, "rendered", None) is not None:

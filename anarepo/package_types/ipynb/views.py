@@ -4,9 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from ...bodies import blob_response
-from ...resources.packages import Release
-from ...security.permissions import P
+from ...plugins.api import P, Release, blob_response
 
 #: A sandboxed document has an opaque origin: no cookies, no storage, no same-origin
 #: requests; with script-src 'none' nothing in it runs at all.

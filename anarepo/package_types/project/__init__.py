@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import yaml
 
-from ...bounded import Unbounded, load_yaml
-from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
-from ...versions import version_key
+from ...plugins.api import (
+    BudgetExceeded, FileInfo, InvalidPackage, PackageType, Unbounded, load_yaml, version_key,
+)
 from ..archives import read_tar_member, read_zip_member, tar_members, zip_names
 from ..common import stem
 
@@ -67,6 +67,12 @@ class ProjectType(PackageType):
     title = "Project"
     detect_priority = 60
     page_template = "anarepo.package_types.project:templates/page.jinja2"
+    list_title = "Projects"
+    list_path = "projects"  # the acting owner's projects at /projects, as on anaconda.org
+
+    def next_version(self, versions) -> str:
+        """Projects are numbered revisions: an upload without a version is the next one."""
+        return next_revision(versions)
 
     def detect(self, filename, path) -> bool:
         if not filename.lower().endswith(ARCHIVE_SUFFIXES):
@@ -119,9 +125,9 @@ class ProjectType(PackageType):
         return {"revisions": revisions, "latest": revisions[0] if revisions else None}
 
 
-def next_revision(package) -> str:
-    """The revision number the next upload of a project gets."""
-    numbers = [int(v) for v in (package.releases.keys() if package is not None else ()) if v.isdigit()]
+def next_revision(versions) -> str:
+    """The revision number the next upload of a project gets, after ``versions``."""
+    numbers = [int(v) for v in versions if str(v).isdigit()]
     return str(max(numbers, default=0) + 1)
 
 

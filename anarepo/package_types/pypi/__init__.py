@@ -11,8 +11,7 @@
 """
 from __future__ import annotations
 
-from ...names import package_key
-from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
+from ...plugins.api import BudgetExceeded, FileInfo, InvalidPackage, PackageType, package_key
 from .inspect import WHEEL_SUFFIX, dependencies, is_pypi_filename, normalize, read_metadata, same_version
 
 
@@ -22,6 +21,7 @@ class PypiType(PackageType):
     aliases = ("PyPI", "standard_python")
     detect_priority = 20
     yankable = True
+    shares_packages_with = frozenset({"conda"})  # a conda and a PyPI build of one project
 
     def detect(self, filename: str, path) -> bool:
         """Wheels by their name; sdists only when they hold a ``PKG-INFO``."""
@@ -110,7 +110,7 @@ class PypiType(PackageType):
     def check_package_name(self, owner, name: str) -> None:
         """One PEP 503 project page per owner: ``team_tool`` may not sit beside a
         ``team-tool`` that holds PyPI files (pip would mix their files)."""
-        from ...errors import NameTaken
+        from ...plugins.api import NameTaken
         from .index import packages_for_project
 
         others = [k for k in packages_for_project(owner, normalize(name)) if k != package_key(name)]
@@ -139,6 +139,13 @@ class PypiType(PackageType):
 
     keeps_index = True
 
+    def index_problems(self, root) -> list[str]:
+        """PyPI name collisions of a database from before names were checked."""
+        from .index import name_collisions
+
+        return [f"PyPI name collision: {owner} has {', '.join(packages)} for the one project {project!r}"
+                for owner, project, packages in name_collisions(root)]
+
     def index_snapshot(self, owner):
         from .index import snapshot
 
@@ -159,8 +166,12 @@ class PypiType(PackageType):
     def install_hints(self, request, package, label: str = "main"):
         """``pip install`` against this owner's index (with a token placeholder if not public)."""
         prefix = request.host_url + ("/t/<TOKEN>" if package.access != "public" else "")
-        index = f"{prefix}/pypi/{package.owner.login}" + (f"/label/{label}" if label != "main" else "")
-        return [("pip", f"pip install --index-url {index}/simple/ {normalize(package.name)}")]
+        where = package.owner.login + (f"/label/{label}" if label != "main" else "")
+        hints = [("pip", f"pip install --index-url {prefix}/pypi/{where}/simple/ {normalize(package.name)}")]
+        if package.access != "public":  # the token after the mount point, as conda puts it
+            index = f"{request.application_url}/pypi/t/<TOKEN>/{where}"
+            hints.append(("pip with a token", f"pip install --index-url {index}/simple/ {package.name}"))
+        return hints
 
 
 def includeme(config):

@@ -18,8 +18,7 @@ either position, and the label survive in every link.
 """
 from __future__ import annotations
 
-from ...names import InvalidName, check_label
-from ...security.policy import app_root
+from ...plugins.api import ANY, InvalidName, P, Scope, check_label, root_of, text_error
 
 MOUNT = "pypi"
 ROUTE = "pypi"
@@ -36,7 +35,7 @@ class PypiFace:
 
     def __init__(self, request):
         self.request = request
-        self.root = app_root(request)
+        self.root = root_of(request)
         self.__parent__ = self.root
 
     def __getitem__(self, name: str):
@@ -161,5 +160,27 @@ class FileResource(_Node):
         raise KeyError(name)
 
 
+def pypi_error(request, status: int, message: str):
+    """Errors as text; twine prints ``<status> <reason>`` and nothing of the body (as
+    on Warehouse), so the message is the reason phrase too; a 401 asks for Basic."""
+    response = text_error(status, message)
+    reason = " ".join(message.split()).encode("ascii", "replace").decode("ascii")[:300]
+    response.status = f"{status} {reason}"
+    if status == 401:
+        response.www_authenticate = ("Basic", {"realm": "anarepo"})
+    return response
+
+
 def includeme(config):
-    config.add_route(ROUTE, f"/{MOUNT}/*traverse", factory=face_factory)
+    config.add_face(
+        ROUTE, mount=MOUNT, factory=face_factory, error_format=pypi_error, subdomain=True, title="PyPI indexes",
+        scopes={
+            "pypi": Scope("Allow all operations on PyPI repositories", {MOUNT: ANY}),
+            "pypi:download": Scope("Allow private downloads from PyPI repositories", {MOUNT: (P.VIEW,)},
+                                   reads_types=("pypi",)),
+            "pypi:upload": Scope("Allow uploads to PyPI repositories", {MOUNT: (P.VIEW, P.UPLOAD)}),
+            # twine with an anaconda.org-style token uploads to PyPI indexes
+            "api:write": Scope(grants={MOUNT: (P.VIEW, P.UPLOAD)}),
+            "repos": Scope(grants={MOUNT: (P.VIEW,)}),
+        },
+    )

@@ -16,9 +16,7 @@ import re
 
 from pyramid.httpexceptions import HTTPNotAcceptable
 
-from ...middleware import TOKEN_ENV
-from ...names import InvalidName, check_label
-from ...security.policy import app_root
+from ...plugins.api import InvalidName, TOKEN_ENV, check_label, root_of
 from .index import project_index
 from .inspect import normalize
 from .simple import negotiate, page_response, project_document
@@ -50,7 +48,7 @@ def _public_page(request):
         label = check_label(label) if label is not None else "main"
     except InvalidName:
         return None
-    owner = app_root(request).get_owner(owner_name)
+    owner = root_of(request).get_owner(owner_name)
     if owner is None:
         return None
     pindex = project_index(owner, label, project)

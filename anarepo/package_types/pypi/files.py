@@ -12,10 +12,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from ...bodies import blob_response
-from ...downloads import committed_file, count_download
-from ...mediatypes import media_type
-from ...security.permissions import P
+from ...plugins.api import P, blob_response, committed_file, count_download, media_type
 from .face import ROUTE, FileResource
 
 

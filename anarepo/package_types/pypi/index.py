@@ -34,9 +34,7 @@ import uuid
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...clock import isoformat_z
-from ...resources.merge import fresh_revision, three_way_merge
-from ...names import package_key
+from ...plugins.api import fresh_revision, isoformat_z, package_key, three_way_merge
 from .inspect import InvalidPackage, normalize, read_metadata
 
 log = logging.getLogger(__name__)

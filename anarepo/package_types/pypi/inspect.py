@@ -31,8 +31,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ...names import MAX_DESCRIPTION, MAX_LICENSE
-from ...plugins import BudgetExceeded, InvalidPackage, work_budget
+from ...plugins.api import BudgetExceeded, InvalidPackage, MAX_DESCRIPTION, MAX_LICENSE, work_budget
 from ..archives import read_zip_member
 
 #: Largest METADATA / PKG-INFO we accept (long descriptions included); members walked

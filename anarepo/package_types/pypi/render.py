@@ -11,7 +11,7 @@ import json
 from html import escape
 from urllib.parse import quote
 
-from ...versions import pep440_key
+from ...plugins.api import pep440_key
 
 API_VERSION = "1.4"
 HTML = "text/html"

@@ -16,10 +16,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from webob.acceptparse import create_accept_header
 
-from ...bodies import body_iter
-from ...middleware import ORIGINAL_PATH, web_page_url
-from ...replay import mark_replayable
-from ...security.permissions import P
+from ...plugins.api import ORIGINAL_PATH, P, body_iter, mark_replayable, web_page_url
 from . import render
 from .cache import make_page, page_cache
 from .face import ROUTE, OwnerFace, ProjectPage, SimpleRoot

@@ -28,16 +28,11 @@ from pyramid.response import Response
 from pyramid.security import Denied
 from pyramid.view import view_config
 
-from ...errors import Conflict, FileExists, PublishError
-from ...names import InvalidName, package_key
-from ...plugins import InvalidPackage
-from ...retry import queue_writer
-from ...security.checks import Refused
-from ...security.permissions import P
-from ...services import publishing
-from ...storage import TooLarge, request_tmpdir, spool
-from ...views.api.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
-from ...views.helpers import face_error
+from ...plugins.api import (
+    Conflict, FileExists, InvalidName, InvalidPackage, MAX_FIELD_BYTES, MultipartError, MultipartReader, P,
+    PublishError, Refused, TooLarge, boundary_of, face_error, package_key, publishing, queue_writer,
+    request_tmpdir, spool,
+)
 from .face import ROUTE, OwnerFace
 from .inspect import MAX_METADATA_SIZE, normalize, same_version
 

@@ -16,11 +16,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
-from ...names import check_text
-from ...errors import NotFound
-from ...resources.packages import Release
-from ...security.permissions import P
-from ...services.packages import MAX_REASON, set_yanked
+from ...plugins.api import MAX_REASON, NotFound, P, Release, check_text, set_yanked
 
 
 def _reason(request) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ...plugins import BudgetExceeded, FileInfo, InvalidPackage, PackageType
+from ...plugins.api import BudgetExceeded, FileInfo, InvalidPackage, PackageType
 from ..archives import read_tar_member, tar_members
 from .description import parse_dcf
 

@@ -1,7 +1,7 @@
 """Debian-control (DCF) parsing for R's DESCRIPTION and writing for PACKAGES."""
 from __future__ import annotations
 
-from ...plugins import InvalidPackage
+from ...plugins.api import InvalidPackage
 
 MAX_FIELDS = 200
 

@@ -12,10 +12,7 @@ import gzip
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from ...db import root_factory
-from ...names import check_label
-from ...security.permissions import P
-from ...views.files import file_response, record_download
+from ...plugins.api import P, Scope, check_label, count_download, root_of, send_blob
 from .index import index_of
 
 INDEX_FILES = ("PACKAGES", "PACKAGES.gz")
@@ -31,7 +28,7 @@ class RFace:
     __parent__ = None
 
     def __init__(self, request):
-        self.root = root_factory(request)
+        self.root = root_of(request)
 
     def __getitem__(self, login: str):
         return RChannels(self.root[login])
@@ -120,11 +117,13 @@ def packages_index(context, request):
 @view_config(route_name="r.contrib", context=RArchive, permission=P.VIEW)
 @view_config(route_name="r.label.contrib", context=RArchive, permission=P.VIEW)
 def archive(context, request):
-    record_download(request, context.dist)
-    return file_response(request, context.dist, disposition="attachment")
+    count_download(request, context.dist)
+    return send_blob(request, context.dist, disposition="attachment")
 
 
 def includeme(config):
+    config.add_face("r", mount="r", error_format="text", title="CRAN-like repositories",
+                    scopes={"repos": Scope(grants={"r": (P.VIEW,)})})
     config.add_route("r.contrib", "/r/{owner}/src/contrib/{filename}", factory=RFace,
                      traverse="/{owner}/main/{filename}")
     config.add_route("r.label.contrib", "/r/{owner}/label/{label}/src/contrib/{filename}", factory=RFace,

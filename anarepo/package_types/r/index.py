@@ -8,9 +8,7 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...names import package_key
-from ...resources.merge import add_counts, three_way_merge
-from ...versions import version_key
+from ...plugins.api import add_counts, package_key, three_way_merge, version_key
 from .description import packages_entry
 
 

@@ -10,8 +10,26 @@ because its ``/{owner}/notices`` routes must not shadow the fixed ones.
 """
 from __future__ import annotations
 
+from ...plugins.faces import ANY, Scope
+from ...security.permissions import P
+
+#: The anaconda.org scopes of the API face; repository faces add their own
+#: (``conda:download``...) and their grants to ``all``, ``repos``, ``api:write``.
+API_SCOPES = {
+    "all": Scope("Allow all operations", {ANY: ANY}),
+    "api": Scope("Allow all API operations", {"api": ANY}),
+    "api:read": Scope("Allow read access to the API site", {"api": (P.VIEW,)}),
+    "api:write": Scope("Allow write access to the API site", {"api": (P.VIEW, P.UPLOAD, P.EDIT, P.ADMIN)}),
+    # groups only: never the organization's owners, labels or its deletion
+    "api:modify-group": Scope("Allow modification of groups", {"api": (P.VIEW, P.MANAGE_GROUPS)}),
+    "repos": Scope("Allow access to all package repositories", {"api": (P.VIEW,)}),
+}
+
 
 def includeme(config):
+    # JSON errors; a typed read scope (``conda:download``) reads files of its type here
+    config.add_face("api", mount="api", error_format="json", scopes=API_SCOPES, typed_reads=True,
+                    title="anaconda.org API")
     config.include(".base")
     config.include(".auth")
     config.include(".users")

@@ -24,7 +24,7 @@ from ...db import root_factory
 from ...errors import Forbidden, NotFound
 from ...resources.owners import Organization
 from ...security.oidc_provider import ProviderError, api_audience, note_minted, provider_settings, verify_access_token
-from ...security.permissions import SCOPES, P
+from ...security.permissions import P, scope_table
 from ...security.signin import password_sign_in
 from ...security.tokens import TokenExists, create_token, revoke_token, tokens_of
 from .base import api_view, empty, json_body, require_user, requester_view
@@ -82,7 +82,7 @@ def authentication_type(request):
 @view_config(route_name="api.scopes", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def scopes(request):
     """Public: the client fetches it without any header."""
-    return {name: description for name, (description, _grants) in SCOPES.items()}
+    return {name: scope.description for name, scope in scope_table(request).items()}
 
 
 @view_config(route_name="api.authentications", request_method="POST", renderer="json",
@@ -110,7 +110,7 @@ def create_authentication(request):
         raw, token = create_token(
             root, user, name, body.get("scopes"), max_age=max_age, org=org_login, replace=not fail_if_exists,
             hostname=str(body.get("hostname") or "")[:200], note_url=str(body.get("note_url") or "")[:500],
-            strength=strength, remote_addr=request.remote_addr or "",
+            strength=strength, remote_addr=request.remote_addr or "", known_scopes=scope_table(request),
         )
     except TokenExists as exc:
         # 400 is what anaconda-client reads as "exists" (login asks whether to replace it)

@@ -16,6 +16,7 @@ from pyramid.response import Response
 from ... import orgs, visibility
 from ...accounts import create_organization
 from ...errors import NotFound
+from ...names import reserved_owner_names
 from ...resources.owners import Organization
 from ...resources.packages import Package
 from ...resources.root import Root
@@ -42,7 +43,8 @@ def create(request):
     """``upload`` on the root creates a namespace (an api/api:write/all token)."""
     user = require_user(request)
     body = json_body(request)
-    org = create_organization(request.root, request.matchdict["org"], text_field(body, "email", 300), user)
+    org = create_organization(request.root, request.matchdict["org"], text_field(body, "email", 300), user,
+                              reserved=reserved_owner_names(request.registry))
     return org_json(request, org)
 
 

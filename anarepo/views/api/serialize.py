@@ -30,27 +30,28 @@ def client_types(package) -> list[str]:
     return [t for t in package.package_types if t in CLIENT_TYPE_NAMES]
 
 
-def conda_platforms(package) -> list[str]:
-    subdirs = set()
-    for dist in package.distributions():
-        if dist.type == "conda":
-            subdir = (dist.attrs or {}).get("subdir") or dist.basename.partition("/")[0]
-            if subdir and subdir != dist.basename:
-                subdirs.add(subdir)
-    return sorted(subdirs)
+def _types_of(registry, package):
+    types = registry.package_types
+    return [types[name] for name in package.package_types if name in types]
 
 
-def conda_builds(package) -> list[str]:
-    """The build strings of the latest version's conda files (``py_0``, ``h1_0``):
-    the Builds column of ``anaconda search``, beside its Version column."""
+def platforms(registry, package) -> list[str]:
+    """The platforms of the package's files, as their types read them (conda subdirs):
+    the API's ``conda_platforms``."""
+    return sorted(set().union(*(t.platforms(package) for t in _types_of(registry, package))))
+
+
+def builds(registry, package) -> list[str]:
+    """The build strings of the latest version's files (``py_0``, ``h1_0``), as their
+    types read them: the Builds column of ``anaconda search``, beside its Version column."""
     release = package.releases.get(package.latest_version) if package.latest_version else None
     if release is None:
         return []
-    return sorted({(d.attrs or {}).get("build") for d in release.files.values() if d.type == "conda"} - {None, ""})
+    return sorted(set().union(*(t.builds(release) for t in _types_of(registry, package))) - {None, ""})
 
 
 def readable_files(request, package) -> list:
-    """The package's files, less those a typed token (``conda:download``) may not read."""
+    """The package's files, less those a typed token (a scope with ``reads_types``) may not read."""
     dists = list(package.distributions())
     if reads_only_some_types(request):
         dists = [d for d in dists if request.has_permission(P.VIEW, d)]
@@ -79,8 +80,8 @@ def package_summary(request, package) -> dict:
         "latest_version": package.latest_version,
         "versions": versions,
         "package_types": client_types(package),
-        "conda_platforms": conda_platforms(package),
-        "builds": conda_builds(package),
+        "conda_platforms": platforms(request.registry, package),
+        "builds": builds(request.registry, package),
         "license": package.license,
         "created_at": isoformat(package.created),
         "modified_at": isoformat(package.modified),

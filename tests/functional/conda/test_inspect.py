@@ -159,6 +159,7 @@ def test_invalid_package_is_a_400_on_the_conda_face(app, testapp):
 
     class Req:
         path_info = "/conda/x"
+        registry = app.registry  # the registered faces decide the format
 
     response = bad_input(InvalidPackage("x-1-0.tar.bz2: unknown subdir 'linux-999'"), Req())
     assert response.status_int == 400 and b"unknown subdir" in response.body

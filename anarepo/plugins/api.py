@@ -1,0 +1,96 @@
+"""The public facade for plugins: everything a package-type or face plugin may use
+of the core, and nothing else (``docs/plugins.md``).
+
+Plugins (the built-in ones under ``anarepo.package_types`` included) import from
+this module only; an import-linter contract run by the test suite
+(``tests/unit/test_import_contracts.py``) keeps it so, and keeps the core from
+importing any plugin.  What is here is a promise: names are added when a plugin
+needs them, and changed only with a note in ``docs/plugins.md``.
+
+Grouped by what a plugin does:
+
+* **declare** a type or a face: :class:`PackageType`, :class:`FileInfo`,
+  :class:`InvalidPackage`, :class:`Scope`, :data:`ANY`, :class:`P`;
+* **permissions** beyond a view's own ``permission=``: :func:`authorize` (a
+  second object the view acts on) raising :class:`Refused` into the one
+  forbidden view; :func:`label_visible` (whether a label may be named to the requester);
+* **read files safely**: :func:`work_budget`, :class:`BudgetExceeded`,
+  :func:`inspection_pool`, :func:`loads_json`, :func:`load_yaml`, :class:`Unbounded`;
+* **reach the database**: :func:`root_of` (the Root during a request, before or
+  after traversal), :func:`get_db`, :func:`open_root`;
+* **names and versions**: :func:`package_key`, :func:`check_label`,
+  :func:`check_text`, :class:`InvalidName`, :data:`PACKAGE_RE`,
+  :data:`MAX_DESCRIPTION`, :data:`MAX_LICENSE`, :func:`check_link`,
+  :data:`LINK_FIELDS`, :func:`version_key`, :func:`pep440_key`, :func:`utcnow`,
+  :func:`isoformat_z`, and :mod:`clock` (the module, so tests can move time);
+* **publish and change packages**: :mod:`publishing` (``inspect_upload``,
+  ``publish``, ``resolve_type``), :func:`package_changed`, :func:`set_yanked`,
+  :data:`MAX_REASON`, :func:`queue_writer`, the domain errors (:class:`PublishError`,
+  :class:`Conflict`, :class:`NameTaken`, :class:`FileExists`, :class:`NotFound`), :func:`reindex`;
+* **take uploads**: :func:`spool`, :func:`spool_file`, :func:`request_tmpdir`,
+  :func:`blob_tmpdir`, :data:`CHUNK_SIZE`, :class:`TooLarge`, and the bounded
+  streaming multipart reader (:class:`MultipartReader`, :func:`boundary_of`,
+  :class:`MultipartError`, :data:`MAX_FIELD_BYTES`);
+* **answer**: :func:`send_blob` (a stored file for people: safe headers),
+  :func:`blob_response` (the bytes for tools), :func:`committed_file`,
+  :func:`count_download` (conflict-free, off the request), :func:`media_type`,
+  :func:`face_error` / :func:`text_error` / :func:`json_error` (errors in the
+  face's format), :func:`web_page_url`;
+* **cached documents**: :func:`mark_replayable` (a public document the replay
+  cache may answer again), :func:`body_iter`, :data:`ORIGINAL_PATH` and
+  :data:`TOKEN_ENV` (the request's path before the token was cut out, and the
+  path token, for faces that answer before traversal);
+* **persistent state**: :func:`three_way_merge`, :func:`fresh_revision`,
+  :func:`add_counts` (conflict resolution helpers), and the model classes a
+  view may take as its context (:class:`Package`, :class:`Release`,
+  :class:`Distribution`);
+* **commands**: :class:`CommandError` for ``PackageType.add_cli_commands``.
+"""
+from __future__ import annotations
+
+from .. import clock
+from ..bodies import blob_response, body_iter
+from ..bounded import Unbounded, load_yaml, loads_json
+from ..cli import CommandError
+from ..clock import isoformat_z, utcnow
+from ..db import get_db, open_root
+from ..db import root_factory as root_of
+from ..downloads import committed_file, count_download
+from ..errors import Conflict, FileExists, NameTaken, NotFound, PublishError
+from ..events import package_changed
+from ..inspection import inspection_pool
+from ..mediatypes import media_type
+from ..middleware import ORIGINAL_PATH, TOKEN_ENV, web_page_url
+from ..names import (
+    LINK_FIELDS, MAX_DESCRIPTION, MAX_LICENSE, PACKAGE_RE, InvalidName, check_label, check_link, check_text,
+    package_key,
+)
+from ..reindex import reindex
+from ..replay import mark_replayable
+from ..resources.merge import add_counts, fresh_revision, three_way_merge
+from ..resources.packages import Distribution, Package, Release
+from ..retry import queue_writer
+from ..security.checks import Refused, authorize
+from ..security.permissions import P
+from ..services import publishing
+from ..services.packages import MAX_REASON, set_yanked
+from ..storage import CHUNK_SIZE, TooLarge, blob_tmpdir, request_tmpdir, spool, spool_file
+from ..versions import pep440_key, version_key
+from ..visibility import label_visible
+from ..views.api.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
+from ..views.files import file_response as send_blob
+from ..views.helpers import face_error, json_error, text_error
+from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
+from .faces import ANY, Scope
+
+__all__ = [
+    "ANY", "BudgetExceeded", "NameTaken", "label_visible", "Refused", "authorize", "LINK_FIELDS", "check_link", "clock", "CHUNK_SIZE", "CommandError", "Conflict", "Distribution", "FileExists", "FileInfo",
+    "InvalidName", "InvalidPackage", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON",
+    "MultipartError", "MultipartReader", "NotFound", "ORIGINAL_PATH", "P", "PACKAGE_RE", "Package", "PackageType",
+    "PublishError", "Release", "Scope", "TOKEN_ENV", "TooLarge", "Unbounded", "add_counts", "blob_response",
+    "blob_tmpdir", "body_iter", "boundary_of", "check_label", "check_text", "committed_file", "count_download",
+    "face_error", "fresh_revision", "get_db", "inspection_pool", "isoformat_z", "json_error", "load_yaml",
+    "loads_json", "mark_replayable", "media_type", "open_root", "package_changed", "package_key", "pep440_key",
+    "publishing", "queue_writer", "reindex", "request_tmpdir", "root_of", "send_blob", "set_yanked", "spool",
+    "spool_file", "text_error", "three_way_merge", "utcnow", "version_key", "web_page_url", "work_budget",
+]
