@@ -90,16 +90,17 @@ def external_account(root, login: str) -> ExternalAccount | None:
     return root.external_accounts.accounts.get(login)
 
 
-def provision(root, source: str, profile: ExternalProfile, now: float | None = None):
+def provision(root, source: str, profile: ExternalProfile, now: float | None = None, *, reserved):
     """The user for a profile the source vouched for, created at the first sign-in.
 
     A name held by a local account (or one of another source) is never taken
-    over: that is :class:`SignInRefused`.
+    over: that is :class:`SignInRefused`; nor is a reserved name (``reserved``:
+    ``names.reserved_owner_names(registry)``, the faces' mounts among them).
     """
     from ..resources.owners import User
 
     try:
-        login = names.check_owner_name(profile.login)
+        login = names.check_owner_name(profile.login, reserved)
     except names.InvalidName:
         raise SignInRefused(f"the name {profile.login!r} from {source} cannot be an account name here") from None
     email = _valid_email(profile.email)

@@ -16,6 +16,7 @@ from pyramid.settings import asbool, aslist
 
 from ..accounts import authenticate
 from ..db import get_db
+from ..names import reserved_owner_names
 from .directory import get_directory
 from .external import SignInRefused, external_account, provision
 from .policy import app_root
@@ -117,7 +118,8 @@ def password_sign_in(request, login: str, password: str, code_appended: bool = F
         user = _local(request, root, login, password, code_appended)
     elif directory is not None and (existing is None or (account is not None and account.source == "ldap")):
         entry = directory.authenticate(login, password)
-        user = provision(root, "ldap", directory.profile(entry)) if entry is not None else None
+        user = provision(root, "ldap", directory.profile(entry), reserved=reserved_owner_names(registry)) \
+            if entry is not None else None
     else:
         user = _local(request, root, login, password)  # fails, at the cost of a real check
     db = get_db(registry)

@@ -12,6 +12,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
 from ..db import get_db, in_own_transaction
+from ..names import reserved_owner_names
 from ..security.external import SignInRefused, provision
 from ..security.upstream_oidc import FlowRefused, ProviderUnavailable, get_upstream
 from .helpers import safe_next_url
@@ -56,15 +57,16 @@ def callback(request):
     try:
         profile = provider.profile(provider.finish(request.route_url("login_oidc_callback"), flow, request.GET))
         # a GET's own transaction is doomed (anarepo.db): provision in one of its own
-        login, epoch = in_own_transaction(get_db(request.registry), lambda root: _provision(root, profile))
+        reserved = reserved_owner_names(request.registry)
+        login, epoch = in_own_transaction(get_db(request.registry), lambda root: _provision(root, profile, reserved))
     except (FlowRefused, ProviderUnavailable, SignInRefused) as exc:
         return _refused(request, exc, came_from)
     headers = remember(request, login, epoch=epoch)
     return HTTPFound(location=safe_next_url(request, came_from), headers=headers)
 
 
-def _provision(root, profile):
-    user = provision(root, "oidc", profile)
+def _provision(root, profile, reserved):
+    user = provision(root, "oidc", profile, reserved=reserved)
     return user.login, user.session_epoch
 
 

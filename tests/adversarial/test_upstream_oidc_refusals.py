@@ -194,8 +194,11 @@ def test_groups_from_userinfo_only_for_the_same_subject(consumer, provider):
         from anarepo.accounts import create_organization, create_user
         from anarepo.orgs import create_group
 
-        admin = create_user(root, "corpadmin", "a@example.com", "correct-horse-battery")
-        create_group(create_organization(root, "corp", "c@example.com", admin), "engineers", "read")
+        from anarepo.names import reserved_owner_names
+
+        reserved = reserved_owner_names(harness.registry)
+        admin = create_user(root, "corpadmin", "a@example.com", "correct-horse-battery", reserved=reserved)
+        create_group(create_organization(root, "corp", "c@example.com", admin, reserved=reserved), "engineers", "read")
     provider.userinfo = {"sub": "someone-else", "groups": ["engineering"]}
     request = begin(testapp)
     code = provider.issue(request, provider.sign(provider.claims(request, groups=None)))
@@ -242,3 +245,15 @@ def test_an_oidc_account_must_sign_in_again_within_the_recheck_interval(consumer
     code = provider.issue(request, provider.sign(provider.claims(request)))
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     testapp.get("/api/user", headers={"Authorization": f"token {token}"}, status=200)
+
+
+@pytest.mark.parametrize("username", ["conda", "pypi", "api", "projects"])
+def test_a_provider_username_that_names_a_face_or_a_list_page_is_refused(consumer, provider, username):
+    """The faces' mounts (and a type's list page) are reserved for OIDC and directory
+    accounts as for sign-ups: such an account would be shadowed by the route."""
+    harness, testapp = consumer()
+    request = begin(testapp)
+    code = provider.issue(request, provider.sign(provider.claims(request, preferred_username=username)))
+    refused = callback(testapp, code=code, state=request["state"])
+    assert refused.status_int == 403 and "cannot be an account name here" in refused.text
+    assert username not in owners(harness)
