@@ -227,7 +227,9 @@ def cmd_reindex(args, registry):
         raise CommandError(f"{len(problems)} stored file(s) are missing or damaged")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugin_commands: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; ``plugin_commands=False`` leaves out the plugins'
+    commands (loading every plugin costs a second: see :func:`main`)."""
     parser = argparse.ArgumentParser(prog="anarepo", description="anarepo repository server administration")
     parser.add_argument("-c", "--config", default="development.ini", help="the .ini file (default: development.ini)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -305,11 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .sources.cli import add_mirror_commands
 
     # the plugins' own commands (``anarepo import`` is the conda plugin's)
-    for ptype in standalone_registry().package_types.ordered():
+    for ptype in standalone_registry().package_types.ordered() if plugin_commands else ():
         ptype.add_cli_commands(sub, command)
 
     add_mirror_commands(sub)
     add_client_commands(sub)
+    parser.command_names = set(sub.choices)
     return parser
 
 
@@ -357,8 +360,23 @@ def _run_client(command, args) -> int:
         return 1
 
 
+def _core_command(argv) -> bool:
+    """Whether ``argv`` runs a command of the core (no help asked): then the plugins'
+    commands need not be loaded to parse it."""
+    if any(a in ("-h", "--help") for a in argv):
+        return False
+    core = build_parser(plugin_commands=False).command_names
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option in ("-c", "--config") and rest:
+            rest.pop(0)
+    return bool(rest) and rest[0] in core
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(plugin_commands=not _core_command(argv))
     args = parser.parse_args(argv)
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
     client_command = getattr(args, "client_command", None)
