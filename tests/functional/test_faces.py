@@ -49,18 +49,12 @@ def _config():
     return config
 
 
-def test_two_faces_on_one_mount_conflict():
+@pytest.mark.parametrize("second", [dict(name="other-npm", mount="/npm/"), dict(name="npm", mount="npm2")],
+                         ids=["one mount", "one name"])
+def test_two_faces_on_one_mount_or_with_one_name_conflict(second):
     config = _config()
     config.add_face("npm", mount="npm")
-    config.add_face("other-npm", mount="/npm/")
-    with pytest.raises(ConfigurationConflictError):
-        config.commit()
-
-
-def test_two_faces_with_one_name_conflict():
-    config = _config()
-    config.add_face("npm", mount="npm")
-    config.add_face("npm", mount="npm2")
+    config.add_face(**second)
     with pytest.raises(ConfigurationConflictError):
         config.commit()
 
