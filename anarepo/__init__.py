@@ -83,7 +83,8 @@ def main(global_config=None, **settings):
     app = config.make_wsgi_app()
     finish_startup(app.registry)
     flush_on_sigterm()
-    install_body_buffer()  # waitress answers 507 when it cannot buffer a body
+    # waitress answers 507 when it cannot buffer a body (JSON on the JSON faces)
+    install_body_buffer(app.registry.anarepo_faces.json_mounts())
     settings = app.registry.settings
     replay = ReplayMiddleware(app, get_db(app.registry), max_bytes=int(settings["anarepo.replay.max_bytes"]),
                               max_age=float(settings["anarepo.replay.max_age"]), documents=document_files(settings),

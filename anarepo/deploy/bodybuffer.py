@@ -44,7 +44,7 @@ class StorageRefusal(Error):
             codes = {507: "InsufficientStorage", 503: "ServiceUnavailable"}
             response = s3_error(self.code, codes[self.code], self.body)
         else:
-            response = raw_face_error(self.path, self.code, self.body)
+            response = raw_face_error(self.path, self.code, self.body, SpoolFailureParser.json_mounts)
         headers = [("Content-Type", response.headers["Content-Type"]), ("Cache-Control", "no-store")]
         if self.retry_after:
             headers.append(("Retry-After", self.retry_after))
@@ -94,6 +94,7 @@ class SpoolFailureParser(HTTPRequestParser):
     """waitress's parser, answering a body it cannot buffer with a status."""
 
     refusal = None
+    json_mounts: tuple = ()  # set by install(): the mounts whose faces answer JSON
 
     def received(self, data):
         try:
@@ -115,5 +116,7 @@ class SpoolFailureParser(HTTPRequestParser):
         return consumed
 
 
-def install() -> None:
+def install(json_mounts=()) -> None:
+    """``json_mounts``: the mounts of faces answering errors in JSON (the app's faces)."""
+    SpoolFailureParser.json_mounts = tuple(json_mounts)
     HTTPChannel.parser_class = SpoolFailureParser

@@ -50,7 +50,7 @@ def failure_response(request, status: int, message: str, retry_after: str | None
         try:  # a failure page asks nothing of the database (it may be what failed)
             response = face_error(request, status, message, identity=None)
         except UnicodeDecodeError:  # the face is read from the decoded path
-            response = raw_face_error(request, raw_path, status, message)
+            response = raw_face_error(raw_path, status, message, faces(request).json_mounts())
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
     response.cache_control.no_store = True
@@ -95,9 +95,10 @@ def storage_os_error(exc, request):
     return internal_error(exc, request)
 
 
-def raw_face_error(request, raw_path: str, status: int, message: str):
-    """The error of a request whose path is not text: JSON on a JSON face, else text."""
-    if faces(request).for_path(raw_path).error_format == "json":
+def raw_face_error(raw_path: str, status: int, message: str, json_mounts=()):
+    """The error of a request whose path is not text (or that has no request yet):
+    JSON under the mounts of JSON faces (``FaceRegistry.json_mounts``), else text."""
+    if raw_path.lstrip("/").split("/", 1)[0] in json_mounts:
         return json_error(status, message)
     return text_error(status, message)
 
