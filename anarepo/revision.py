@@ -16,6 +16,8 @@ committed since they stored an answer, *including commits by other processes*.
 :func:`revision_reader` returns a callable answering the newest committed
 transaction id, or ``None`` when the storage can not be asked (a disconnected
 ZEO client, PostgreSQL down): callers must then treat everything as changed.
+A disconnected ZEO client answers ``None`` at once: the request itself then
+waits for the server once (``anarepo.zeo_wait_timeout``) and answers 503.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class ZEORevision:
         self.storage = storage
 
     def __call__(self):
+        if not self.storage.is_connected():  # the server is away: unknown, without waiting for it
+            return None
         try:
             self.storage.ping()
         except Exception as exc:  # ClientDisconnected and friends: unknown
