@@ -61,8 +61,21 @@ def check_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+class ProjectNames(Persistent):
+    """A PyPI proxy's upstream project list, in a record of its own: loading a source
+    does not load hundreds of thousands of names."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+
+
 class Source(Persistent):
     """One upstream of ``owner``'s ``label``."""
+
+    #: PyPI proxy: the upstream root's projects the filters let through (older sources: none)
+    upstream_projects = None
+    #: bumped whenever ``upstream_projects`` changes (part of the root page's cache key)
+    projects_serial = 0
 
     def __init__(self, name: str, kind: str, url: str, *, mode: str = "mirror", label: str = "main",
                  subdirs=(), filters=None, remove_missing: bool = False, ttl: int = DEFAULT_TTL,
@@ -130,8 +143,16 @@ class Source(Persistent):
             new["allow_hosts"] = tuple(h.lower() for h in hosts)
         if "filters" in new and new["filters"] != self.filters:
             self.validators.clear()
+            self.set_upstream_projects(None)  # re-read with the new filters
         for key, value in new.items():
             setattr(self, key, value)
+
+    def set_upstream_projects(self, names) -> None:
+        names = tuple(sorted(names)) if names is not None else None
+        current = self.upstream_projects.names if self.upstream_projects is not None else None
+        if names != current:
+            self.upstream_projects = ProjectNames(names) if names is not None else None
+            self.projects_serial += 1
 
     # -- credentials: write-only -------------------------------------------------
     def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:

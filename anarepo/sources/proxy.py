@@ -125,6 +125,25 @@ def place(registry, owner, view, want):
     return dist
 
 
+def root_projects(owner, label: str) -> tuple[tuple, tuple]:
+    """(cache key part, names): the upstream projects the PyPI proxies of ``owner``'s
+    ``label`` list on its root page, each through the source's and the label's filters."""
+    from .sync import effective_filters
+
+    sources = getattr(owner, "sources", None)
+    if sources is None:
+        return (), ()
+    key, names = [], set()
+    for source in sources.values():
+        if source.mode != "proxy" or source.kind != "pypi" or source.label != label:
+            continue
+        key.append((source.name, source.projects_serial))
+        if source.upstream_projects is not None:
+            filters = effective_filters(owner, source)
+            names.update(n for n in source.upstream_projects.names if filters.name_ok(n))
+    return tuple(key), tuple(sorted(names))
+
+
 # -- fetching on first request -----------------------------------------------------------
 def fetch_upstream(request, dist) -> str:
     """The committed file of a proxied Distribution, fetched and verified now if needed."""

@@ -22,7 +22,7 @@ from ..storage import blob_tmpdir
 from .fetch import Fetcher, UpstreamError, fetcher_for
 from .filters import AllOf, Filters
 from .model import SourceError
-from .upstream import conda_listing, pypi_listing
+from .upstream import conda_listing, pypi_listing, pypi_projects
 
 log = logging.getLogger(__name__)
 DEFAULT_SUBDIRS = ("noarch",)
@@ -120,6 +120,10 @@ def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: 
         from packaging.utils import canonicalize_name
 
         projects = sorted({canonicalize_name(n) for n in view.filters.names if not any(c in n for c in "*?[")})
+        if view.mode == "proxy":  # the root lists every upstream project the filters let through
+            listing = pypi_listing(fetcher, view.filters, validators, projects)
+            listing.projects = pypi_projects(fetcher, view.filters)
+            return listing
     elif scope is not None:
         projects = [scope]
     return pypi_listing(fetcher, view.filters, validators, projects)
@@ -273,9 +277,12 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                 source.files[key] = entry[:4] + (_patch_key(fields),)
 
 
-def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope: str) -> None:
+def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope: str,
+            projects: list | None = None) -> None:
     with get_db(registry).transaction(f"anarepo mirror sync {view.owner}/{view.name}: done") as conn:
         _, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        if projects is not None:
+            source.set_upstream_projects(projects)
         if validators is not None:
             for doc, value in validators.items():
                 source.validators[doc] = value
@@ -360,7 +367,8 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
             validators = listing.validators
     run.finished = isoformat(utcnow())
     run.seconds = round(time.monotonic() - started, 3)
-    _finish(registry, view, run, validators, scope or "*")
+    _finish(registry, view, run, validators, scope or "*",
+            listing.projects if listing is not None and validators is not None else None)
     log.info("mirror sync %s/%s: %d added, %d removed, %d failed", view.owner, view.name,
              run.added, run.removed, run.failed)
     return run.as_dict()

@@ -46,6 +46,7 @@ class Listing:
     validators: dict  # document URL -> (etag, last-modified)
     unchanged: set  # key prefixes whose document answered 304 (keep what was there)
     read: set = field(default_factory=set)  # key prefixes (subdirs, projects) this listing covers
+    projects: list | None = None  # PyPI proxy: every upstream project the filters let through (the root)
 
 
 _HEX = {64: re.compile(r"[0-9a-fA-F]{64}"), 32: re.compile(r"[0-9a-fA-F]{32}")}

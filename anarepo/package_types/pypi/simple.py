@@ -135,13 +135,19 @@ def simple_root(context, request):
             if not visible(request, context.owner, pkeys)
         )
         revision = lindex.revision
-    key = ("index", context.owner.login, context.label, revision, hidden, content_type)
+    from ...sources.proxy import root_projects
+
+    proxied_key, proxied = root_projects(context.owner, context.label)
+    key = ("index", context.owner.login, context.label, revision, hidden, content_type, proxied_key)
 
     def build():
         rows = []
+        skip = set(hidden)
         if lindex is not None:
-            skip = set(hidden)
             rows = [(name, p.display_name) for name, p in lindex.projects.items() if name not in skip]
+        if proxied:  # a PyPI proxy lists every upstream project its filters let through
+            local = {name for name, _ in rows} | skip
+            rows = sorted(rows + [(name, name) for name in proxied if name not in local])
         body = render.index_json(rows) if render.is_json(content_type) else render.index_html(rows)
         return make_page(body, content_type)
 

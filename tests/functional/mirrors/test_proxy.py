@@ -191,3 +191,26 @@ def test_a_proxied_record_passes_the_uploads_record_rules(mirror_app, testapp, c
     with mirror_app.root() as root:
         run = root.owners["alice"].sources["up"].history[-1]
         assert run["failed"] == 1 and "tool-2.0-0.tar.bz2" in run["errors"][0], run
+
+
+@pytest.mark.parametrize("filters, listed", [
+    ({}, {"demo", "other", "mine"}),
+    ({"exclude": ["other"]}, {"demo", "mine"}),
+    ({"names": ["d*"]}, {"demo", "mine"}),
+])
+def test_pypi_proxy_root_lists_every_upstream_project_its_filters_let_through(mirror_app, testapp, pypi_upstream,
+                                                                             filters, listed):
+    from anarepo.package_types.pypi import builders
+
+    mirror_app.upload("alice", *builders.wheel("mine", "1.0"))  # a local project is listed too
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, mode="proxy", filters=filters)
+    html = testapp.get("/pypi/alice/simple/").text
+    assert {n for n in ("demo", "other", "mine") if f">{n}<" in html} == listed
+    root = testapp.get("/pypi/alice/simple/", headers=JSON).json
+    assert {p["name"] for p in root["projects"]} == listed
+    # listed before any of its pages was read: the page is proxied when asked for
+    page = testapp.get("/pypi/alice/simple/demo/", headers=JSON).json
+    assert {f["filename"] for f in page["files"]} >= {"demo-1.0-py3-none-any.whl"}
+    if "other" not in listed:  # a filtered-out project is in no document
+        testapp.get("/pypi/alice/simple/other/", status=404)
+        assert "other" not in testapp.get("/pypi/alice/simple/").text
