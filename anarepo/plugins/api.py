@@ -40,7 +40,9 @@ Grouped by what a plugin does:
   cache may answer again), :func:`body_iter`, :data:`ORIGINAL_PATH` and
   :data:`TOKEN_ENV` (the request's path before the token was cut out, and the
   path token, for faces that answer before traversal);
-* **persistent state**: :func:`three_way_merge`, :func:`fresh_revision`,
+* **persistent state**: :func:`plugin_state` / :func:`drop_plugin_state` (the
+  plugin's state of an owner, in ``Owner.indexes``), :func:`adopt_plugin_state`
+  (for an evolve step moving older state there), :func:`three_way_merge`, :func:`fresh_revision`,
   :func:`add_counts` (conflict resolution helpers), and the model classes a
   view may take as its context (:class:`Package`, :class:`Release`,
   :class:`Distribution`);
@@ -68,6 +70,7 @@ from ..names import (
 from ..reindex import reindex
 from ..replay import mark_replayable
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
+from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
 from ..resources.packages import Distribution, Package, Release
 from ..retry import queue_writer
 from ..security.checks import Refused, authorize
@@ -84,13 +87,15 @@ from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
 from .faces import ANY, Scope
 
 __all__ = [
-    "ANY", "BudgetExceeded", "NameTaken", "label_visible", "Refused", "authorize", "LINK_FIELDS", "check_link", "clock", "CHUNK_SIZE", "CommandError", "Conflict", "Distribution", "FileExists", "FileInfo",
-    "InvalidName", "InvalidPackage", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON",
-    "MultipartError", "MultipartReader", "NotFound", "ORIGINAL_PATH", "P", "PACKAGE_RE", "Package", "PackageType",
-    "PublishError", "Release", "Scope", "TOKEN_ENV", "TooLarge", "Unbounded", "add_counts", "blob_response",
-    "blob_tmpdir", "body_iter", "boundary_of", "check_label", "check_text", "committed_file", "count_download",
-    "face_error", "fresh_revision", "get_db", "inspection_pool", "isoformat_z", "json_error", "load_yaml",
-    "loads_json", "mark_replayable", "media_type", "open_root", "package_changed", "package_key", "pep440_key",
-    "publishing", "queue_writer", "reindex", "request_tmpdir", "root_of", "send_blob", "set_yanked", "spool",
-    "spool_file", "text_error", "three_way_merge", "utcnow", "version_key", "web_page_url", "work_budget",
+    "add_counts", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir", "body_iter",
+    "boundary_of", "BudgetExceeded", "check_label", "check_link", "check_text", "CHUNK_SIZE", "clock",
+    "CommandError", "committed_file", "Conflict", "count_download", "Distribution", "drop_plugin_state",
+    "face_error", "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName",
+    "InvalidPackage", "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json",
+    "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",
+    "MultipartError", "MultipartReader", "NameTaken", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
+    "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
+    "publishing", "queue_writer", "Refused", "reindex", "Release", "request_tmpdir", "root_of", "Scope",
+    "send_blob", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
+    "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
 ]

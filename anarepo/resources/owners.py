@@ -5,7 +5,7 @@ each package extends it with its own access level and collaborators.
 """
 from __future__ import annotations
 
-from BTrees.OOBTree import OOTreeSet
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Everyone
 
@@ -57,6 +57,10 @@ class Owner(Persistent):
         self.labels.add("main", Label("main"))
         self.token_names = Folder()  # token name -> sha256 digest (user and org tokens)
         self.sources = Folder()  # source name -> anarepo.sources.model.Source (mirrors, proxies)
+        #: plugin name -> that plugin's index state of this owner (a conda channel's
+        #: records, a PyPI index...): the one home of plugin state on an owner
+        #: (``plugin_state`` in :mod:`anarepo.plugins.api`)
+        self.indexes = OOBTree()
 
     # -- traversal -----------------------------------------------------------
     def __getitem__(self, name: str):
@@ -103,6 +107,43 @@ class Owner(Persistent):
 
     def namespace_aces(self) -> list:
         return []
+
+
+def plugin_state(owner, name: str, factory=None):
+    """The state plugin ``name`` keeps for ``owner``; created with ``factory()``
+    when absent and a factory is given, else None."""
+    state = owner.indexes.get(name)
+    if state is None and factory is not None:
+        state = owner.indexes[name] = factory()
+    return state
+
+
+def drop_plugin_state(owner, name: str) -> None:
+    """Forget plugin ``name``'s state of ``owner`` (before a rebuild)."""
+    if name in owner.indexes:
+        del owner.indexes[name]
+
+
+def give_owners_plugin_state(root) -> None:
+    """Evolve step (``core.plugin-state-1``): owners made before ``Owner.indexes``
+    existed get it, empty; each plugin's own step then moves its state in."""
+    for owner in root.owners.values():
+        try:
+            owner.indexes
+        except AttributeError:
+            owner.indexes = OOBTree()
+
+
+def adopt_plugin_state(root, attribute: str, name: str) -> None:
+    """For a plugin's evolve step: state it used to hang on owners as
+    ``attribute`` moves, the same persistent object, to ``owner.indexes[name]``."""
+    for owner in root.owners.values():
+        owner._p_activate()
+        state = owner.__dict__.get(attribute)
+        if attribute in owner.__dict__:
+            delattr(owner, attribute)
+        if state is not None:
+            owner.indexes[name] = state
 
 
 class User(Owner):

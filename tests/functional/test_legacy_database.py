@@ -88,3 +88,17 @@ def test_every_stored_file_is_intact_and_evolve_steps_are_finished(legacy):
                             seen[f"{owner.login}/{package.name}/{release.version}/{dist.basename}"] = (
                                 hashlib.sha256(handle.read()).hexdigest())
     assert seen == record["files"]
+
+
+def test_plugin_state_moved_into_the_owners_indexes(legacy):
+    """The conda channel, the PyPI index and the R index an older release hung on
+    owners as attributes now live in ``Owner.indexes`` (evolve steps moved the same
+    objects, so the documents above keep their ETags and bytes)."""
+    harness, testapp, record = legacy
+    with harness.root() as root:
+        homes = {}
+        for owner in root.owners.values():
+            owner._p_activate()
+            assert not {"conda_channel", "pypi_index", "r_index"} & set(owner.__dict__), owner.login
+            homes[owner.login] = set(owner.indexes.keys())
+    assert set().union(*homes.values()) == {"conda", "pypi", "r"}

@@ -24,8 +24,8 @@ def test_reindex_rebuilds_and_checks_every_type(app, testapp):
     assert reindex(app.registry, check_only=True) == (3, [])
     with app.root() as root:
         owner = root.owners["alice"]
-        del owner.pypi_index.labels["main"]  # damage two kinds of state
-        del owner.r_index.labels["main"]
+        del owner.indexes["pypi"].labels["main"]  # damage two kinds of state
+        del owner.indexes["r"].labels["main"]
     assert _pages(testapp)[:2] != before[:2]
     assert reindex(app.registry, check_only=True) == (3, ["alice (pypi)", "alice (r)"])
     assert _pages(testapp)[:2] != before[:2]  # --check writes nothing

@@ -12,7 +12,7 @@ import threading
 from contextlib import contextmanager
 
 from ...plugins.api import InvalidPackage, PackageType, package_key
-from .index import CondaChannel, drop_package, get_channel, snapshot, update_package
+from .index import STATE, CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
 
 _deferred = threading.local()
@@ -85,7 +85,7 @@ class CondaType(PackageType):
         return snapshot(get_channel(owner))
 
     def reset_index(self, owner) -> None:
-        owner.conda_channel = CondaChannel()
+        owner.indexes[STATE] = CondaChannel()
 
     def reread(self, dist) -> None:
         with dist.blob.open("r") as f:  # any build time: the file was accepted when uploaded
@@ -121,6 +121,8 @@ class CondaType(PackageType):
 def includeme(config):
     config.add_package_type(CondaType())
     config.include(".face")
+    # the channels move into Owner.indexes first: the steps below read them there
+    config.add_evolve_step("anarepo.package_types.conda.index.move_to_plugin_state", "conda.plugin-state-1")
     # current_repodata.json and channeldata kept in the PEP 440 order before conda's VersionOrder
     config.add_evolve_step("anarepo.package_types.conda.index.rebuild_all", "conda.version-order-1")
 

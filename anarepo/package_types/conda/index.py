@@ -1,6 +1,6 @@
 """Per-package conda index state in ZODB, updated in the transaction that changed the package.
 
-Shape (one :class:`CondaChannel` per owner, kept as ``owner.conda_channel``)::
+Shape (one :class:`CondaChannel` per owner, kept as ``owner.indexes["conda"]``)::
 
     CondaChannel.labels    label -> LabelIndex
                  .places   package key -> ((label, subdir, name), ...)   where a package has records
@@ -26,7 +26,7 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...plugins.api import clock, package_key, version_key
+from ...plugins.api import adopt_plugin_state, clock, package_key, plugin_state, version_key
 from . import render
 from .inspect import timestamp_ms
 
@@ -117,11 +117,16 @@ class CondaChannel(Persistent):
         self.places = OOBTree()
 
 
+STATE = "conda"  # the key of a channel's state in Owner.indexes
+
+
 def get_channel(owner, create: bool = False) -> CondaChannel | None:
-    channel = getattr(owner, "conda_channel", None)
-    if channel is None and create:
-        channel = owner.conda_channel = CondaChannel()
-    return channel
+    return plugin_state(owner, STATE, CondaChannel if create else None)
+
+
+def move_to_plugin_state(root) -> None:
+    """Evolve step ``conda.plugin-state-1``: ``owner.conda_channel`` moves to ``owner.indexes``."""
+    adopt_plugin_state(root, "conda_channel", STATE)
 
 
 def label_index(channel, label: str, create: bool = False) -> LabelIndex | None:

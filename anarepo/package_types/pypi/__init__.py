@@ -152,10 +152,9 @@ class PypiType(PackageType):
         return snapshot(owner)
 
     def reset_index(self, owner) -> None:
-        from .index import INDEX_ATTR
+        from .index import reset
 
-        if getattr(owner, INDEX_ATTR, None) is not None:
-            delattr(owner, INDEX_ATTR)
+        reset(owner)
 
     def reread(self, dist) -> None:
         from .index import stored_metadata
@@ -189,6 +188,8 @@ def includeme(config):
     config.scan(".upload")
     config.include(".yank")
     config.include(".fastpath")
+    # the index moves into Owner.indexes first: the steps below read it there
+    config.add_evolve_step("anarepo.package_types.pypi.index.move_to_plugin_state", "pypi.plugin-state-1")
     # databases that held wheels before this plugin indexed them (fresh ones skip it)
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")
     # records BTree conflict resolution can order (two uploads into one project)

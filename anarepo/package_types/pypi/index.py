@@ -8,7 +8,7 @@ replaces, per label, the records it owns in the project's state.  Pages are
 rendered from this state and cached by ``revision`` (see ``cache.py``); no
 request walks an owner.
 
-Layout, on the owner (``owner.pypi_index``, created on the first pypi file)::
+Layout, on the owner (``owner.indexes["pypi"]``, created on the first pypi file)::
 
     OwnerIndex
       labels    OOBTree label -> LabelIndex
@@ -34,13 +34,15 @@ import uuid
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...plugins.api import fresh_revision, isoformat_z, package_key, three_way_merge
+from ...plugins.api import (
+    adopt_plugin_state, drop_plugin_state, fresh_revision, isoformat_z, package_key, plugin_state, three_way_merge,
+)
 from .inspect import InvalidPackage, normalize, read_metadata
 
 log = logging.getLogger(__name__)
 
 TYPE_NAME = "pypi"
-INDEX_ATTR = "pypi_index"
+STATE = "pypi"  # the key of the index in Owner.indexes
 
 
 def new_revision() -> str:
@@ -94,11 +96,16 @@ class OwnerIndex(Persistent):
 
 
 def owner_index(owner, create: bool = False) -> OwnerIndex | None:
-    index = getattr(owner, INDEX_ATTR, None)
-    if index is None and create:
-        index = OwnerIndex()
-        setattr(owner, INDEX_ATTR, index)
-    return index
+    return plugin_state(owner, STATE, OwnerIndex if create else None)
+
+
+def reset(owner) -> None:
+    drop_plugin_state(owner, STATE)
+
+
+def move_to_plugin_state(root) -> None:
+    """Evolve step ``pypi.plugin-state-1``: ``owner.pypi_index`` moves to ``owner.indexes``."""
+    adopt_plugin_state(root, "pypi_index", STATE)
 
 
 def label_index(owner, label: str) -> LabelIndex | None:

@@ -91,10 +91,9 @@ class RType(PackageType):
         return {label: dict(entries.items()) for label, entries in index.labels.items() if len(entries)}
 
     def reset_index(self, owner) -> None:
-        from .index import index_of
+        from .index import reset
 
-        if index_of(owner) is not None:
-            owner.r_index = None
+        reset(owner)
 
     def reread(self, dist) -> None:
         with dist.blob.open("r") as f:
@@ -107,4 +106,5 @@ class RType(PackageType):
 
 def includeme(config):
     config.add_package_type(RType())
+    config.add_evolve_step("anarepo.package_types.r.index.move_to_plugin_state", "r.plugin-state-1")
     config.include(".face")

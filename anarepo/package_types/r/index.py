@@ -8,7 +8,9 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...plugins.api import add_counts, package_key, three_way_merge, version_key
+from ...plugins.api import (
+    add_counts, adopt_plugin_state, drop_plugin_state, package_key, plugin_state, three_way_merge, version_key,
+)
 from .description import packages_entry
 
 
@@ -24,11 +26,20 @@ class RIndex(Persistent):
         return three_way_merge(old or {}, committed, new, {"revision": add_counts})
 
 
+STATE = "r"  # the key of the R index in Owner.indexes
+
+
 def index_of(owner, create: bool = False):
-    index = getattr(owner, "r_index", None)
-    if index is None and create:
-        index = owner.r_index = RIndex()
-    return index
+    return plugin_state(owner, STATE, RIndex if create else None)
+
+
+def reset(owner) -> None:
+    drop_plugin_state(owner, STATE)
+
+
+def move_to_plugin_state(root) -> None:
+    """Evolve step ``r.plugin-state-1``: ``owner.r_index`` moves to ``owner.indexes``."""
+    adopt_plugin_state(root, "r_index", STATE)
 
 
 def _drop(owner, key: str) -> None:

@@ -372,13 +372,13 @@ def test_removal_and_transfer_update_the_index(testapp, app, alice, upload):
 
 
 def test_reindex_rebuilds_lost_state(testapp, app, alice, upload):
-    from anarepo.package_types.pypi.index import INDEX_ATTR, reindex_all
+    from anarepo.package_types.pypi.index import STATE, reindex_all
 
     fn, data = builders.wheel("rebuilt", "1.0")
     upload("/pypi/alice/", fn, data, alice["upload"])
     before = testapp.get("/pypi/alice/simple/rebuilt/", headers={"Accept": JSON}).json
     with app.root() as root:
-        delattr(root.owners["alice"], INDEX_ATTR)
+        del root.owners["alice"].indexes[STATE]
     testapp.get("/pypi/alice/simple/rebuilt/", status=404)
     with app.root() as root:
         assert reindex_all(root) == 1
