@@ -44,12 +44,13 @@ def _merge_types(old, committed, new):
     return committed + tuple(t for t in new if t not in committed)
 
 
-def _merge_latest(old, committed, new):
-    """Only additions merge (the later of the two); a side that lowered the
-    latest version (a release removed) conflicts."""
-    if old is not None and any(v is None or version_key(v) < version_key(old) for v in (committed, new)):
+def _merge_latest(old, committed, new, scheme="conda"):
+    """Only additions merge (the later of the two, in the package's order); a side
+    that lowered the latest version (a release removed) conflicts."""
+    if old is not None and any(v is None or version_key(v, scheme) < version_key(old, scheme)
+                               for v in (committed, new)):
         raise ConflictError("latest version lowered on one side")
-    return latest(v for v in (committed, new) if v is not None)
+    return latest((v for v in (committed, new) if v is not None), scheme)
 
 
 def _merge_modified(old, committed, new):
@@ -152,7 +153,12 @@ class Package(Persistent):
             yield from release.files.values()
 
     def _p_resolveConflict(self, old, committed, new):
-        return three_way_merge(old or {}, committed, new, _PACKAGE_MERGES)
+        # the order of the merged type list, as refresh_latest would use it
+        types = _merge_types((old or {}).get("package_types"), committed.get("package_types"),
+                             new.get("package_types"))
+        scheme = scheme_for(types)
+        merges = dict(_PACKAGE_MERGES, latest_version=lambda o, c, n: _merge_latest(o, c, n, scheme))
+        return three_way_merge(old or {}, committed, new, merges)
 
 
 class Release(Persistent):

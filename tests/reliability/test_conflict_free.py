@@ -102,3 +102,12 @@ def test_a_removal_racing_an_upload_is_not_merged(alice):
 
     with pytest.raises(ConflictError):
         _both(alice, remove, lambda r: _upload(alice, r, *wheel))
+
+
+def test_the_merged_latest_version_of_a_pypi_project_is_pep_440s(alice):
+    """conda's order puts 1.0.dev0 after 1.0a1, PEP 440 before it; a PyPI-only package
+    is ordered by PEP 440 (``Package.refresh_latest``), and so is a merge of two uploads."""
+    pre, dev = builders.wheel("hot", "1.0a1"), builders.wheel("hot", "1.0.dev0")
+    _both(alice, lambda r: _upload(alice, r, *pre), lambda r: _upload(alice, r, *dev))
+    with alice.root() as root:
+        assert root.owners["alice"].get_package("hot").latest_version == "1.0a1"
