@@ -166,8 +166,8 @@ def fetch_upstream(request, dist) -> str:
             spooled = fetcher.download(url, blob_tmpdir(db), dist.sha256, dist.size or None,
                                        int(settings["anarepo.max_upload_size"]))
         except UpstreamError as exc:
-            log.warning("proxy fetch failed: %s", exc)
-            raise HTTPBadGateway(f"the upstream did not deliver this file: {exc}") from None
+            log.warning("proxy fetch failed: %s", exc)  # the details (the upstream's URL) are the admins'
+            raise HTTPBadGateway("the upstream did not deliver this file; try again later") from None
         try:
             _store(registry, db, oid, dist.type, spooled)
         finally:
