@@ -283,3 +283,30 @@ def test_referrals_are_never_followed_with_our_credentials(site, slapd):
         watcher.join(timeout=2)
         trap.close()
     assert visits == []
+
+
+def test_a_directory_user_runs_the_browser_flow_of_anaconda_login(site):
+    from tests.oidc_flow import Flow, mint, redirect_query
+
+    harness, testapp = site()
+    flow = Flow(testapp)
+    login_page = flow.authorize(status=302).follow()
+    form = [f for f in login_page.forms.values() if f.action.endswith("/account/login")][0]
+    form["login"], form["password"] = "bob", "bob-ldap-pw"
+    consent = form.submit(status=302).follow()
+    query = redirect_query(consent.forms["consent-form"].submit("decision", value="allow", status=302))
+    token = mint(testapp, flow.exchange(query["code"]).json["access_token"]).json["token"]
+    assert testapp.get("/api/user", headers={"Authorization": f"token {token}"}).json["login"] == "bob"
+    assert groups_of(harness, "bob") == ["developers", "ops"]
+
+
+def test_a_directory_name_that_cannot_be_an_account_is_refused_clearly(site, slapd):
+    harness, testapp = site()
+    slapd.add_user("conda", "conda-ldap-pw")  # a reserved name here
+    try:
+        refused = web_sign_in(testapp, "conda", "conda-ldap-pw", status=403)
+        assert "cannot be an account name here" in refused.text
+    finally:
+        slapd.remove(f"uid=conda,{PEOPLE}")
+    with harness.root() as root:
+        assert "conda" not in root.owners

@@ -177,3 +177,22 @@ def test_new_recovery_codes_replace_the_old_ones(app, testapp):
     sign_in_password(testapp)
     post_form(testapp, "/account/login/code", status=400, code=codes[1])
     post_form(testapp, "/account/login/code", code=fresh[1])
+
+
+def test_the_browser_flow_of_anaconda_login_asks_for_the_code_and_returns_to_the_consent(app, testapp):
+    from tests.oidc_flow import Flow, mint, redirect_query
+
+    secret, codes, step = enroll(app, testapp)
+    logout(testapp)
+    flow = Flow(testapp)
+    login_page = flow.authorize(status=302).follow()
+    form = [f for f in login_page.forms.values() if f.action.endswith("/account/login")][0]
+    form["login"], form["password"] = "alice", DEFAULT_PASSWORD
+    to_code = form.submit(status=302)
+    assert to_code.location == "http://localhost/account/login/code"
+    back = post_form(testapp, "/account/login/code", code=code_at(secret, step))
+    assert back.location.startswith("http://localhost/account/oauth/authorize?")  # came_from kept
+    consent = back.follow()
+    query = redirect_query(consent.forms["consent-form"].submit("decision", value="allow", status=302))
+    access = flow.exchange(query["code"]).json["access_token"]
+    assert mint(testapp, access).json["token"].startswith("ar-")
