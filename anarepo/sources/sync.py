@@ -159,6 +159,16 @@ def plan(view: SourceView, listing, whole: bool = True) -> tuple[dict, list, dic
     return fetch, remove, patch
 
 
+#: the last field of a ``source.files`` entry for a file the source found already there
+#: (an upload, another source's) with the same bytes: it counts as brought, but the
+#: source never patches, unlabels or removes it
+ADOPTED = "adopted"
+
+
+def _adopted(entry) -> bool:
+    return len(entry) > 5 and entry[5] == ADOPTED
+
+
 def _patch_key(patch: dict) -> tuple:
     return tuple(sorted(patch.items(), key=str))
 
@@ -198,19 +208,21 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
                         spooled.discard()
                         run.error(f"{want.filename}: {exc}")
                         continue
-                    if want.upload_time:
-                        from datetime import datetime
+                    adopted = dist.uploader != f"mirror:{view.name}"
+                    if not adopted:  # someone else's file with the same bytes is never changed
+                        if want.upload_time:
+                            from datetime import datetime
 
-                        dist.upload_time = datetime.fromisoformat(want.upload_time)
-                        package_changed(registry, dist.package)
-                    if want.patch and apply_patch(dist, want.patch):
-                        package_changed(registry, dist.package)
-                    if want.yanked is not None and dist.type == "pypi":
-                        from ..services.packages import set_yanked
+                            dist.upload_time = datetime.fromisoformat(want.upload_time)
+                            package_changed(registry, dist.package)
+                        if want.patch and apply_patch(dist, want.patch):
+                            package_changed(registry, dist.package)
+                        if want.yanked is not None and dist.type == "pypi":
+                            from ..services.packages import set_yanked
 
-                        set_yanked(registry, dist.package, [dist], want.yanked)
+                            set_yanked(registry, dist.package, [dist], want.yanked)
                     source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
-                                         _patch_key(want.patch))
+                                         _patch_key(want.patch)) + ((ADOPTED,) if adopted else ())
                     run.added += 1
                     if progress is not None:
                         progress(1)
@@ -254,7 +266,7 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
         owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
         for key in remove:
             entry = source.files.get(key)
-            dist = _find_dist(owner, entry) if entry is not None else None
+            dist = _find_dist(owner, entry) if entry is not None and not _adopted(entry) else None
             if dist is not None and dist.sha256 == entry[3]:
                 if set(dist.labels) - {view.label}:
                     dist.set_labels(tuple(lab for lab in dist.labels if lab != view.label))
@@ -269,12 +281,12 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                 del source.files[key]
         for key, fields in patch.items():
             entry = source.files.get(key)
-            dist = _find_dist(owner, entry) if entry is not None else None
+            dist = _find_dist(owner, entry) if entry is not None and not _adopted(entry) else None
             if dist is not None and apply_patch(dist, fields):
                 package_changed(registry, dist.package)
                 run.patched += 1
             if entry is not None:
-                source.files[key] = entry[:4] + (_patch_key(fields),)
+                source.files[key] = entry[:4] + (_patch_key(fields),) + entry[5:]
 
 
 def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope: str,

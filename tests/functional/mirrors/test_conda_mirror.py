@@ -102,3 +102,27 @@ def test_a_local_upload_with_the_same_name_is_never_overwritten(mirror_app, test
     assert run["added"] == 3 and run["failed"] == 1
     assert "exists" in run["errors"][0]
     assert testapp.get(f"/conda/alice/noarch/{fn}").body == data
+
+
+def test_an_upload_the_mirror_finds_with_the_same_bytes_is_never_removed_by_it(mirror_app, testapp, conda_upstream):
+    """A mirror adopts a local file identical to an upstream one; when the upstream drops
+    it (or it leaves the filter) the upload stays: it was never the source's to remove."""
+    from pathlib import Path
+
+    from tests.conda_builders import publish_conda
+
+    from .conftest import add, sync
+
+    data = (Path(conda_upstream.directory) / "noarch" / "tool-1.0-0.tar.bz2").read_bytes()
+    publish_conda(mirror_app, "alice", "noarch/tool-1.0-0.tar.bz2", data)
+    add(mirror_app, url=conda_upstream.url, filters={"names": ["tool"]}, remove_missing=True)
+    assert sync(mirror_app)["failed"] == 0
+    with mirror_app.root() as root:
+        root.owners["alice"].sources["up"].configure(filters={"names": ["tool"], "latest": 1})
+    run = sync(mirror_app)
+    assert run["removed"] == 1, run  # tool-2.0, the source's own
+    files = testapp.get("/conda/alice/noarch/repodata.json").json
+    assert sorted({**files["packages"], **files["packages.conda"]}) == ["tool-1.0-0.tar.bz2", "tool-3.0-0.conda"]
+    with mirror_app.root() as root:
+        upload = root.owners["alice"].get_package("tool").releases["1.0"].files["noarch/tool-1.0-0.tar.bz2"]
+        assert upload.uploader == "alice"
