@@ -50,6 +50,11 @@
 ``anarepo.inspect.decompressed_floor``  decompressed bytes per upload: this
 ``anarepo.inspect.decompressed_ratio``  plus ratio x the uploaded size (32 MiB
                                     + 16 x size; see docs/security.md)
+``anarepo.render.cpu_seconds``      CPU seconds a notebook render may use (5);
+                                    the child process is killed beyond it
+``anarepo.render.seconds``          wall time of a notebook render (15)
+``anarepo.render.memory``           address space of the render process
+                                    (2 GiB)
 ``anarepo.public_url``               the site's canonical URL (scheme and host)
                                     for every absolute URL; unset: the
                                     request's Host (trust it only behind a
@@ -105,6 +110,9 @@ DEFAULTS = {
     "anarepo.inspect.members": "50000",
     "anarepo.inspect.decompressed_floor": str(32 << 20),
     "anarepo.inspect.decompressed_ratio": "16",
+    "anarepo.render.cpu_seconds": "5",
+    "anarepo.render.seconds": "15",
+    "anarepo.render.memory": str(2048 << 20),
     # transactions: explicit manager, 4xx/5xx never commit, ConflictError retried
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     "tm.commit_veto": "pyramid_tm.default_commit_veto",

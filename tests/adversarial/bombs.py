@@ -183,6 +183,17 @@ def notebook_many_cells(cells: int = 5000):
         for _ in range(cells)]), "ipynb"
 
 
+def notebook_markdown_table(rows: int = 2600, columns: int = 200):
+    """A notebook of one Markdown cell holding a table: within the render limits (one
+    cell, ~1 MiB of text at the default size) yet mistune and nbconvert's sanitizer
+    spend about 45 s of CPU on it (rows x columns cells)."""
+    from tests.builders import notebook
+
+    row = "|a" * columns + "|\n"
+    table = row + "|-" * columns + "|\n" + row * rows
+    return "tablenb.ipynb", notebook([{"cell_type": "markdown", "metadata": {}, "source": table}]), "ipynb"
+
+
 #: name -> builder with the sizes of the issue (bench/bombs.py)
 ISSUE_BOMBS = {
     "conda .tar.bz2, 4 GiB of zeros before info/": conda_zeros_before_info,
