@@ -117,8 +117,7 @@ def public_session() -> requests.Session:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = pools
 
-    session = requests.Session()
-    session.trust_env = False  # an environment proxy would be the peer: it is not the upstream
+    session = requests.Session()  # environment proxies are refused per request (Fetcher.get): the peer is the upstream
     for scheme in ("http://", "https://"):
         session.mount(scheme, PublicAdapter())
     return session
@@ -147,6 +146,9 @@ class Fetcher:
         self.deadline = deadline
         self.max_document = max_document
         self.session = session or (requests.Session() if private_ok else public_session())
+        # with public upstreams only, no HTTP_PROXY (the proxy would be the checked peer);
+        # the environment's CA bundle still counts
+        self.proxies = None if private_ok else {"http": None, "https": None, "all": None}
         self.session.headers["User-Agent"] = "anarepo-mirror"
 
     def url(self, path: str) -> str:
@@ -179,7 +181,7 @@ class Fetcher:
             hdrs, auth = self._headers(url, headers)
             try:
                 response = self.session.get(url, headers=hdrs, auth=auth, timeout=self.timeout, stream=True,
-                                            allow_redirects=False)
+                                            allow_redirects=False, proxies=self.proxies)
             except requests.RequestException as exc:
                 raise UpstreamError(f"{redact(url)}: {type(exc).__name__}") from None
             if response.is_redirect:

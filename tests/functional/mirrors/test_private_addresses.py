@@ -62,3 +62,15 @@ def test_a_name_that_resolves_elsewhere_at_connect_time_is_refused(public_only_s
     with pytest.raises(UpstreamError):
         fetcher.document(conda_upstream.url + "noarch/repodata.json")
     assert conda_upstream.misbehave.requests == []
+
+
+def test_an_environment_proxy_is_not_used_for_public_upstreams(public_only_site, conda_upstream, monkeypatch):
+    """The peer checked must be the upstream: HTTP_PROXY would make it the proxy's."""
+    from anarepo.sources import fetch
+
+    monkeypatch.setenv("HTTP_PROXY", "http://203.0.113.1:3128")  # TEST-NET: would time out if asked
+    monkeypatch.setattr(fetch, "public_only", lambda url: None)
+    fetcher = fetch.fetcher_for(_Source.__new__(type("S", (_Source,), {"url": conda_upstream.url})),
+                                public_only_site.registry.settings)
+    with pytest.raises(UpstreamError, match="ConnectionError"):  # refused at once: loopback peer, no proxy
+        fetcher.document(conda_upstream.url + "noarch/repodata.json")
