@@ -46,6 +46,8 @@ Grouped by what a plugin does:
   :func:`add_counts` (conflict resolution helpers), and the model classes a
   view may take as its context (:class:`Package`, :class:`Release`,
   :class:`Distribution`);
+* **mirrors**: :func:`root_projects` (the upstream projects an owner's PyPI
+  proxies list on a label's root page);
 * **commands**: :class:`CommandError` for ``PackageType.add_cli_commands``.
 """
 from __future__ import annotations
@@ -77,6 +79,7 @@ from ..security.checks import Refused, authorize
 from ..security.permissions import P
 from ..services import publishing
 from ..services.packages import MAX_REASON, set_yanked
+from ..sources.proxy import root_projects
 from ..storage import CHUNK_SIZE, TooLarge, blob_tmpdir, request_tmpdir, spool, spool_file
 from ..versions import pep440_key, version_key
 from ..visibility import label_visible
@@ -95,7 +98,7 @@ __all__ = [
     "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",
     "MultipartError", "MultipartReader", "NameTaken", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
     "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
-    "publishing", "queue_writer", "Refused", "reindex", "Release", "request_tmpdir", "root_of", "Scope",
+    "publishing", "queue_writer", "Refused", "reindex", "Release", "root_projects", "request_tmpdir", "root_of", "Scope",
     "send_blob", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
     "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
 ]

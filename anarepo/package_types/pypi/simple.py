@@ -135,7 +135,7 @@ def simple_root(context, request):
             if not visible(request, context.owner, pkeys)
         )
         revision = lindex.revision
-    from ...sources.proxy import root_projects
+    from ...plugins.api import root_projects
 
     proxied_key, proxied = root_projects(context.owner, context.label)
     key = ("index", context.owner.login, context.label, revision, hidden, content_type, proxied_key)
