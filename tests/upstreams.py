@@ -197,6 +197,15 @@ def index_channel(directory) -> None:
     touch_later(directory)
 
 
+def drop_shards(directory) -> None:
+    """Make the channel one without CEP-16 shards (only ``repodata.json``)."""
+    import shutil
+
+    for index in Path(directory).glob("*/repodata_shards.msgpack.zst"):
+        index.unlink()
+        shutil.rmtree(index.parent / "shards", ignore_errors=True)
+
+
 def touch_later(directory) -> None:
     """Move every index document's mtime forward: Last-Modified has one-second
     resolution, and a rewrite within the second would look unchanged."""

@@ -154,6 +154,8 @@ def plan(view: SourceView, listing, whole: bool = True) -> tuple[dict, list, dic
             remove.append(key)  # the upstream removed it: honoured always
         elif key in listing.wants or any(key.startswith(p) for p in listing.unchanged):
             continue
+        elif (key.split("/", 1)[0], view.files[key][0]) in listing.unchanged_names:
+            continue  # its package's CEP-16 shard did not change
         elif view.remove_missing:
             remove.append(key)  # it left the filter (or the upstream)
     return fetch, remove, patch

@@ -47,75 +47,174 @@ class Listing:
     unchanged: set  # key prefixes whose document answered 304 (keep what was there)
     read: set = field(default_factory=set)  # key prefixes (subdirs, projects) this listing covers
     projects: list | None = None  # PyPI proxy: every upstream project the filters let through (the root)
+    unchanged_names: set = field(default_factory=set)  # (subdir, package name) whose CEP-16 shard is unchanged
 
 
 _HEX = {64: re.compile(r"[0-9a-fA-F]{64}"), 32: re.compile(r"[0-9a-fA-F]{32}")}
 
 
 def _hex(value, length=64) -> str:
+    if isinstance(value, (bytes, bytearray)) and len(value) == length // 2:  # CEP-16 shards: raw digests
+        return value.hex()
     return value.lower() if isinstance(value, str) and _HEX[length].fullmatch(value) else ""
 
 
 # -- conda ----------------------------------------------------------------------------
+SHARD_INDEX = "repodata_shards.msgpack.zst"
+#: decompressed bytes a shard index or a shard may reach (a hostile upstream's zstd bomb)
+MAX_DECOMPRESSED = 256 << 20
+
+
 def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listing:
-    """Read ``<subdir>/repodata.json`` of each subdir (conditionally)."""
+    """Read each subdir: its CEP-16 shard index when the upstream offers one (then only
+    the shards whose hash changed since the last good run), else ``repodata.json``;
+    both conditionally."""
     listing = Listing({}, set(), {}, set())
     for subdir in subdirs:
-        url = fetcher.url(f"{subdir}/repodata.json")
-        body, new, _ = fetcher.document(url, validators.get(f"{subdir}/repodata.json"))
-        listing.validators[f"{subdir}/repodata.json"] = new
         listing.read.add(f"{subdir}/")
-        if body is None:
-            listing.unchanged.add(f"{subdir}/")
-            continue
-        try:
-            repodata = json.loads(body)
-        except ValueError:
-            raise UpstreamError(f"{subdir}/repodata.json is not JSON") from None
-        if not isinstance(repodata, dict):
-            raise UpstreamError(f"{subdir}/repodata.json is not a repodata object")
-        records = {}
-        for section in ("packages", "packages.conda"):
-            part = repodata.get(section, {})
-            if not isinstance(part, dict):
-                raise UpstreamError(f"{subdir}/repodata.json: {section} is not an object")
-            records.update(part)
-        removed = repodata.get("removed", [])
-        if not isinstance(removed, list):
-            raise UpstreamError(f"{subdir}/repodata.json: removed is not a list")
-        removed = {fn for fn in removed if isinstance(fn, str)}
-        listing.removed.update(f"{subdir}/{fn}" for fn in removed)
-        base = (repodata.get("info") or {}).get("base_url") if isinstance(repodata.get("info"), dict) else None
-        if isinstance(base, str) and base:  # CEP-15: relative to the repodata's own URL
-            prefix = urljoin(url, base if base.endswith("/") else base + "/")
-        else:
-            prefix = fetcher.url(f"{subdir}/")
-        candidates = {}
-        for fn, rec in records.items():
-            if (not isinstance(fn, str) or "/" in fn or not isinstance(rec, dict)
-                    or not all(isinstance(rec.get(k), str) for k in ("name", "version", "build"))):
-                raise UpstreamError(f"{subdir}/repodata.json: malformed record {str(fn)[:80]!r}")
-            if fn in removed or not filters.conda_ok(subdir, rec):
-                continue
-            sha = _hex(rec.get("sha256"))
-            size = rec.get("size")
-            if not sha or not isinstance(size, int) or size < 0:
-                continue  # nothing to verify the file against: never fetched
-            if not _record_ok(rec, subdir, fn):
-                continue  # served as our record (patches, proxy listings): an upload's rules first
-            candidates[fn] = (rec, sha, size)
-        by_name: dict[str, set] = {}
-        for fn, (rec, _, _) in candidates.items():
-            by_name.setdefault(rec["name"], set()).add(rec["version"])
-        kept = {name: filters.keep_latest(vs, conda_version_key) for name, vs in by_name.items()}
-        for fn, (rec, sha, size) in candidates.items():
-            if rec["version"] not in kept[rec["name"]]:
-                continue
-            file_url = prefix + quote(fn)
-            patch = {k: rec[k] for k in PATCHABLE if k in rec}
-            listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
-                                                   rec["name"], rec["version"], rec)
+        if not _read_shards(fetcher, subdir, filters, validators, listing):
+            _read_repodata(fetcher, subdir, filters, validators, listing)
     return listing
+
+
+def _read_repodata(fetcher, subdir, filters, validators, listing) -> None:
+    url = fetcher.url(f"{subdir}/repodata.json")
+    body, new, _ = fetcher.document(url, validators.get(f"{subdir}/repodata.json"))
+    listing.validators[f"{subdir}/repodata.json"] = new
+    if body is None:
+        listing.unchanged.add(f"{subdir}/")
+        return
+    try:
+        repodata = json.loads(body)
+    except ValueError:
+        raise UpstreamError(f"{subdir}/repodata.json is not JSON") from None
+    if not isinstance(repodata, dict):
+        raise UpstreamError(f"{subdir}/repodata.json is not a repodata object")
+    info = repodata.get("info") if isinstance(repodata.get("info"), dict) else {}
+    _add_records(listing, filters, subdir, f"{subdir}/repodata.json", repodata, _base(fetcher, url, subdir, info))
+
+
+def _base(fetcher, url, subdir, info) -> str:
+    base = info.get("base_url")
+    if isinstance(base, str) and base:  # CEP-15: relative to the index document's own URL
+        return urljoin(url, base if base.endswith("/") else base + "/")
+    return fetcher.url(f"{subdir}/")
+
+
+def _unpack(body: bytes, what: str):
+    import io
+
+    import msgpack
+    import zstandard
+
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body))
+        chunks, size = [], 0
+        while True:
+            chunk = reader.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_DECOMPRESSED:
+                raise UpstreamError(f"{what}: larger than {MAX_DECOMPRESSED} bytes decompressed")
+            chunks.append(chunk)
+        doc = msgpack.unpackb(b"".join(chunks), raw=False, strict_map_key=False)
+    except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as exc:
+        raise UpstreamError(f"{what} is not a zstd msgpack document ({type(exc).__name__})") from None
+    if not isinstance(doc, dict):
+        raise UpstreamError(f"{what} is not a map")
+    return doc
+
+
+def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
+    """The CEP-16 way; False when the upstream has no shard index (it answers 404)."""
+    doc = f"{subdir}/{SHARD_INDEX}"
+    url = fetcher.url(doc)
+    try:
+        body, new, _ = fetcher.document(url, validators.get(doc))
+    except UpstreamError as exc:
+        if exc.status == 404:  # no shards here: repodata.json
+            return False
+        raise
+    listing.validators[doc] = new
+    if body is None:
+        listing.unchanged.add(f"{subdir}/")
+        return True
+    index = _unpack(body, doc)
+    info = index.get("info") if isinstance(index.get("info"), dict) else {}
+    shards = index.get("shards")
+    if not isinstance(shards, dict):
+        raise UpstreamError(f"{doc}: shards is not a map")
+    shards_base = info.get("shards_base_url")
+    shards_url = urljoin(url, shards_base if isinstance(shards_base, str) and shards_base else "./shards/")
+    if not shards_url.endswith("/"):
+        shards_url += "/"
+    prefix = _base(fetcher, url, subdir, info)
+    for name, digest in shards.items():
+        digest = _hex(digest)
+        if not isinstance(name, str) or not digest:
+            raise UpstreamError(f"{doc}: malformed shard entry {str(name)[:80]!r}")
+        if not filters.name_ok(name):
+            continue  # never fetched: nothing of it may enter
+        key = f"{subdir}/shards/{name}"
+        listing.validators[key] = (digest, "")
+        if (validators.get(key) or ("",))[0] == digest:
+            listing.unchanged_names.add((subdir, name))  # same bytes as the last good run
+            continue
+        shard_body, _, _ = fetcher.document(urljoin(shards_url, f"{digest}.msgpack.zst"))
+        import hashlib
+
+        if hashlib.sha256(shard_body).hexdigest() != digest:
+            raise UpstreamError(f"{doc}: the shard of {name!r} does not match its sha256")
+        shard = _unpack(shard_body, f"{subdir} shard {name!r}")
+        records = {fn: rec for section in ("packages", "packages.conda")
+                   for fn, rec in (shard.get(section) or {}).items()} if all(
+            isinstance(shard.get(section) or {}, dict) for section in ("packages", "packages.conda")) else None
+        if records is None or any(isinstance(r, dict) and r.get("name") != name for r in records.values()):
+            raise UpstreamError(f"{subdir} shard {name!r}: malformed")
+        _add_records(listing, filters, subdir, f"{subdir} shard {name!r}", shard, prefix)
+    return True
+
+
+def _add_records(listing, filters, subdir, what, repodata, prefix) -> None:
+    """The wanted files of one repodata document or shard."""
+    records = {}
+    for section in ("packages", "packages.conda"):
+        part = repodata.get(section, {})
+        if not isinstance(part, dict):
+            raise UpstreamError(f"{what}: {section} is not an object")
+        records.update(part)
+    removed = repodata.get("removed", [])
+    if not isinstance(removed, list):
+        raise UpstreamError(f"{what}: removed is not a list")
+    removed = {fn for fn in removed if isinstance(fn, str)}
+    listing.removed.update(f"{subdir}/{fn}" for fn in removed)
+    candidates = {}
+    for fn, rec in records.items():
+        if (not isinstance(fn, str) or "/" in fn or not isinstance(rec, dict)
+                or not all(isinstance(rec.get(k), str) for k in ("name", "version", "build"))):
+            raise UpstreamError(f"{what}: malformed record {str(fn)[:80]!r}")
+        if fn in removed or not filters.conda_ok(subdir, rec):
+            continue
+        sha = _hex(rec.get("sha256"))
+        size = rec.get("size")
+        if not sha or not isinstance(size, int) or size < 0:
+            continue  # nothing to verify the file against: never fetched
+        rec = {**rec, "sha256": sha, **({"md5": _hex(rec["md5"], 32)} if "md5" in rec else {})}
+        if not _record_ok(rec, subdir, fn):
+            continue  # served as our record (patches, proxy listings): an upload's rules first
+        candidates[fn] = (rec, sha, size)
+    by_name: dict[str, set] = {}
+    for fn, (rec, _, _) in candidates.items():
+        by_name.setdefault(rec["name"], set()).add(rec["version"])
+    kept = {name: filters.keep_latest(vs, conda_version_key) for name, vs in by_name.items()}
+    for fn, (rec, sha, size) in candidates.items():
+        if rec["version"] not in kept[rec["name"]]:
+            continue
+        file_url = prefix + quote(fn)
+        patch = {k: rec[k] for k in PATCHABLE if k in rec}
+        listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
+                                               rec["name"], rec["version"], rec)
 
 
 def _record_ok(rec: dict, subdir: str, fn: str) -> bool:

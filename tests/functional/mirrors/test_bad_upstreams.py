@@ -54,10 +54,52 @@ def test_same_size_wrong_bytes_fail_the_sha256_check(mirror_app, testapp, conda_
     (json.dumps({"packages": []}).encode(), "not an object"),
 ])
 def test_malformed_repodata_stores_nothing(mirror_app, testapp, conda_upstream, body, message):
+    from tests.upstreams import drop_shards
+
+    drop_shards(conda_upstream.directory)
     conda_upstream.misbehave.rules["/noarch/repodata.json"] = {"body": body}
     add(mirror_app, url=conda_upstream.url)
     run = sync(mirror_app)
     assert run["added"] == 0 and run["failed"] == 1 and message in run["errors"][0], run
+    assert stored(testapp) == []
+
+
+def _zst(doc) -> bytes:
+    import msgpack
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(msgpack.packb(doc, use_bin_type=True))
+
+
+@pytest.mark.parametrize("body,message", [
+    (b"not zstd at all", "not a zstd msgpack document"),
+    (_zst([1, 2]), "not a map"),
+    (_zst({"info": {}, "shards": []}), "shards is not a map"),
+    (_zst({"info": {}, "shards": {"tool": b"short"}}), "malformed shard entry"),
+    (_zst({"info": {}, "shards": {"tool": bytes(32)}}), "upstream answered 404"),  # no such shard
+    (None, "larger than"),
+])
+def test_malformed_shard_indexes_store_nothing(mirror_app, testapp, conda_upstream, body, message):
+    if body is None:  # a small zstd frame that decompresses to more than the bound
+        import zstandard
+
+        from anarepo.sources import upstream
+
+        body = zstandard.ZstdCompressor(level=1).compress(bytes(upstream.MAX_DECOMPRESSED + (1 << 20)))
+    conda_upstream.misbehave.rules["/noarch/repodata_shards.msgpack.zst"] = {"body": body}
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["added"] == 0 and run["failed"] == 1 and message in run["errors"][0], run
+    assert stored(testapp) == []
+
+
+def test_a_shard_whose_bytes_do_not_match_its_hash_stores_nothing(mirror_app, testapp, conda_upstream):
+    shards = Path(conda_upstream.directory) / "noarch" / "shards"
+    for shard in shards.iterdir():
+        conda_upstream.misbehave.rules[f"/noarch/shards/{shard.name}"] = {"body": _zst({"packages": {}})}
+    add(mirror_app, url=conda_upstream.url)
+    run = sync(mirror_app)
+    assert run["added"] == 0 and run["failed"] == 1 and "does not match its sha256" in run["errors"][0], run
     assert stored(testapp) == []
 
 
@@ -115,6 +157,9 @@ def test_bad_urls_are_refused(mirror_app, url):
 @pytest.mark.parametrize("fields", [{"timestamp": "soon"}, {"timestamp": [1]}, {"license": 3}])
 def test_odd_record_fields_are_not_an_exception(mirror_app, testapp, conda_upstream, fields):
     """A record field of the wrong JSON type counts as absent for the filters (was a ValueError/TypeError)."""
+    from tests.upstreams import drop_shards
+
+    drop_shards(conda_upstream.directory)  # the test edits repodata.json by hand
     path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
     doc = json.loads(path.read_text())
     doc["packages"]["tool-1.0-0.tar.bz2"].update(fields)
@@ -162,6 +207,9 @@ def test_an_upstream_yank_reason_is_bounded_like_ours(mirror_app, testapp, pypi_
 def test_a_record_an_upload_would_refuse_is_not_mirrored(mirror_app, testapp, conda_upstream, fields):
     """The upstream record's patchable fields replace the file's own in our repodata:
     a record an upload's index.json rules refuse is left out (was: served as written)."""
+    from tests.upstreams import drop_shards
+
+    drop_shards(conda_upstream.directory)  # the test edits repodata.json by hand
     path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
     doc = json.loads(path.read_text())
     doc["packages"]["tool-1.0-0.tar.bz2"].update(fields)

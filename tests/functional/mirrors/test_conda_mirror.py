@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 
 from tests.conda_builders import write_package
-from tests.upstreams import index_channel, touch_later
+import pytest
+
+from tests.upstreams import drop_shards, index_channel, touch_later
 
 from .conftest import add, sync
 
@@ -37,30 +39,50 @@ def test_sync_copies_every_file_verified_into_the_label(mirror_app, testapp, con
     assert testapp.get("/api/package/alice/tool").json["versions"] == ["1.0", "2.0", "3.0"]
 
 
-def test_resync_fetches_only_what_changed_and_removes_what_left(mirror_app, testapp, conda_upstream):
+DOCUMENTS = ("repodata.json", ".msgpack.zst")
+
+
+@pytest.mark.parametrize("shards", [True, False], ids=["shards", "repodata.json"])
+def test_resync_fetches_only_what_changed_and_removes_what_left(mirror_app, testapp, conda_upstream, shards):
+    """With CEP-16 shards upstream only the shard index is read again, and only the shards
+    whose hash changed; without them, repodata.json (conditionally)."""
+    channel = Path(conda_upstream.directory)
+    if not shards:
+        drop_shards(channel)
+    # without shards: a probe for the shard index (404), then repodata.json
+    index_docs = ["repodata_shards.msgpack.zst"] + ([] if shards else ["repodata.json"])
     add(mirror_app, url=conda_upstream.url, subdirs=("noarch", "linux-64"), remove_missing=True)
     assert sync(mirror_app)["added"] == 7
     conda_upstream.misbehave.clear()
     again = sync(mirror_app)
     assert (again["added"], again["removed"], again["failed"]) == (0, 0, 0)
-    assert [p for p, _ in conda_upstream.misbehave.requests] == ["/noarch/repodata.json", "/linux-64/repodata.json"]
-    assert all(ims for _, ims in conda_upstream.misbehave.requests)  # conditional requests
+    assert [p for p, _ in conda_upstream.misbehave.requests] == [
+        f"/{subdir}/{doc}" for subdir in ("noarch", "linux-64") for doc in index_docs]
+    assert all(ims for p, ims in conda_upstream.misbehave.requests  # conditional requests
+               if shards or p.endswith("repodata.json"))
     # upstream gains tool 4.0 and loses tool 1.0
-    channel = Path(conda_upstream.directory)
     write_package(channel, "tool", "4.0", "0")
     (channel / "noarch" / "tool-1.0-0.tar.bz2").unlink()
     index_channel(channel)
+    if not shards:
+        drop_shards(channel)
     conda_upstream.misbehave.clear()
     third = sync(mirror_app)
     assert (third["added"], third["removed"], third["failed"]) == (1, 1, 0), third
-    fetched = [p for p, _ in conda_upstream.misbehave.requests if not p.endswith("repodata.json")]
-    assert fetched == ["/noarch/tool-4.0-0.tar.bz2"]
+    requested = [p for p, _ in conda_upstream.misbehave.requests]
+    assert [p for p in requested if not p.endswith(DOCUMENTS)] == ["/noarch/tool-4.0-0.tar.bz2"]
+    if shards:  # only tool's shard changed: gplthing's and libdep's were not fetched again
+        assert [p for p in requested if "/shards/" in p] == [
+            f"/noarch/shards/{p.name}" for p in (channel / "noarch" / "shards").iterdir()
+            if p.name in {r.rsplit("/", 1)[-1] for r in requested}]
+        assert len([p for p in requested if "/shards/" in p]) == 1
     names = sorted(repodata(testapp))
     assert "noarch/tool-4.0-0.tar.bz2" in names and "noarch/tool-1.0-0.tar.bz2" not in names
     assert testapp.get("/conda/alice/noarch/tool-1.0-0.tar.bz2", status=404)
 
 
 def test_upstream_removed_and_patched_records_are_honoured(mirror_app, testapp, conda_upstream):
+    drop_shards(conda_upstream.directory)  # the test edits repodata.json by hand
     add(mirror_app, url=conda_upstream.url)
     assert sync(mirror_app)["added"] == 4
     path = Path(conda_upstream.directory) / "noarch" / "repodata.json"
@@ -87,7 +109,7 @@ def test_an_interrupted_sync_resumes_without_fetching_twice(mirror_app, testapp,
     conda_upstream.misbehave.clear()
     second = sync(mirror_app)
     assert (second["added"], second["failed"]) == (1, 0)
-    fetched = [p for p, _ in conda_upstream.misbehave.requests if not p.endswith("repodata.json")]
+    fetched = [p for p, _ in conda_upstream.misbehave.requests if not p.endswith(DOCUMENTS)]
     assert fetched == ["/noarch/tool-3.0-0.conda"]
     assert len(repodata(testapp)) == 4
 

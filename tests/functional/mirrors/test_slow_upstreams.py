@@ -10,6 +10,7 @@ import pytest
 import webtest
 
 from anarepo.testing import make_settings
+from tests.upstreams import drop_shards
 
 from .conftest import add
 
@@ -49,6 +50,7 @@ def test_downloads_from_upstreams_at_once_are_capped(mirror_app, testapp, conda_
 
 
 def test_an_index_request_does_not_wait_long_for_anothers_slow_refresh(mirror_app, testapp, conda_upstream):
+    drop_shards(conda_upstream.directory)  # the slow document is repodata.json
     add(mirror_app, url=conda_upstream.url, mode="proxy", ttl=0)
     listed = testapp.get("/conda/alice/noarch/repodata.json").json["packages"]
     conda_upstream.misbehave.rules["/noarch/repodata.json"] = {"drip": 4}
@@ -65,6 +67,7 @@ def test_an_index_request_does_not_wait_long_for_anothers_slow_refresh(mirror_ap
 
 def test_syncs_inside_requests_are_capped(mirror_app, testapp, conda_upstream):
     """``POST .../sync`` runs a whole sync in the request: one at a time per process."""
+    drop_shards(conda_upstream.directory)  # the slow document is repodata.json
     token = mirror_app.make_token("alice", "all")
     headers = {"Authorization": f"token {token}"}
     add(mirror_app, url=conda_upstream.url)
