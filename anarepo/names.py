@@ -22,7 +22,7 @@ RESERVED_OWNER_NAMES = frozenset(
     users user groups group tokens token scopes authentication authentications
     authentication-type stage commit dist release releases channels channel copy
     s3upload s3 health healthz metrics favicon.ico robots.txt _ __token__ anonymous
-    everyone authenticated null none true false new edit delete owners notices
+    everyone authenticated null none true false new edit delete owners notices app
     """.split()
 )
 

@@ -339,7 +339,9 @@ def code_digest(code: str) -> str:
 # -- Authlib's authorization server over Pyramid ----------------------------------------
 
 class PyramidPayload(OAuth2Payload):
-    def __init__(self, request, source):
+    """The parameters of one source (query or form) as Authlib reads them."""
+
+    def __init__(self, source):
         self._source = source
 
     @property
@@ -362,7 +364,7 @@ class PyramidOAuth2Request(OAuth2Request):
         super().__init__(request.method, request.url, headers=request.headers)
         self._request = request
         source = request.GET if request.method == "GET" else request.POST
-        self.payload = PyramidPayload(request, source)
+        self.payload = PyramidPayload(source)
 
     @property
     def args(self):
@@ -506,6 +508,7 @@ class Provider(AuthorizationServer):
         self.state = self.root.oidc_provider
         self.issuer = issuer(request)
         self._key = None
+        self.issued = None  # claims of the access token just generated
         self.register_token_generator("default", self.generate_access_token)
         self.register_grant(AuthorizationCodeGrant, [S256Challenge(required=True), OpenIDCode(self)])
 
@@ -555,10 +558,11 @@ class Provider(AuthorizationServer):
                   "iat": now, "exp": now + lifetime, "jti": jti}
         header = {"alg": ALG, "typ": ACCESS_TOKEN_TYPE, "kid": self.key.kid}
         token = jwt.encode(header, claims, self.key, algorithms=[ALG])
+        self.issued = claims  # for save_token, which Authlib calls next
         return {"token_type": "Bearer", "access_token": token, "expires_in": lifetime, "scope": scope or ""}
 
     def save_token(self, token, request):
-        claims = jwt.decode(token["access_token"], self.key, algorithms=[ALG]).claims
+        claims = self.issued
         code = request.authorization_code
         record = GrantRecord(claims["jti"], request.client.client_id, claims["sub"], code.digest, claims["exp"])
         self.state.grants[record.jti] = record
