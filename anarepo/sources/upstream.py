@@ -63,6 +63,8 @@ def _hex(value, length=64) -> str:
 SHARD_INDEX = "repodata_shards.msgpack.zst"
 #: decompressed bytes a shard index or a shard may reach (a hostile upstream's zstd bomb)
 MAX_DECOMPRESSED = 256 << 20
+#: shards fetched at once
+SHARD_FETCHES = 8
 
 
 def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listing:
@@ -150,6 +152,7 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
     if not shards_url.endswith("/"):
         shards_url += "/"
     prefix = _base(fetcher, url, subdir, info)
+    wanted = []
     for name, digest in shards.items():
         digest = _hex(digest)
         if not isinstance(name, str) or not digest:
@@ -160,19 +163,29 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
         listing.validators[key] = (digest, "")
         if (validators.get(key) or ("",))[0] == digest:
             listing.unchanged_names.add((subdir, name))  # same bytes as the last good run
-            continue
-        shard_body, _, _ = fetcher.document(urljoin(shards_url, f"{digest}.msgpack.zst"))
+        else:
+            wanted.append((name, digest))
+
+    def read(item):
         import hashlib
 
-        if hashlib.sha256(shard_body).hexdigest() != digest:
+        name, digest = item
+        body, _, _ = fetcher.document(urljoin(shards_url, f"{digest}.msgpack.zst"))
+        if hashlib.sha256(body).hexdigest() != digest:
             raise UpstreamError(f"{doc}: the shard of {name!r} does not match its sha256")
-        shard = _unpack(shard_body, f"{subdir} shard {name!r}")
-        records = {fn: rec for section in ("packages", "packages.conda")
-                   for fn, rec in (shard.get(section) or {}).items()} if all(
-            isinstance(shard.get(section) or {}, dict) for section in ("packages", "packages.conda")) else None
-        if records is None or any(isinstance(r, dict) and r.get("name") != name for r in records.values()):
+        shard = _unpack(body, f"{subdir} shard {name!r}")
+        sections = [shard.get(section) or {} for section in ("packages", "packages.conda")]
+        if not all(isinstance(part, dict) for part in sections) or any(
+                isinstance(rec, dict) and rec.get("name") != name for part in sections for rec in part.values()):
             raise UpstreamError(f"{subdir} shard {name!r}: malformed")
-        _add_records(listing, filters, subdir, f"{subdir} shard {name!r}", shard, prefix)
+        return name, shard
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # a first run reads every shard: a few at once (content-addressed, small documents)
+    with ThreadPoolExecutor(max_workers=SHARD_FETCHES) as pool:
+        for name, shard in pool.map(read, wanted):
+            _add_records(listing, filters, subdir, f"{subdir} shard {name!r}", shard, prefix)
     return True
 
 
