@@ -11,7 +11,11 @@ config with X-Accel-Redirect), loads conda channels of 2,000 and 50,000 files
 * the 100 MB download (nginx sends it through X-Accel-Redirect);
 
 each through nginx in front of 1 process and of 2 processes, next to nginx serving
-the very same bytes from a file (the ceiling).  Then the cost of read-your-writes:
+the very same bytes from a file (the ceiling), interleaved round by round (medians):
+the machine is shared, so only ratios measured back to back mean something.  Public
+documents are published files nginx sends alone (anarepo/deploy/published.py); the
+"app path" column is the same document with an ``Accept`` nginx can not key on, so
+the app answers it (the figure without publication).  Then the cost of read-your-writes:
 the ZEO round trip every request makes (``server-sync``), and the anonymous-read
 staleness right after an upload (target 0): N uploads, each followed at once by
 anonymous reads through nginx (round robin over both processes).
@@ -80,6 +84,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--staleness-rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved measurement rounds (median)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="anarepo-bench-deploy-")
     site = DeploySite(Path(work) / "site", "zeo")
@@ -123,21 +128,28 @@ def main() -> None:
         documents["100 MB download (X-Accel-Redirect)"] = ("/bench/big/1/download/big.bin", "/static-copy/big.bin")
 
         fronts = [nginx_for(site, site.ports[:1], work), nginx_for(site, site.ports, work)]
-        print(f"\nrequests/s, wrk -t2 -c{args.connections} -d{args.duration}s; 2 CPU cores shared by everything;"
-              " nginx static measured right after the app figures of each row")
+        print(f"\nrequests/s, wrk -t2 -c{args.connections} -d{args.duration}s, median of {args.rounds} rounds; in each"
+              " round nginx static, 1 process, 2 processes and the app path are measured back to back;"
+              " 2 CPU cores shared by everything (and by other engineers' test suites)")
         print(f"{'':44} {'1 process':>10} {'2 processes':>12} {'2p, app path':>13} {'nginx static':>13}"
               f" {'1p/static':>10} {'2p/static':>10}")
         for name, (path, static_path) in documents.items():
-            served = requests.get(f"http://127.0.0.1:{fronts[1].port}{path}", timeout=300)
+            requests.get(f"http://127.0.0.1:{fronts[1].port}{path}", timeout=300)
             served = requests.get(f"http://127.0.0.1:{fronts[1].port}{path}", timeout=300)
             by = served.headers.get("X-Anarepo-Document", "app")
-            figures = [wrk(f"http://127.0.0.1:{front.port}{path}", args.duration, args.connections) for front in fronts]
-            # the same document through the app (an Accept nginx can not key on): without publication
-            app_path = wrk(f"http://127.0.0.1:{fronts[1].port}{path}", args.duration, args.connections,
-                           ["Accept: application/json, text/html;q=0.9"]) if by == "published" else float("nan")
-            ceiling = wrk(f"http://127.0.0.1:{fronts[1].port}{static_path}", args.duration, args.connections)
-            print(f"{name + ' [' + by + ']':44} {figures[0]:10.0f} {figures[1]:12.0f} {app_path:13.0f} {ceiling:13.0f}"
-                  f" {figures[0] / ceiling:10.2f} {figures[1] / ceiling:10.2f}")
+            rounds = {"static": [], "1p": [], "2p": [], "app": []}
+            for _ in range(args.rounds):
+                rounds["static"].append(wrk(f"http://127.0.0.1:{fronts[1].port}{static_path}", args.duration,
+                                            args.connections))
+                rounds["1p"].append(wrk(f"http://127.0.0.1:{fronts[0].port}{path}", args.duration, args.connections))
+                rounds["2p"].append(wrk(f"http://127.0.0.1:{fronts[1].port}{path}", args.duration, args.connections))
+                # the same document through the app (an Accept nginx can not key on): without publication
+                rounds["app"].append(wrk(f"http://127.0.0.1:{fronts[1].port}{path}", args.duration, args.connections,
+                                         ["Accept: application/json, text/html;q=0.9"])
+                                     if by == "published" else float("nan"))
+            m = {k: statistics.median(v) for k, v in rounds.items()}
+            print(f"{name + ' [' + by + ']':44} {m['1p']:10.0f} {m['2p']:12.0f} {m['app']:13.0f} {m['static']:13.0f}"
+                  f" {m['1p'] / m['static']:10.2f} {m['2p'] / m['static']:10.2f}")
 
         auth = [f"Authorization: token {token}"]
         url = f"http://127.0.0.1:{fronts[1].port}/api/user"
