@@ -231,14 +231,17 @@ def test_a_local_account_or_another_subject_is_never_taken_over(consumer, provid
 
 
 def test_an_oidc_account_must_sign_in_again_within_the_recheck_interval(consumer, provider):
-    harness, testapp = consumer(**{"anarepo.login.oidc.recheck_interval": "1"})
+    interval = 3.0  # long enough for two requests on a loaded machine, short enough to wait for
+    harness, testapp = consumer(**{"anarepo.login.oidc.recheck_interval": str(interval)})
     request = begin(testapp)
     code = provider.issue(request, provider.sign(provider.claims(request)))
     callback(testapp, code=code, state=request["state"])
+    vouched = time.time()
     token = harness.make_token("olga", scopes=["all"])
     testapp.get("/account/settings", status=200)
     testapp.get("/api/user", headers={"Authorization": f"token {token}"}, status=200)
-    time.sleep(1.1)
+    assert time.time() - vouched < interval, "too slow to show the bound; the assertions above prove nothing"
+    time.sleep(max(0.0, vouched + interval + 0.1 - time.time()))
     assert "/account/login" in testapp.get("/account/settings", status=302).location
     testapp.get("/api/user", headers={"Authorization": f"token {token}"}, status=401)
     request = begin(testapp)

@@ -21,6 +21,8 @@ def test_set_up_two_step_verification_then_sign_in_with_a_code(site, as_user, co
     expect(page.locator("figure.qr svg")).to_be_visible()  # the inline SVG passes the CSP
     secret = page.locator("#totp-secret").inner_text()
     shot(page, "two-factor-setup")
+    if time.time() % 30 > 20:  # leave the requests that use the code 10 s inside one TOTP step
+        time.sleep(30 - time.time() % 30 + 0.1)
     step = int(time.time() // 30)
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).generate_otp(step - 1))
     page.get_by_role("button", name="Turn on").click()
