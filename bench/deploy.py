@@ -65,7 +65,7 @@ def nginx_for(site, ports: list[int], directory: str):
     port = free_port()
     gen = Site(out=site.etc, var=os.path.join(site.dir, "var"), ports=ports, listen=f"127.0.0.1:{port}")
     conf = nginx_conf(gen).rstrip().rstrip("}") + f"""
-    location /static-copy/ {{
+    location ^~ /static-copy/ {{
         alias {directory}/static-copy/;
         sendfile on;
         tcp_nopush on;

@@ -200,7 +200,7 @@ def nginx_conf(site: Site) -> str:
     # package files: the app authorizes the request and answers 304 itself, then
     # names the blob file in X-Accel-Redirect; nginx sends the bytes (sendfile,
     # Range) with the app's headers.
-    location {X_ACCEL_LOCATION} {{
+    location ^~ {X_ACCEL_LOCATION} {{
         internal;
         alias {site.blob_dir}/;
         sendfile on;
@@ -215,7 +215,7 @@ def nginx_conf(site: Site) -> str:
     }}
     # large public index documents (repodata.json): the app checks per request that
     # its stored answer is the current revision's and answers 304s, nginx sends the bytes
-    location {DOCUMENTS_LOCATION} {{
+    location ^~ {DOCUMENTS_LOCATION} {{
         internal;
         alias {site.documents_dir}/;
         sendfile on;
@@ -228,7 +228,7 @@ def nginx_conf(site: Site) -> str:
         add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;
     }}
 """ if site.x_accel else ""
-    front = published_locations(site) if site.x_accel else "    location / {\n        try_files /nonexistent @anarepo;\n    }\n"
+    front = published_locations(site) if site.x_accel else ""
     return f"""\
 # nginx for anarepo (anarepo gen-config): include from the http {{}} block, e.g.
 #   ln -s {site.path('nginx-anarepo.conf')} /etc/nginx/sites-enabled/anarepo.conf
@@ -242,7 +242,21 @@ server {{
 {tls}    client_max_body_size 10g;
     # uploads stream to the app as they arrive (no spooling the whole body first)
     proxy_request_buffering off;
-{front}    location @anarepo {{
+{front}    location / {{
+        proxy_pass http://anarepo;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Host $host;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_read_timeout 3600s;
+        proxy_send_timeout 3600s;
+        # a process that is restarting: GET/HEAD go to the next one, never a POST
+        proxy_next_upstream error timeout http_502;
+    }}
+    location @anarepo {{
         proxy_pass http://anarepo;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -282,16 +296,22 @@ map $http_accept $anarepo_accept {{
 """
 
 
+#: which published extensions a request path may have, by its ending (nginx regex -> extensions)
+PUBLISHED_BY_SUFFIX = {r"/$": ("html", "pypihtml", "pypijson"), r"\.json$": ("json",), r"\.zst$": ("zst",)}
+
+
 def published_locations(site: Site) -> str:
-    candidates = " ".join(f"$anarepo_published/$scheme/$host$uri@$anarepo_accept.{ext}"
-                          for ext in published.NGINX_TYPES)
     types = "".join(f"            {ctype} {ext};\n" for ext, ctype in published.NGINX_TYPES.items())
-    return f"""\
+    out = """\
     # Public index documents: nginx sends what the app published for the current database
     # revision; every commit ends that generation before it is acknowledged, so nothing
     # older than an acknowledged write is sent (read-your-writes).  Everything else, and
-    # any miss, goes to the app.
-    location / {{
+    # any miss, goes to the app.  One location per kind of ending: few checks per request.
+"""
+    for suffix, exts in PUBLISHED_BY_SUFFIX.items():
+        candidates = " ".join(f"$anarepo_published/$scheme/$host$uri@$anarepo_accept.{ext}" for ext in exts)
+        out += f"""\
+    location ~ {suffix} {{
         root {site.published_dir};
         try_files {candidates} @anarepo;
         # a file removed between the check and the open: the app answers
@@ -312,6 +332,7 @@ def published_locations(site: Site) -> str:
         add_header {published.MARKER} published always;
     }}
 """
+    return out
 
 
 def systemd_units(site: Site) -> dict[str, str]:

@@ -29,6 +29,19 @@ MAX_REDIRECTS = 5
 TOKEN_IN_PATH = re.compile(r"/t/[^/]+/")
 
 
+def read_bounded(stream, limit: int, message: str) -> bytes:
+    """All of ``stream``, or UpstreamError(``message``) once more than ``limit`` bytes came."""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise UpstreamError(message)
+        chunks.append(chunk)
+
+
 class UpstreamError(Exception):
     """The upstream failed or answered something unusable; nothing was stored.
     ``status``: the upstream's HTTP status when it answered one (404: it has no such thing)."""

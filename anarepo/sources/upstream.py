@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urldefrag, urljoin
 
-from .fetch import UpstreamError
+from .fetch import UpstreamError, read_bounded
 from .filters import Filters, conda_version_key, pypi_version_key
 
 #: Record fields upstream repodata patches may change; they override the file's own.
@@ -111,16 +111,8 @@ def _unpack(body: bytes, what: str):
 
     try:
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body))
-        chunks, size = [], 0
-        while True:
-            chunk = reader.read(1 << 20)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > MAX_DECOMPRESSED:
-                raise UpstreamError(f"{what}: larger than {MAX_DECOMPRESSED} bytes decompressed")
-            chunks.append(chunk)
-        doc = msgpack.unpackb(b"".join(chunks), raw=False, strict_map_key=False)
+        data = read_bounded(reader, MAX_DECOMPRESSED, f"{what}: larger than {MAX_DECOMPRESSED} bytes decompressed")
+        doc = msgpack.unpackb(data, raw=False, strict_map_key=False)
     except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as exc:
         raise UpstreamError(f"{what} is not a zstd msgpack document ({type(exc).__name__})") from None
     if not isinstance(doc, dict):
