@@ -12,6 +12,7 @@ import shutil
 import socket
 import stat
 import sys
+import tempfile
 import time
 
 import pytest
@@ -63,8 +64,18 @@ def browser_log(path, runs: int) -> list[dict]:
         time.sleep(0.2)
 
 
-def test_plain_anaconda_login_through_the_browser_against_tls(tmp_path):
-    need_tools()
+@pytest.fixture
+def listener_port():
+    """Port 8000 for this test alone: runs of the suite side by side on one machine take turns."""
+    import fcntl
+
+    with open(os.path.join(tempfile.gettempdir(), "anarepo-anaconda-login-8000.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        need_tools()
+        yield LISTENER_PORT
+
+
+def test_plain_anaconda_login_through_the_browser_against_tls(tmp_path, listener_port):
     pki = make_pki(tmp_path / "pki")
     site = DeploySite(tmp_path / "site", "zeo", processes=1, tls=pki)
     try:
