@@ -77,6 +77,9 @@ class Package(Persistent):
     summary = description = license = license_url = license_family = ""
     home = dev_url = doc_url = source_git_url = ""
     latest_version = None
+    #: True once anyone but a mirror or proxy published into it (anarepo.sources.shadowing);
+    #: None on packages from before the flag, which the guard reads file by file
+    local_uploads = None
 
     def __init__(self, name: str, access: str = "public"):
         if access not in ACCESS_LEVELS:

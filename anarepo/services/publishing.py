@@ -193,6 +193,11 @@ def _package_attrs(info: FileInfo) -> dict:
     return attrs
 
 
+#: how sources name themselves as uploaders ("mirror:<source>", "proxy:<source>"); any
+#: other uploader is a person or an operator of this site (see anarepo.sources.shadowing)
+SOURCE_UPLOADERS = ("mirror:", "proxy:")
+
+
 def publish(owner, stored, ptype, info: FileInfo, *, labels=None, uploader: str, access: str = "public",
             replace: bool = False, client_attrs: dict | None = None, request=None, operator=None) -> Distribution:
     """Publish ``stored`` (a spooled file or a committed blob with its hashes) as
@@ -233,6 +238,8 @@ def publish(owner, stored, ptype, info: FileInfo, *, labels=None, uploader: str,
     for label in placement.labels:
         owner.ensure_label(label)
     package.add_type(ptype.name)
+    if not uploader.startswith(SOURCE_UPLOADERS) and package.local_uploads is not True:
+        package.local_uploads = True  # from now on sources never add files to it
     package.modified = utcnow()
     notify(registry, FilePublished(package, dist, info, request, replaced=placement.existing is not None))
     return dist

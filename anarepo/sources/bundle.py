@@ -137,10 +137,11 @@ def import_bundle(registry, directory: str, owner_name: str, label: str | None =
         if source is None:
             source = add_source(owner, settings["name"], settings["kind"], settings["url"], mode="mirror",
                                 label=label, subdirs=settings.get("subdirs") or (),
-                                filters=settings.get("filters") or {})
+                                filters=settings.get("filters") or {},
+                                merge_local=settings.get("merge_local") is True)
         view = SourceView(owner.login, source.name, source.kind, "mirror", source.url, label, source.subdirs,
                           Filters.parse(source.filters, source.kind), True, (), ("none", "", ""),
-                          dict(source.files.items()), {})
+                          dict(source.files.items()), {}, source.merge_local)
     wanted = {entry["key"]: entry for entry in manifest["files"]}
     tmpdir = blob_tmpdir(db)
     max_size = int(registry.settings["anarepo.max_upload_size"])

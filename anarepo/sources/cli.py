@@ -2,7 +2,7 @@
 
     anarepo mirror add OWNER NAME --kind conda --url URL [--mode proxy] [--label L]
                    [--subdir linux-64 ...] [--filter names=numpy,scipy --filter latest=3 ...]
-                   [--auth bearer|basic|token --secret-stdin [--user U]] [--remove-missing]
+                   [--auth bearer|basic|token --secret-stdin [--user U]] [--remove-missing] [--merge-local]
     anarepo mirror list OWNER
     anarepo mirror label-filter OWNER LABEL --kind conda [--filter KEY=VALUE ...]   (none: clear)
     anarepo mirror remove OWNER NAME
@@ -48,7 +48,7 @@ def cmd_mirror_add(args, registry):
     with _owner(registry, args.owner, f"anarepo mirror add {args.owner}/{args.name}") as owner:
         source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
                             subdirs=args.subdir or (), filters=parse_filters(args.filter),
-                            remove_missing=args.remove_missing, ttl=args.ttl, allow_hosts=args.allow_host or (),
+                            remove_missing=args.remove_missing, merge_local=args.merge_local, ttl=args.ttl, allow_hosts=args.allow_host or (),
                             auth=args.auth, secret=secret, user=args.user or "")
         described = source.describe()
     print(f"added {args.kind} {described['mode']} {args.owner}/{described['name']} -> label {described['label']}")
@@ -177,6 +177,8 @@ def add_mirror_commands(sub) -> None:
     add.add_argument("--user", help="user name for --auth basic")
     add.add_argument("--secret-stdin", action="store_true", help="read the token or password from standard input")
     add.add_argument("--remove-missing", action="store_true", help="remove files that left the filter or upstream")
+    add.add_argument("--merge-local", action="store_true",
+                     help="let upstream files join packages that hold local uploads (off: local names shadow upstream ones)")
     add.add_argument("--ttl", type=int, default=600, help="proxy: seconds before an index is revalidated")
     add.add_argument("--allow-host", action="append", help="another host the upstream may redirect to")
     lst = mirror.add_parser("list", help="list an owner's sources")

@@ -76,10 +76,12 @@ class Source(Persistent):
     upstream_projects = None
     #: bumped whenever ``upstream_projects`` changes (part of the root page's cache key)
     projects_serial = 0
+    #: upstream files may join packages that hold local uploads (anarepo.sources.shadowing)
+    merge_local = False
 
     def __init__(self, name: str, kind: str, url: str, *, mode: str = "mirror", label: str = "main",
                  subdirs=(), filters=None, remove_missing: bool = False, ttl: int = DEFAULT_TTL,
-                 allow_hosts=()):
+                 allow_hosts=(), merge_local: bool = False):
         if kind not in KINDS:
             raise SourceError(f"kind must be one of {', '.join(KINDS)}")
         self.__name__ = check_source_name(name)
@@ -97,16 +99,19 @@ class Source(Persistent):
         self.refreshed = OOBTree()  # scope (subdir, project or "*") -> time.time() of its last good read
         self.history = PersistentList()  # dicts of runs that changed something, newest last
         self.configure(mode=mode, label=label, subdirs=subdirs, filters=filters or {},
-                       remove_missing=remove_missing, ttl=ttl, allow_hosts=allow_hosts)
+                       remove_missing=remove_missing, ttl=ttl, allow_hosts=allow_hosts,
+                       merge_local=merge_local)
 
     def configure(self, **options) -> None:
-        """Validate and set any of mode, label, subdirs, filters, remove_missing, ttl, allow_hosts;
+        """Validate and set any of mode, label, subdirs, filters, remove_missing, ttl, allow_hosts,
+        merge_local;
         nothing changes when one is refused.  New filters forget the upstream validators
         (the next run re-reads every document instead of trusting a 304)."""
         from ..package_types.conda.inspect import KNOWN_SUBDIRS
         from .filters import Filters
 
-        unknown = set(options) - {"mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts"}
+        unknown = set(options) - {"mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts",
+                                   "merge_local"}
         if unknown:
             raise SourceError(f"unknown option(s): {', '.join(sorted(unknown))}")
         new = {}
@@ -130,6 +135,10 @@ class Source(Persistent):
             new["filters"] = Filters.parse(options["filters"], self.kind).as_dict()
         if "remove_missing" in options:
             new["remove_missing"] = bool(options["remove_missing"])
+        if "merge_local" in options:
+            if not isinstance(options["merge_local"], bool):
+                raise SourceError("merge_local must be true or false")
+            new["merge_local"] = options["merge_local"]
         if "ttl" in options:
             ttl = options["ttl"]
             if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= 31 * 86400:
@@ -198,6 +207,7 @@ class Source(Persistent):
             "subdirs": list(self.subdirs),
             "filters": dict(self.filters),
             "remove_missing": self.remove_missing,
+            "merge_local": self.merge_local,
             "ttl": self.ttl,
             "allow_hosts": list(self.allow_hosts),
             "auth": self.auth_kind,

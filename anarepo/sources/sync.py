@@ -40,6 +40,7 @@ class Run:
     patched: int = 0
     unchanged: int = 0
     failed: int = 0
+    shadowed: int = 0  # upstream files left out: their package holds local uploads
     errors: list = field(default_factory=list)
 
     def error(self, message: str) -> None:
@@ -68,6 +69,7 @@ class SourceView:
     credential: tuple
     files: dict
     validators: dict
+    merge_local: bool = False
 
 
 def find_source(root, owner_name: str, source_name: str):
@@ -92,7 +94,7 @@ def view_of(owner, source) -> SourceView:
     return SourceView(owner.login, source.name, source.kind, source.mode, source.url, source.label,
                       source.subdirs, effective_filters(owner, source), source.remove_missing,
                       source.allow_hosts, source.credential(), dict(source.files.items()),
-                      dict(source.validators.items()))
+                      dict(source.validators.items()), source.merge_local)
 
 
 class _Creds:
@@ -197,15 +199,17 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
     from ..package_types.conda import deferred_indexing, flush_deferred
     from ..plugins import InvalidPackage
     from ..errors import PublishError
+    from .shadowing import LocalPackages
 
     db = get_db(registry)
     try:
         with db.transaction(f"anarepo mirror sync {view.owner}/{view.name}") as conn:
             owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+            local = LocalPackages(owner, view.merge_local)
             with deferred_indexing():
                 for key, want, spooled in batch:
                     try:
-                        dist = _publish_one(registry, owner, view, want, spooled)
+                        dist = _publish_one(registry, owner, view, want, spooled, local)
                     except (InvalidPackage, PublishError, ValueError) as exc:
                         spooled.discard()
                         run.error(f"{want.filename}: {exc}")
@@ -234,14 +238,16 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
             spooled.discard()  # consumed ones are gone already
 
 
-def _publish_one(registry, owner, view, want, spooled):
+def _publish_one(registry, owner, view, want, spooled, local):
     """Publish a verified file through the publishing service (as the operator: the
-    source's admins set it up); a file already there with the same bytes is adopted."""
+    source's admins set it up); a file already there with the same bytes is adopted.
+    ``local`` (a LocalPackages) refuses a package that holds local uploads."""
     from ..errors import FileExists
     from ..services import publishing
 
     ptype = registry.package_types[view.kind]
     info = publishing.inspect_upload(ptype, spooled.path, want.filename, registry=registry)  # bounded pool
+    local.check(info.name, want.filename)  # a local upload may have come since the plan
     try:
         return publishing.publish(owner, spooled, ptype, info, labels=[view.label], uploader=f"mirror:{view.name}",
                                   operator=registry)
@@ -305,17 +311,35 @@ def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope
             source.record_run(run.as_dict())
 
 
+def _without_shadowed(registry, view: SourceView, to_fetch: dict, run: Run) -> dict:
+    """``to_fetch`` less the files whose package holds local uploads (counted as
+    shadowed: never downloaded, and no failure, so the run keeps its validators)."""
+    if view.merge_local or not to_fetch:
+        return to_fetch
+    from .shadowing import LocalPackages
+
+    with get_db(registry).transaction() as conn:
+        owner, _ = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        local = LocalPackages(owner, view.merge_local)
+        kept = {key: want for key, want in to_fetch.items() if not local.shadows(want.name)}
+    run.shadowed += len(to_fetch) - len(kept)
+    return kept
+
+
 def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
     """Proxy mode: list the files (proxied Distributions), fetch nothing."""
     from ..package_types.conda import deferred_indexing, flush_deferred
     from ..errors import PublishError
     from .proxy import place
+    from .shadowing import LocalPackages
 
     with get_db(registry).transaction(f"anarepo proxy refresh {view.owner}/{view.name}") as conn:
         owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        local = LocalPackages(owner, view.merge_local)
         with deferred_indexing():
             for key, want in items:
                 try:
+                    local.check(want.name, want.filename)  # a local upload may have come since the plan
                     dist = place(registry, owner, view, want)
                 except (PublishError, ValueError) as exc:
                     run.error(f"{want.filename}: {exc}")
@@ -346,6 +370,7 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
         listing = None
     if listing is not None:
         to_fetch, to_remove, to_patch = plan(view, listing, whole=scope is None)
+        to_fetch = _without_shadowed(registry, view, to_fetch, run)
         run.unchanged = len(set(view.files) - set(to_fetch) - set(to_remove))
         if progress is not None:
             progress(total=len(to_fetch))

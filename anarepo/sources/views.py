@@ -16,7 +16,7 @@ from ..resources.owners import Owner
 from ..security.permissions import P
 from .model import SourceError
 
-WRITE_OPTIONS = ("mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts")
+WRITE_OPTIONS = ("mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts", "merge_local")
 
 
 # -- traversal: /api/sources/<owner>/<name> -------------------------------------------
@@ -181,6 +181,7 @@ def _add_from_form(owner, post) -> str:
     source = add_source(owner, post.get("name", ""), post.get("kind", ""), post.get("url", "").strip(),
                         mode=post.get("mode", "mirror"), label=post.get("label", "main") or "main",
                         subdirs=subdirs, filters=filters, remove_missing=bool(post.get("remove_missing")),
+                        merge_local=bool(post.get("merge_local")),
                         auth=post.get("auth", "none"), secret=post.get("secret", ""), user=post.get("user", ""))
     return f"Added {source.kind} {source.mode} {source.name}."
 

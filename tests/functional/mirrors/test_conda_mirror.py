@@ -119,7 +119,7 @@ def test_a_local_upload_with_the_same_name_is_never_overwritten(mirror_app, test
 
     fn, data = build_package("tool", "1.0", "0", payload={"share/own.txt": b"local build\n"})
     publish_conda(mirror_app, "alice", f"noarch/{fn}", data)
-    add(mirror_app, url=conda_upstream.url)
+    add(mirror_app, url=conda_upstream.url, merge_local=True)  # else the upstream's tool is shadowed
     run = sync(mirror_app)
     assert run["added"] == 3 and run["failed"] == 1
     assert "exists" in run["errors"][0]
@@ -137,7 +137,7 @@ def test_an_upload_the_mirror_finds_with_the_same_bytes_is_never_removed_by_it(m
 
     data = (Path(conda_upstream.directory) / "noarch" / "tool-1.0-0.tar.bz2").read_bytes()
     publish_conda(mirror_app, "alice", "noarch/tool-1.0-0.tar.bz2", data)
-    add(mirror_app, url=conda_upstream.url, filters={"names": ["tool"]}, remove_missing=True)
+    add(mirror_app, url=conda_upstream.url, filters={"names": ["tool"]}, remove_missing=True, merge_local=True)
     assert sync(mirror_app)["failed"] == 0
     with mirror_app.root() as root:
         root.owners["alice"].sources["up"].configure(filters={"names": ["tool"], "latest": 1})
