@@ -74,13 +74,35 @@ def resolve_uri(uri: str):
     return factory, dbkw
 
 
-def include_zodb(config) -> None:
-    """pyramid_zodbconn with :func:`resolve_uri` (``config.include(include_zodb)``)."""
-    from functools import partial
+def db_from_uri(uri, dbname, dbmap, attempts: int = 5):
+    """pyramid_zodbconn's ``db_from_uri`` with :func:`resolve_uri`, opened again
+    when it loses the race to create the root: processes starting together on an
+    empty ZEO or RelStorage database each try to store object 0 in ``DB()``, and
+    all but one get a ConflictError (then the root exists, and opening succeeds)."""
+    import time
 
+    from ZODB import DB
+    from ZODB.POSException import ConflictError
+
+    for attempt in range(attempts):
+        storage_factory, dbkw = resolve_uri(uri)
+        dbkw["database_name"] = dbname
+        storage = storage_factory()
+        try:
+            return DB(storage, databases=dbmap, **dbkw)
+        except ConflictError:
+            storage.close()
+            dbmap.pop(dbname, None)
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def include_zodb(config) -> None:
+    """pyramid_zodbconn with :func:`db_from_uri` (``config.include(include_zodb)``)."""
     import pyramid_zodbconn
 
-    pyramid_zodbconn.includeme(config, db_from_uri=partial(pyramid_zodbconn.db_from_uri, resolve_uri=resolve_uri))
+    pyramid_zodbconn.includeme(config, db_from_uri=db_from_uri)
 
 
 def root_factory(request):
