@@ -19,6 +19,7 @@ from ..db import get_db
 from ..names import reserved_owner_names
 from .directory import get_directory
 from .external import SignInRefused, external_account, provision
+from .passwords import verify_password
 from .policy import app_root
 from .throttle import Throttled, keys_for, record_failure, record_success, throttle_settings, wait_left
 from .totp import active_factor, code_keys
@@ -93,6 +94,29 @@ def check_code(request, user, code: str, allow_recovery: bool = False) -> str | 
     else:
         record_success(db, user.login, key=keys[0])
     return used
+
+
+def confirm_password(request, user, password: str) -> bool:
+    """Whether ``password`` is the signed-in ``user``'s own, for the forms that ask for it
+    again (changing it, turning two-step verification off).
+
+    Runs under the login throttle and the hash slots like a sign-in (per account and
+    address; raises :class:`~anarepo.security.throttle.Throttled`), so a borrowed or
+    stolen session cannot guess the password faster than the login form allows.
+    """
+    registry = request.registry
+    keys = keys_for(user.login, request.remote_addr)
+    left = wait_left(app_root(request), keys, throttle_settings(registry))
+    if left > 0:
+        raise Throttled(f"too many wrong passwords; try again in {int(left + 0.999)} s", left)
+    with registry.anarepo_hash_slots.slot():
+        right = verify_password(user.password_hash, password)
+    db = get_db(registry)
+    if right:
+        record_success(db, user.login)
+    else:
+        record_failure(db, keys)
+    return right
 
 
 def password_sign_in(request, login: str, password: str, code_appended: bool = False):

@@ -7,8 +7,10 @@ from pyramid.view import view_config
 
 from ..db import root_factory
 from ..security.external import external_account
-from ..security.passwords import WeakPassword, check_password_policy, set_password, verify_password
+from ..security.passwords import WeakPassword, check_password_policy, set_password
 from ..security.permissions import P, InvalidScope, scope_table
+from ..security.signin import confirm_password
+from ..security.throttle import Throttled
 from ..security.tokens import TokenError, create_token, revoke_token, tokens_of
 
 MAX_EXPIRY_DAYS = 3650
@@ -28,6 +30,22 @@ def session_account_factory(request):
     return identity.user if identity is not None and identity.method == "session" else root_factory(request)
 
 
+def own_account_page(route_name: str, renderer: str | None = None, method: str | None = None):
+    """``view_config`` of a page of the requester's own account (password, tokens,
+    two-step verification): the context is the session's user
+    (:func:`session_account_factory`) and the permission ``account``."""
+    return view_config(route_name=route_name, renderer=renderer, permission=P.ACCOUNT, request_method=method)
+
+
+def show_refusal(request, message: str, status: int = 400, retry_after: str | None = None) -> str:
+    """Set the status (and ``Retry-After`` of a throttled attempt) of an account form
+    shown again with ``message``; returns the message for the template."""
+    request.response.status = status
+    if retry_after is not None:
+        request.response.headers["Retry-After"] = retry_after
+    return message
+
+
 def _tokens_view(request, **extra):
     user = request.context
     values = {
@@ -44,22 +62,24 @@ def _tokens_view(request, **extra):
     return values
 
 
-@view_config(route_name="account", renderer="account.jinja2", permission=P.ACCOUNT)
+@own_account_page("account", "account.jinja2")
 def settings(request):
     user = request.context
     error = None
-    if request.method == "POST":
+    external = external_account(root_factory(request), user.login)
+    if request.method == "POST" and external is None:
         current = request.POST.get("current_password", "")
         new = request.POST.get("new_password", "")
         try:
-            if not verify_password(user.password_hash, current):
+            if not confirm_password(request, user, current):
                 raise WeakPassword("the current password is not correct")
             if new != request.POST.get("new_password_confirm", ""):
                 raise WeakPassword("the two new passwords differ")
             check_password_policy(new)
+        except Throttled as exc:
+            error = show_refusal(request, exc.detail, exc.status_int, exc.headers["Retry-After"])
         except WeakPassword as exc:
-            error = str(exc)
-            request.response.status = 400
+            error = show_refusal(request, str(exc))
         else:
             set_password(user, new)
             user.end_sessions()  # every other browser is logged out
@@ -73,16 +93,17 @@ def settings(request):
             headers = remember(request, user.login)
             request.session.flash(message)
             return HTTPFound(location=request.route_url("account"), headers=headers)
-    external = external_account(root_factory(request), user.login)
+    elif request.method == "POST":
+        error = show_refusal(request, "this account's password is kept by its directory or identity provider")
     return {"user": user, "error": error, "external": external.source if external is not None else None}
 
 
-@view_config(route_name="tokens", renderer="tokens.jinja2", permission=P.ACCOUNT, request_method="GET")
+@own_account_page("tokens", "tokens.jinja2", "GET")
 def tokens(request):
     return _tokens_view(request)
 
 
-@view_config(route_name="tokens", renderer="tokens.jinja2", permission=P.ACCOUNT, request_method="POST")
+@own_account_page("tokens", "tokens.jinja2", "POST")
 def create(request):
     user = request.context
     name = request.POST.get("name", "")
@@ -106,7 +127,7 @@ def create(request):
     return _tokens_view(request, new_token=raw, new_token_name=token.name)
 
 
-@view_config(route_name="token_revoke", request_method="POST", permission=P.ACCOUNT)
+@own_account_page("token_revoke", method="POST")
 def revoke(request):
     user = request.context
     name = request.POST.get("name", "")

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import remember
-from pyramid.view import view_config
-
 from ..db import root_factory
 from ..security.external import external_account
-from ..security.passwords import verify_password
-from ..security.permissions import P
-from ..security.signin import check_code
+from ..security.signin import check_code, confirm_password
 from ..security.throttle import Throttled
 from ..security.totp import active_factor, begin_enrollment, provisioning_uri, qr_svg
-from .account import session_account_factory
+from .account import own_account_page, session_account_factory, show_refusal
 
 
 def _page(request, **extra):
@@ -35,17 +31,16 @@ def _page(request, **extra):
     return values
 
 
-def _refuse(request, message, status=400, **extra):
-    request.response.status = status
-    return _page(request, error=message, **extra)
+def _refuse(request, message, status=400, retry_after=None):
+    return _page(request, error=show_refusal(request, message, status, retry_after))
 
 
-@view_config(route_name="two_factor", renderer="two_factor.jinja2", permission=P.ACCOUNT, request_method="GET")
+@own_account_page("two_factor", "two_factor.jinja2", "GET")
 def show(request):
     return _page(request)
 
 
-@view_config(route_name="two_factor", renderer="two_factor.jinja2", permission=P.ACCOUNT, request_method="POST")
+@own_account_page("two_factor", "two_factor.jinja2", "POST")
 def change(request):
     user = request.context
     action = request.POST.get("action", "")
@@ -70,13 +65,12 @@ def change(request):
     if action in ("disable", "recovery"):
         if active_factor(user) is None:
             return _refuse(request, "two-step verification is off")
-        if action == "disable" and not verify_password(user.password_hash, request.POST.get("password", "")):
-            return _refuse(request, "the password is not correct")
         try:
+            if action == "disable" and not confirm_password(request, user, request.POST.get("password", "")):
+                return _refuse(request, "the password is not correct")
             used = check_code(request, user, code, allow_recovery=action == "disable")
         except Throttled as exc:
-            request.response.headers["Retry-After"] = exc.headers["Retry-After"]
-            return _refuse(request, exc.detail, exc.status_int)
+            return _refuse(request, exc.detail, exc.status_int, exc.headers["Retry-After"])
         if used is None:
             return _refuse(request, "that code is not right")
         if action == "recovery":

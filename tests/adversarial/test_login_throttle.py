@@ -9,7 +9,7 @@ import time
 import pytest
 
 from anarepo.security.throttle import delay_for, record_failure, throttle_settings
-from anarepo.testing import DEFAULT_PASSWORD, csrf_from, make_settings
+from anarepo.testing import DEFAULT_PASSWORD, csrf_from, make_settings, web_login
 
 from .hostile import error_of, snapshot
 
@@ -196,3 +196,26 @@ def test_gc_forgets_day_old_counters_and_keeps_the_rest(app):
     assert report.forgotten_logins == 2
     with app.root() as root:
         assert list(root.login_throttle.attempts.keys()) == ["user:zed"]
+
+
+def change_password_attempt(testapp, current, status="*"):
+    page = testapp.get("/account/settings")
+    return testapp.post("/account/settings", {"current_password": current, "new_password": "another-pass-1234",
+                                              "new_password_confirm": "another-pass-1234",
+                                              "csrf_token": csrf_from(page)}, status=status)
+
+
+def test_the_password_form_of_a_session_is_throttled_like_the_login(app, testapp, alice):
+    """A borrowed or stolen session cannot guess its own account's password faster than
+    the login form allows: the current password of the password page counts as a guess."""
+    web_login(testapp, "alice")
+    for i in range(3):
+        assert "not correct" in change_password_attempt(testapp, f"wrong-{i}", status=400).text
+    before = snapshot(app)
+    r = change_password_attempt(testapp, DEFAULT_PASSWORD, status=429)
+    assert "too many wrong passwords" in r.text and int(r.headers["Retry-After"]) >= 1
+    assert snapshot(app) == before  # the right password changed nothing while throttled
+    web_attempt(testapp, "alice", DEFAULT_PASSWORD, addr="10.7.7.7", status=429)  # one counter with the login
+    time.sleep(0.35)
+    assert change_password_attempt(testapp, DEFAULT_PASSWORD, status=302)
+    assert failures(app, "user:alice") == 0

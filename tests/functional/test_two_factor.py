@@ -196,3 +196,17 @@ def test_the_browser_flow_of_anaconda_login_asks_for_the_code_and_returns_to_the
     query = redirect_query(consent.forms["consent-form"].submit("decision", value="allow", status=302))
     access = flow.exchange(query["code"]).json["access_token"]
     assert mint(testapp, access).json["token"].startswith("ar-")
+
+
+def test_the_password_of_the_off_switch_is_throttled(app, testapp):
+    """Turning two-step verification off asks for the password: with a borrowed session
+    those guesses count under the login throttle, so the right one waits too."""
+    secret, codes, step = enroll(app, testapp)
+    for i in range(3):
+        post_form(testapp, "/account/two-factor", status=400, action="disable", password=f"wrong-{i}", code=codes[0])
+    r = post_form(testapp, "/account/two-factor", status=429, action="disable", password=DEFAULT_PASSWORD,
+                  code=codes[0])
+    assert "too many wrong passwords" in r.text and r.headers["Retry-After"]
+    with app.root() as root:
+        assert root.owners["alice"].second_factor.confirmed
+        assert root.owners["alice"].second_factor.use_recovery_code(codes[0])  # not spent by the refusals
