@@ -123,6 +123,8 @@ def includeme(config):
     config.include(".face")
     # the channels move into Owner.indexes first: the steps below read them there
     config.add_evolve_step("anarepo.package_types.conda.index.move_to_plugin_state", "conda.plugin-state-1")
+    # fields older indexes lack (public revisions, pre-encoded shard entries...), before any step writes
+    config.add_evolve_step("anarepo.package_types.conda.index.complete_index_fields", "conda.index-fields-1")
     # current_repodata.json and channeldata kept in the PEP 440 order before conda's VersionOrder
     config.add_evolve_step("anarepo.package_types.conda.index.rebuild_all", "conda.version-order-1")
 

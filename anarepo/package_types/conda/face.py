@@ -256,7 +256,7 @@ def validators(index, vis: str) -> tuple[str, float]:
     """ETag and Last-Modified of an index document for visibility ``vis``: the
     public view follows only changes an anonymous reader sees (``a`` marks that
     counter, so it never collides with a tag of the full one)."""
-    if vis == "p" and index.public_revision is not None:
+    if vis == "p":
         rev = index.public_revision
         return f"{_oid(index)}.a{rev.counter}.p", rev.mtime
     rev = index.revision
@@ -375,10 +375,7 @@ class SubdirDocs:
         def build():
             if self.index is None:
                 return render.shard_index(self.subdir, [], 0)
-            if self.index.shard_entries is None:  # not rewritten since the upgrade: encode here
-                pairs = self._filtered(self.index.shard_hashes)
-                entries = [render.shard_entry(name, digest) for name, digest in pairs]
-            elif self._skip():
+            if self._skip():
                 skip = self._skip()
                 entries = [entry for name, entry in self.index.shard_entries.items() if name not in skip]
             else:

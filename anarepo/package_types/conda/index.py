@@ -57,7 +57,6 @@ class Revision(Persistent):
 class Bucket(Persistent):
     """The records of one package name in one (label, subdir)."""
 
-    superseded = None  # absent from buckets written before it existed: see _keep_shards
 
     def __init__(self, name: str, key: str):
         self.name = name
@@ -76,22 +75,17 @@ def bump(index, public: bool) -> None:
 
     The anonymous documents' validators (ETag, Last-Modified) follow
     ``public_revision`` alone, so they change only when what an anonymous reader
-    sees changes (an upload of a private package leaves them as they were).
-    Indexes written before it existed get it on their first public change."""
+    sees changes (an upload of a private package leaves them as they were)."""
     index.revision.bump()
     if public:
-        if index.public_revision is None:
-            index.public_revision = Revision()
         index.public_revision.bump()
 
 
 class SubdirIndex(Persistent):
-    shard_entries = None  # absent from indexes written before it existed: see entries_for()
-    public_revision = None  # see bump()
-
     def __init__(self, name: str):
         self.name = name
         self.revision = Revision()
+        self.public_revision = Revision()
         self.buckets = OOBTree()
         self.frags = OOBTree()
         self.shard_hashes = OOBTree()
@@ -101,11 +95,10 @@ class SubdirIndex(Persistent):
 
 
 class LabelIndex(Persistent):
-    public_revision = None  # see bump()
-
     def __init__(self, name: str):
         self.name = name
         self.revision = Revision()
+        self.public_revision = Revision()
         self.subdirs = OOBTree()
         self.channeldata = OOBTree()
         self.restricted = OOBTree()
@@ -127,6 +120,42 @@ def get_channel(owner, create: bool = False) -> CondaChannel | None:
 def move_to_plugin_state(root) -> None:
     """Evolve step ``conda.plugin-state-1``: ``owner.conda_channel`` moves to ``owner.indexes``."""
     adopt_plugin_state(root, "conda_channel", STATE)
+
+
+def complete_index_fields(root) -> None:
+    """Evolve step ``conda.index-fields-1``: indexes written by older releases get
+    the fields today's constructors make, so no code path heals them on a write.
+
+    * ``public_revision`` of a label or subdir index starts where its revision
+      is (the public documents keep their Last-Modified);
+    * a subdir's pre-encoded ``shard_entries`` are encoded from ``shard_hashes``;
+    * a bucket's superseded shards count from now (``superseded``).
+    """
+    now = clock.epoch()
+    for owner in root.owners.values():
+        channel = get_channel(owner)
+        for lab in channel.labels.values() if channel is not None else ():
+            _add_public_revision(lab)
+            for sub in lab.subdirs.values():
+                _add_public_revision(sub)
+                if _lacks(sub, "shard_entries"):
+                    sub.shard_entries = OOBTree({name: render.shard_entry(name, digest)
+                                                 for name, digest in sub.shard_hashes.items()})
+                for bucket in sub.buckets.values():
+                    if _lacks(bucket, "superseded"):
+                        bucket.superseded = {h: now for h in bucket.shards if h != bucket.shard_hex}
+
+
+def _lacks(obj, name: str) -> bool:
+    obj._p_activate()
+    return obj.__dict__.get(name) is None
+
+
+def _add_public_revision(index) -> None:
+    if _lacks(index, "public_revision"):
+        index.public_revision = Revision()
+        index.public_revision.counter = index.revision.counter
+        index.public_revision.mtime = index.revision.mtime
 
 
 def label_index(channel, label: str, create: bool = False) -> LabelIndex | None:
@@ -212,7 +241,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         bucket.shards, bucket.shard_hex, bucket.superseded = shards, digest.hex(), superseded
         sub.by_hash[digest.hex()] = name
         sub.shard_hashes[name] = digest
-        entries_for(sub)[name] = render.shard_entry(name, digest)
+        sub.shard_entries[name] = render.shard_entry(name, digest)
     if restricted:
         sub.restricted[name] = key
     elif was_restricted:
@@ -223,10 +252,9 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
 
 def _keep_shards(sub: SubdirIndex, bucket: Bucket, name: str) -> tuple[dict, dict]:
     """The shards to keep beside a new current one: the one it replaces and those
-    replaced less than KEEP_SHARDS_SECONDS ago (older buckets knew no times: their
-    superseded shards count from now)."""
+    replaced less than KEEP_SHARDS_SECONDS ago."""
     now = clock.epoch()
-    superseded = dict(bucket.superseded or {})
+    superseded = dict(bucket.superseded)
     shards = {}
     for hexdigest, data in bucket.shards.items():
         since = superseded.setdefault(hexdigest, now) if hexdigest != bucket.shard_hex else now
@@ -240,22 +268,13 @@ def _keep_shards(sub: SubdirIndex, bucket: Bucket, name: str) -> tuple[dict, dic
     return shards, superseded
 
 
-def entries_for(sub: SubdirIndex) -> OOBTree:
-    """The pre-encoded shard index entries, built once from ``shard_hashes`` for
-    an index written before they were kept (the first write after an upgrade)."""
-    if sub.shard_entries is None:
-        sub.shard_entries = OOBTree({name: render.shard_entry(name, digest)
-                                     for name, digest in sub.shard_hashes.items()})
-    return sub.shard_entries
-
-
 def _drop_bucket(sub: SubdirIndex, name: str) -> bool:
     bucket = sub.buckets.get(name)
     if bucket is None:
         return False
     del sub.buckets[name]
     public_change = name not in sub.restricted
-    for tree in (sub.frags, sub.shard_hashes, entries_for(sub), sub.restricted):
+    for tree in (sub.frags, sub.shard_hashes, sub.shard_entries, sub.restricted):
         if name in tree:
             del tree[name]
     for old in bucket.shards:

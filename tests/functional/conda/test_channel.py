@@ -291,22 +291,40 @@ def test_conda_downloads_are_counted(app, testapp):
         assert dist.downloads() == 3
 
 
-def test_indexes_from_before_pre_encoded_shard_entries_still_serve_and_heal(app, testapp, channel):
+def test_indexes_of_older_releases_get_todays_fields_from_an_evolve_step(app, testapp, channel):
+    """Fields later releases added to the index (pre-encoded shard entries, public
+    revisions, superseded times) come from ``conda.index-fields-1``, never from a
+    heal on the first write; the documents read the same afterwards."""
+    from anarepo.evolve import evolve
     from anarepo.package_types.conda.index import get_channel, label_index, subdir_index
 
     url = "/conda/alice/noarch/repodata_shards.msgpack.zst"
     current = testapp.get(url).body
-    with app.root() as root:  # as an index written by the previous release looks
-        sub = subdir_index(label_index(get_channel(root.owners["alice"]), "main"), "noarch")
-        sub.shard_entries = None
-        sub.revision.bump()
-    old = testapp.get(url).body
-    assert msgpack.unpackb(unzstd(old))["shards"] == msgpack.unpackb(unzstd(current))["shards"]
-    fn, data = build_package("other", "1.0")
-    publish_conda(app, "alice", fn, data)  # the first write rebuilds the entries
+    repodata = testapp.get("/conda/alice/noarch/repodata.json").body
+    with app.root() as root:  # as an index written by an older release looks
+        lab = label_index(get_channel(root.owners["alice"]), "main")
+        sub = subdir_index(lab, "noarch")
+        for index in (lab, sub):
+            del index.public_revision
+        del sub.shard_entries
+        for bucket in sub.buckets.values():
+            bucket.shards = {**bucket.shards, "00" * 32: b"an older shard"}
+            del bucket.superseded
+        root.finished_evolve_steps.remove("conda.index-fields-1")
+    assert evolve(app.registry) == ["conda.index-fields-1"]
     with app.root() as root:
-        sub = subdir_index(label_index(get_channel(root.owners["alice"]), "main"), "noarch")
-        assert sorted(sub.shard_entries.keys()) == sorted(sub.shard_hashes.keys()) == ["other", "tool"]
+        lab = label_index(get_channel(root.owners["alice"]), "main")
+        sub = subdir_index(lab, "noarch")
+        assert sorted(sub.shard_entries.keys()) == sorted(sub.shard_hashes.keys()) == ["tool"]
+        for index in (lab, sub):
+            assert (index.public_revision.counter, index.public_revision.mtime) == (
+                index.revision.counter, index.revision.mtime)
+        bucket = sub.buckets["tool"]
+        assert "00" * 32 in bucket.superseded and bucket.shard_hex not in bucket.superseded
+    assert msgpack.unpackb(unzstd(testapp.get(url).body))["shards"] == msgpack.unpackb(unzstd(current))["shards"]
+    assert testapp.get("/conda/alice/noarch/repodata.json").body == repodata
+    fn, data = build_package("other", "1.0")
+    publish_conda(app, "alice", fn, data)
     assert sorted(msgpack.unpackb(unzstd(testapp.get(url).body))["shards"]) == ["other", "tool"]
 
 
