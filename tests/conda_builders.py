@@ -117,3 +117,11 @@ def publish_conda(app, owner, filename, data, labels=None, access="public"):
             spooled.discard()
             raise
         return info.basename
+
+
+def user_with_conda_package(app, login="alice", name="tool", version="1.0") -> str:
+    """A new user holding one public noarch conda package; returns its file name."""
+    app.make_user(login)
+    filename, data = build_package(name, version)
+    publish_conda(app, login, filename, data)
+    return filename

@@ -187,6 +187,24 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s:%(process)d] %(message)s
 """
 
 
+#: how a location hands a request to the app (``location /`` and ``@anarepo``, the
+#: fallback of the published-document locations)
+PROXY_TO_APP = """\
+        proxy_pass http://anarepo;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Host $host;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_read_timeout 3600s;
+        proxy_send_timeout 3600s;
+        # a process that is restarting: GET/HEAD go to the next one, never a POST
+        proxy_next_upstream error timeout http_502;
+"""
+
+
 def nginx_conf(site: Site) -> str:
     upstreams = "".join(f"    server 127.0.0.1:{port} max_fails=0;\n" for port in site.ports)
     tls = ""
@@ -243,33 +261,10 @@ server {{
     # uploads stream to the app as they arrive (no spooling the whole body first)
     proxy_request_buffering off;
 {front}    location / {{
-        proxy_pass http://anarepo;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Forwarded-Host $host;
-        proxy_set_header X-Forwarded-Port $server_port;
-        proxy_read_timeout 3600s;
-        proxy_send_timeout 3600s;
-        # a process that is restarting: GET/HEAD go to the next one, never a POST
-        proxy_next_upstream error timeout http_502;
-    }}
+{PROXY_TO_APP}    }}
+    # where the published-document locations fall back to the app
     location @anarepo {{
-        proxy_pass http://anarepo;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Forwarded-Host $host;
-        proxy_set_header X-Forwarded-Port $server_port;
-        proxy_read_timeout 3600s;
-        proxy_send_timeout 3600s;
-        # a process that is restarting: GET/HEAD go to the next one, never a POST
-        proxy_next_upstream error timeout http_502;
-    }}
+{PROXY_TO_APP}    }}
 {x_accel}}}
 """
 

@@ -291,10 +291,9 @@ def get_directory(registry) -> Directory | None:
 
 
 def includeme(config):
-    from .external import Checker, register_checker
+    from .external import install_source
 
     settings = DirectorySettings.from_settings(config.registry.settings)
-    directory = config.registry.anarepo_directory = Directory(settings) if settings else None
-    if directory is not None:
-        register_checker(config.registry, "ldap",
-                         Checker(directory.lookup_profile, settings.recheck_interval, DirectoryUnavailable))
+    directory = Directory(settings) if settings else None
+    install_source(config, "ldap", "anarepo_directory", directory, settings and settings.recheck_interval,
+                   DirectoryUnavailable, directory and directory.lookup_profile)

@@ -178,6 +178,17 @@ def register_checker(registry, source: str, checker: Checker) -> None:
     registry.anarepo_account_checkers[source] = checker
 
 
+def install_source(config, source: str, attribute: str, service, interval: float,
+                   unavailable: type[Exception], lookup=None) -> None:
+    """Keep a sign-in source (the directory, the upstream provider; None when not
+    configured) as ``registry.<attribute>`` and register how its users are checked
+    again: ``lookup(login)``, or, for a source that cannot be asked without the user
+    (an OpenID Connect provider), "sign in again" once ``interval`` has passed."""
+    setattr(config.registry, attribute, service)
+    if service is not None:
+        register_checker(config.registry, source, Checker(lookup or (lambda login: None), interval, unavailable))
+
+
 def still_active(request, root, user) -> bool:
     """Whether an external user's session or token may still be used (see the module doc)."""
     account = external_account(root, user.login)

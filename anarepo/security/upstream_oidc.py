@@ -292,11 +292,9 @@ def get_upstream(registry) -> UpstreamProvider | None:
 
 
 def includeme(config):
-    from .external import Checker, register_checker
+    from .external import install_source
 
     settings = OidcSettings.from_settings(config.registry.settings)
-    provider = config.registry.anarepo_upstream_oidc = UpstreamProvider(settings) if settings else None
-    if provider is not None:
-        # the provider cannot be asked again without the user: the account must sign in again
-        register_checker(config.registry, "oidc", Checker(lambda login: None, settings.recheck_interval,
-                                                          ProviderUnavailable))
+    # the provider cannot be asked again without the user: the account must sign in again
+    install_source(config, "oidc", "anarepo_upstream_oidc", UpstreamProvider(settings) if settings else None,
+                   settings and settings.recheck_interval, ProviderUnavailable)

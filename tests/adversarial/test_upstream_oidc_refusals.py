@@ -58,6 +58,15 @@ def begin(testapp, came_from="") -> dict:
     return {k: v[0] for k, v in parse_qs(urlparse(response.location).query).items()}
 
 
+def flow(testapp, provider, make_token=None, came_from="", **changes):
+    """Start a sign-in and have the provider issue a code for an ID token: the right
+    claims with ``changes``, signed with its key, or ``make_token(claims)``.
+    Returns ``(authorization request, code)``."""
+    request = begin(testapp, came_from)
+    claims = provider.claims(request, **changes)
+    return request, provider.issue(request, make_token(claims) if make_token else provider.sign(claims))
+
+
 def callback(testapp, **params):
     return testapp.get("/account/login/oidc/callback", params, status="*")
 
@@ -70,10 +79,9 @@ def owners(harness):
 def test_a_right_answer_signs_in_and_provisions(consumer, provider):
     harness, testapp = consumer()
     assert "Sign in with Example IdP" in testapp.get("/account/login").text
-    request = begin(testapp, came_from="/olga/")
+    request, code = flow(testapp, provider, came_from="/olga/")
     assert request["redirect_uri"] == "http://localhost/account/login/oidc/callback"
     assert len(request["state"]) >= 32 and len(request["nonce"]) >= 32 and len(request["code_challenge"]) == 43
-    code = provider.issue(request, provider.sign(provider.claims(request)))
     done = callback(testapp, code=code, state=request["state"])
     assert done.status_int == 302 and done.location == "http://localhost/olga/"
     assert "olga@idp.example.org" in testapp.get("/account/settings").text
@@ -97,8 +105,7 @@ WRONG = {
 @pytest.mark.parametrize("case", sorted(WRONG))
 def test_a_token_wrong_in_one_way_is_refused_and_provisions_nothing(consumer, provider, case):
     harness, testapp = consumer()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request, **WRONG[case])))
+    request, code = flow(testapp, provider, **WRONG[case])
     refused = callback(testapp, code=code, state=request["state"])
     assert refused.status_int == 400 and "ID token" in refused.text, refused.text
     assert owners(harness) == []
@@ -125,20 +132,17 @@ def test_bad_signatures_unsigned_and_hmac_tokens_are_refused(consumer, provider)
         lambda claims: provider.sign(claims)[:-10] + "AAAAAAAAAA",
         lambda claims: hmac_with_public_key(provider, claims),
     ):
-        request = begin(testapp)
-        code = provider.issue(request, make_token(provider.claims(request)))
+        request, code = flow(testapp, provider, make_token)
         assert callback(testapp, code=code, state=request["state"]).status_int == 400
-    request = begin(testapp)
-    unsigned = ".".join(b64(json.dumps(part).encode()) for part in ({"alg": "none"}, provider.claims(request))) + "."
-    code = provider.issue(request, unsigned)
+    request, code = flow(testapp, provider, lambda claims: ".".join(
+        b64(json.dumps(part).encode()) for part in ({"alg": "none"}, claims)) + ".")
     assert callback(testapp, code=code, state=request["state"]).status_int == 400
     assert owners(harness) == []
 
 
 def test_state_mismatch_and_replayed_callbacks_are_refused_before_any_code_exchange(consumer, provider):
     harness, testapp = consumer()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)
     calls = provider.token_calls
     refused = callback(testapp, code=code, state="forged-state")
     assert refused.status_int == 400 and "state does not match" in refused.text
@@ -153,8 +157,7 @@ def test_state_mismatch_and_replayed_callbacks_are_refused_before_any_code_excha
 
 def test_a_refused_or_reused_code_is_refused(consumer, provider):
     harness, testapp = consumer()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     testapp.reset()
     again = begin(testapp)
@@ -177,14 +180,12 @@ def test_discovery_naming_another_issuer_and_an_unreachable_provider_are_503(con
 
 def test_a_rotated_signing_key_is_fetched_again(consumer, provider):
     harness, testapp = consumer()
-    request = begin(testapp)  # the JWKS is fetched at the first token, not before
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)  # the JWKS is fetched at the first token, not before
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     rotated = RSAKey.generate_key(2048, parameters={"kid": "k2"})
     provider.published = [provider.key, rotated]
     testapp.reset()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request), key=rotated))
+    request, code = flow(testapp, provider, lambda claims: provider.sign(claims, key=rotated))
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
 
 
@@ -200,15 +201,13 @@ def test_groups_from_userinfo_only_for_the_same_subject(consumer, provider):
         admin = create_user(root, "corpadmin", "a@example.com", "correct-horse-battery", reserved=reserved)
         create_group(create_organization(root, "corp", "c@example.com", admin, reserved=reserved), "engineers", "read")
     provider.userinfo = {"sub": "someone-else", "groups": ["engineering"]}
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request, groups=None)))
+    request, code = flow(testapp, provider, groups=None)
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     with harness.root() as root:
         assert "olga" not in root.owners["corp"].groups["engineers"].members
     provider.userinfo = {"sub": "subject-1", "groups": ["engineering"]}
     testapp.reset()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request, groups=None)))
+    request, code = flow(testapp, provider, groups=None)
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     with harness.root() as root:
         assert "olga" in root.owners["corp"].groups["engineers"].members
@@ -217,24 +216,21 @@ def test_groups_from_userinfo_only_for_the_same_subject(consumer, provider):
 def test_a_local_account_or_another_subject_is_never_taken_over(consumer, provider):
     harness, testapp = consumer()
     harness.make_user("olga")
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)
     refused = callback(testapp, code=code, state=request["state"])
     assert refused.status_int == 403 and "does not sign in through oidc" in refused.text
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request, preferred_username="oleg")))
+    request, code = flow(testapp, provider, preferred_username="oleg")
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     testapp.reset()
-    request = begin(testapp)  # another person of the provider whose username became "oleg"
-    code = provider.issue(request, provider.sign(provider.claims(request, preferred_username="oleg", sub="subject-2")))
+    # another person of the provider whose username became "oleg"
+    request, code = flow(testapp, provider, preferred_username="oleg", sub="subject-2")
     assert callback(testapp, code=code, state=request["state"]).status_int == 403
 
 
 def test_an_oidc_account_must_sign_in_again_within_the_recheck_interval(consumer, provider):
     interval = 3.0  # long enough for two requests on a loaded machine, short enough to wait for
     harness, testapp = consumer(**{"anarepo.login.oidc.recheck_interval": str(interval)})
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)
     callback(testapp, code=code, state=request["state"])
     vouched = time.time()
     token = harness.make_token("olga", scopes=["all"])
@@ -244,8 +240,7 @@ def test_an_oidc_account_must_sign_in_again_within_the_recheck_interval(consumer
     time.sleep(max(0.0, vouched + interval + 0.1 - time.time()))
     assert "/account/login" in testapp.get("/account/settings", status=302).location
     testapp.get("/api/user", headers={"Authorization": f"token {token}"}, status=401)
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request)))
+    request, code = flow(testapp, provider)
     assert callback(testapp, code=code, state=request["state"]).status_int == 302
     testapp.get("/api/user", headers={"Authorization": f"token {token}"}, status=200)
 
@@ -255,8 +250,7 @@ def test_a_provider_username_that_names_a_face_or_a_list_page_is_refused(consume
     """The faces' mounts (and a type's list page) are reserved for OIDC and directory
     accounts as for sign-ups: such an account would be shadowed by the route."""
     harness, testapp = consumer()
-    request = begin(testapp)
-    code = provider.issue(request, provider.sign(provider.claims(request, preferred_username=username)))
+    request, code = flow(testapp, provider, preferred_username=username)
     refused = callback(testapp, code=code, state=request["state"])
     assert refused.status_int == 403 and "cannot be an account name here" in refused.text
     assert username not in owners(harness)

@@ -1,9 +1,5 @@
 """Package types are plugins: a third-party type found through its entry point works
 end to end; registering a type name twice is a configuration conflict."""
-import importlib
-import sys
-import textwrap
-
 import pytest
 import webtest
 from pyramid.exceptions import ConfigurationConflictError
@@ -11,6 +7,7 @@ from pyramid.exceptions import ConfigurationConflictError
 from anarepo import main
 from anarepo.plugins import InvalidPackage
 from anarepo.testing import AppHarness, make_settings
+from tests.installed_plugins import install_distribution, plugins_installed
 
 PLUGIN = '''
 """A third-party package type: shell installers (a name anaconda-client knows)."""
@@ -56,26 +53,13 @@ def includeme(config):
 
 def install_plugin(tmp_path, module_name, source, ep_name):
     """A real installed distribution with an entry point in the anarepo group."""
-    site = tmp_path / f"site-{module_name}"
-    site.mkdir()
-    (site / f"{module_name}.py").write_text(textwrap.dedent(source))
-    dist_info = site / f"{module_name}-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module_name}\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text(f"[anarepo.package_types]\n{ep_name} = {module_name}:includeme\n")
-    sys.path.insert(0, str(site))
-    importlib.invalidate_caches()
-    return site
+    return install_distribution(tmp_path / f"site-{module_name}", module_name, source, ep_name)
 
 
 @pytest.fixture
 def plugin_path(tmp_path):
-    before = list(sys.path)
-    yield tmp_path
-    sys.path[:] = before
-    importlib.invalidate_caches()
-    for name in ("thirdparty_installer", "thirdparty_duplicate"):
-        sys.modules.pop(name, None)
+    with plugins_installed("thirdparty_installer", "thirdparty_duplicate"):
+        yield tmp_path
 
 
 def test_third_party_type_works_end_to_end(plugin_path):

@@ -12,7 +12,7 @@ from anarepo.deploy.published import PublishingConnection
 from anarepo.package_types.pypi import builders
 from anarepo.services.packages import set_access
 from anarepo.testing import make_settings
-from tests.conda_builders import build_package, publish_conda
+from tests.conda_builders import build_package, publish_conda, user_with_conda_package
 
 REPODATA = "/conda/alice/noarch/repodata.json"
 PIP_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
@@ -39,10 +39,7 @@ def published(root, path, variant="none", ext="json") -> bytes | None:
 
 @pytest.fixture
 def alice(app):
-    app.make_user("alice")
-    fn, data = build_package("tool", "1.0")
-    publish_conda(app, "alice", fn, data)
-    return fn
+    return user_with_conda_package(app)
 
 
 def test_an_anonymous_public_document_is_published_with_the_apps_bytes(testapp, root, alice):

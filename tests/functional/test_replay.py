@@ -9,7 +9,7 @@ import pytest
 
 from anarepo.services.packages import set_access
 from anarepo.package_types.pypi import builders
-from tests.conda_builders import build_package, publish_conda
+from tests.conda_builders import build_package, publish_conda, user_with_conda_package
 
 REPODATA = "/conda/alice/noarch/repodata.json"
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -22,10 +22,7 @@ def replay(testapp):
 
 @pytest.fixture
 def alice(app):
-    app.make_user("alice")
-    fn, data = build_package("tool", "1.0")
-    publish_conda(app, "alice", fn, data)
-    return fn
+    return user_with_conda_package(app)
 
 
 def without_date(headers) -> list:

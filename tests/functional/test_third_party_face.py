@@ -10,9 +10,6 @@ same access rules as every face.  The plugin imports the core only through
 ``anarepo.plugins.api``, checked on its source.
 """
 import ast
-import importlib
-import sys
-import textwrap
 
 import pytest
 import webtest
@@ -20,6 +17,7 @@ import webtest
 from anarepo import main
 from anarepo.testing import AppHarness, make_settings
 from tests.functional.api.conftest import Api
+from tests.installed_plugins import install_distribution, plugins_installed
 
 PLUGIN = '''
 """Toy bundles: files starting ``TOY <name> <version>``, served at ``/toy/<owner>/<file>``."""
@@ -144,32 +142,10 @@ def includeme(config):
 MODULE = "thirdparty_toys"
 
 
-def install_distribution(site, module, source, entry_point):
-    """A package and its ``.dist-info`` (METADATA, RECORD, entry_points.txt):
-    what ``pip install`` leaves in site-packages."""
-    package = site / module
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(textwrap.dedent(source))
-    info = site / f"{module}-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[anarepo.package_types]\n{entry_point} = {module}:includeme\n")
-    (info / "RECORD").write_text(f"{module}/__init__.py,,\n{info.name}/METADATA,,\n{info.name}/entry_points.txt,,\n"
-                                 f"{info.name}/RECORD,,\n")
-    (info / "INSTALLER").write_text("test\n")
-
-
 @pytest.fixture
 def site(tmp_path):
-    before = list(sys.path)
-    site = tmp_path / "site-packages"
-    install_distribution(site, MODULE, PLUGIN, "toys")
-    sys.path.insert(0, str(site))
-    importlib.invalidate_caches()
-    yield site
-    sys.path[:] = before
-    sys.modules.pop(MODULE, None)
-    importlib.invalidate_caches()
+    with plugins_installed(MODULE):
+        yield install_distribution(tmp_path / "site-packages", MODULE, PLUGIN, "toys")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from anarepo.plugins import InvalidPackage
-from tests.conda_builders import build_package, index_json, publish_conda
+from tests.conda_builders import build_package, index_json, publish_conda, user_with_conda_package
 
 
 @pytest.fixture
@@ -138,9 +138,7 @@ def test_a_renamed_conda_archive_is_refused(ptype, tmp_path):
 
 
 def test_a_refused_upload_changes_nothing(app, testapp, ptype):
-    app.make_user("alice")
-    fn, data = build_package("tool", "1.0")
-    publish_conda(app, "alice", fn, data)
+    user_with_conda_package(app)
     before = testapp.get("/conda/alice/noarch/repodata.json")
     with pytest.raises(InvalidPackage):
         publish_conda(app, "alice", "tool-2.0-0.tar.bz2", build_package("tool", "1.0")[1])
