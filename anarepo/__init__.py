@@ -52,6 +52,8 @@ def make_config(settings: dict) -> Configurator:
     config.add_evolve_step("anarepo.versions.refresh_latest_versions", "core.version-order-1")
     # plugin state gets one home on owners (Owner.indexes); before any plugin's steps
     config.add_evolve_step("anarepo.resources.owners.give_owners_plugin_state", "core.plugin-state-1")
+    # and on files (Distribution.extras)
+    config.add_evolve_step("anarepo.resources.packages.give_distributions_extras", "core.distribution-extras-1")
     config.include(".security")
     config.include(".inspection")
     config.include(".plugins")  # directives first, then every plugin's includeme

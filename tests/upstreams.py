@@ -220,8 +220,9 @@ def touch_later(directory) -> None:
 touch_later.count = 0
 
 
-def write_simple_tree(directory, files: dict[str, bytes], yanked=()) -> None:
-    """A static PEP 503 tree: ``simple/<project>/index.html`` and ``packages/<file>``."""
+def write_simple_tree(directory, files: dict[str, bytes], yanked=(), requires_python=None) -> None:
+    """A static PEP 503 tree: ``simple/<project>/index.html`` and ``packages/<file>``
+    (``requires_python``: filename -> its ``data-requires-python``)."""
     from anarepo.sources.upstream import pypi_version
 
     root = Path(directory)
@@ -235,6 +236,8 @@ def write_simple_tree(directory, files: dict[str, bytes], yanked=()) -> None:
         for filename in sorted(names):
             digest = hashlib.sha256((root / "packages" / filename).read_bytes()).hexdigest()
             extra = ' data-yanked=""' if filename in yanked else ""
+            if (requires_python or {}).get(filename):
+                extra += f' data-requires-python="{html.escape(requires_python[filename])}"'
             href = html.escape(quote(filename))  # as PyPI writes them: a local version's "+" is "%2B"
             links.append(f'<a href="../../packages/{href}#sha256={digest}"{extra}>{html.escape(filename)}</a>')
         page = root / "simple" / project / "index.html"

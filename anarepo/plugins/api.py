@@ -42,7 +42,9 @@ Grouped by what a plugin does:
   path token, for faces that answer before traversal);
 * **persistent state**: :func:`plugin_state` / :func:`drop_plugin_state` (the
   plugin's state of an owner, in ``Owner.indexes``), :func:`adopt_plugin_state`
-  (for an evolve step moving older state there), :func:`three_way_merge`, :func:`fresh_revision`,
+  (for an evolve step moving older state there), :func:`dist_extra` /
+  :func:`set_dist_extra` (what the plugin keeps about one file, in
+  ``Distribution.extras``), :func:`adopt_dist_extra`, :func:`three_way_merge`, :func:`fresh_revision`,
   :func:`add_counts` (conflict resolution helpers), and the model classes a
   view may take as its context (:class:`Package`, :class:`Release`,
   :class:`Distribution`);
@@ -73,7 +75,7 @@ from ..reindex import reindex
 from ..replay import mark_replayable
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
 from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
-from ..resources.packages import Distribution, Package, Release
+from ..resources.packages import Distribution, Package, Release, adopt_dist_extra, dist_extra, set_dist_extra
 from ..retry import queue_writer
 from ..security.checks import Refused, authorize
 from ..security.permissions import P
@@ -90,15 +92,15 @@ from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
 from .faces import ANY, Scope
 
 __all__ = [
-    "add_counts", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir", "body_iter",
+    "add_counts", "adopt_dist_extra", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir", "body_iter",
     "boundary_of", "BudgetExceeded", "check_label", "check_link", "check_text", "CHUNK_SIZE", "clock",
-    "CommandError", "committed_file", "Conflict", "count_download", "Distribution", "drop_plugin_state",
+    "CommandError", "committed_file", "Conflict", "count_download", "dist_extra", "Distribution", "drop_plugin_state",
     "face_error", "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName",
     "InvalidPackage", "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json",
     "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",
     "MultipartError", "MultipartReader", "NameTaken", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
     "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
     "publishing", "queue_writer", "Refused", "reindex", "Release", "root_projects", "request_tmpdir", "root_of", "Scope",
-    "send_blob", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
+    "send_blob", "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
     "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
 ]

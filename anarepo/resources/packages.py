@@ -8,6 +8,7 @@ from __future__ import annotations
 from BTrees.Length import Length
 from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
+from persistent.mapping import PersistentMapping
 from ZODB.POSException import ConflictError
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated, Everyone
 from ZODB.blob import Blob
@@ -218,6 +219,10 @@ class Distribution(Persistent):
         self.labels = ("main",)
         self.upload_time = utcnow()
         self.downloads = Length()
+        #: plugin name -> what that plugin keeps about this file (a wheel's METADATA,
+        #: a notebook's rendered HTML): the one home of plugin data on a file
+        #: (``dist_extra`` in :mod:`anarepo.plugins.api`)
+        self.extras = PersistentMapping()
 
     @property
     def release(self):
@@ -237,3 +242,46 @@ class Distribution(Persistent):
 
     def set_labels(self, labels) -> None:
         self.labels = tuple(sorted(set(labels)))
+
+
+# -- plugin data on files ------------------------------------------------------------
+def dist_extra(dist, name: str):
+    """What plugin ``name`` keeps about ``dist`` (None when nothing)."""
+    return dist.extras.get(name)
+
+
+def set_dist_extra(dist, name: str, value) -> None:
+    """Keep ``value`` for plugin ``name`` on ``dist``; None forgets it."""
+    if value is None:
+        dist.extras.pop(name, None)
+    else:
+        dist.extras[name] = value
+
+
+def all_distributions(root):
+    """Every Distribution of the database (evolve steps)."""
+    for owner in root.owners.values():
+        for package in owner.packages.values():
+            yield from package.distributions()
+
+
+def give_distributions_extras(root) -> None:
+    """Evolve step (``core.distribution-extras-1``): files stored before
+    ``Distribution.extras`` existed get it, empty; each plugin's own step then
+    moves its data in (:func:`adopt_dist_extra`)."""
+    for dist in all_distributions(root):
+        dist._p_activate()
+        if "extras" not in dist.__dict__:
+            dist.extras = PersistentMapping()
+
+
+def adopt_dist_extra(root, attribute: str, name: str) -> None:
+    """For a plugin's evolve step: data it used to hang on files as ``attribute``
+    moves, the same object, to ``dist.extras[name]``."""
+    for dist in all_distributions(root):
+        dist._p_activate()
+        if attribute in dist.__dict__:
+            value = dist.__dict__[attribute]
+            delattr(dist, attribute)
+            if value is not None:
+                dist.extras[name] = value

@@ -138,7 +138,7 @@ def test_large_notebooks_are_kept_but_not_rendered(app, alice):
     assert time.process_time() - started < 10
     with app.root() as root:
         dist = next(root.owners["alice"].packages["bignb"].distributions())
-        with dist.rendered.open("r") as f:
+        with dist.extras["ipynb"].open("r") as f:
             assert b"too large to show" in f.read()
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import tarfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import webtest
@@ -102,3 +103,33 @@ def test_plugin_state_moved_into_the_owners_indexes(legacy):
             assert not {"conda_channel", "pypi_index", "r_index"} & set(owner.__dict__), owner.login
             homes[owner.login] = set(owner.indexes.keys())
     assert set().union(*homes.values()) == {"conda", "pypi", "r"}
+
+
+def test_plugin_data_on_files_moved_into_their_extras_and_reads_the_same(legacy):
+    """A wheel's METADATA (PEP 658) and a notebook's rendered HTML, which an older
+    release hung on the Distribution as ``pypi_metadata`` and ``rendered``, live in
+    ``Distribution.extras`` after the evolve steps, and the faces serve them."""
+    harness, testapp, record = legacy
+    extras = {}
+    with harness.root() as root:
+        for owner in root.owners.values():
+            for package in owner.packages.values():
+                for dist in package.distributions():
+                    dist._p_activate()
+                    assert not {"pypi_metadata", "rendered"} & set(dist.__dict__), dist.basename
+                    extras[f"{owner.login}/{dist.basename}"] = (dist.type, sorted(dist.extras))
+    assert {kind: keys for kind, keys in extras.values() if kind not in ("pypi", "ipynb")} == {
+        kind: [] for kind, _ in extras.values() if kind not in ("pypi", "ipynb")}
+    assert all(keys == ["pypi"] for kind, keys in extras.values() if kind == "pypi")
+    assert extras["alice/analysis.ipynb"] == ("ipynb", ["ipynb"])
+
+    headers = {"Authorization": f"token {record['token']}", "Accept": "application/vnd.pypi.simple.v1+json"}
+    page = testapp.get("/pypi/alice/simple/alpha-lib/", headers=headers).json
+    wheel = next(f for f in page["files"] if f["filename"] == "alpha_lib-1.0-py3-none-any.whl")
+    url = urljoin("/pypi/alice/simple/alpha-lib/", wheel["url"])
+    metadata = testapp.get(url + ".metadata", headers={"Authorization": headers["Authorization"]})
+    assert hashlib.sha256(metadata.body).hexdigest() == wheel["core-metadata"]["sha256"]
+    assert b"Name: alpha-lib" in metadata.body and b"Requires-Python: >=3.8" in metadata.body
+    notebook = testapp.get("/alice/analysis/1/notebook/analysis.ipynb",
+                           headers={"Authorization": f"token {record['token']}"})
+    assert notebook.content_type == "text/html" and "Analysis" in notebook.text

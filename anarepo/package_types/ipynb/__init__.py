@@ -1,7 +1,7 @@
 """The ``ipynb`` type: Jupyter notebooks, validated with nbformat, shown as HTML.
 
 The HTML rendering (nbconvert) is made once per uploaded file, on the write path,
-and stored as a blob beside the notebook.  It is served from its own URL with a
+and stored as a blob beside the notebook (``dist.extras["ipynb"]``).  It is served from its own URL with a
 Content-Security-Policy ``sandbox`` (an opaque origin: no cookies, no storage)
 and ``script-src 'none'``, inside a sandboxed iframe, so nothing in an uploaded
 notebook can run with the site's cookies.
@@ -115,3 +115,5 @@ class NotebookType(PackageType):
 def includeme(config):
     config.add_package_type(NotebookType())
     config.include(".views")
+    # the rendered HTML of older releases' notebooks moves into Distribution.extras
+    config.add_evolve_step("anarepo.package_types.ipynb.render.move_html_to_extras", "ipynb.distribution-extras-1")

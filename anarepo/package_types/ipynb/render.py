@@ -105,11 +105,11 @@ def render_bounded(source: bytes, limits: dict) -> bytes:
 def render_missing(package, registry) -> None:
     """Render the notebooks of ``package`` that have no HTML yet (new uploads), in the
     bounded inspection pool (one slot waits for the child process)."""
-    from ...plugins.api import inspection_pool
+    from ...plugins.api import inspection_pool, set_dist_extra
 
     limits = render_limits(registry.settings)
     for dist in package.distributions():
-        if dist.type != "ipynb" or getattr(dist, "rendered", None) is not None:
+        if dist.type != TYPE or rendered_html(dist) is not None:
             continue
         with dist.blob.open("r") as f:
             source = f.read()
@@ -125,4 +125,22 @@ def render_missing(package, registry) -> None:
         blob = Blob()
         with blob.open("w") as out:
             out.write(html)
-        dist.rendered = blob
+        set_dist_extra(dist, TYPE, blob)
+
+
+TYPE = "ipynb"  # the type's name, and the key of a notebook's HTML in Distribution.extras
+
+
+def rendered_html(dist):
+    """The Blob of ``dist``'s rendered HTML (None before it is rendered)."""
+    from ...plugins.api import dist_extra
+
+    return dist_extra(dist, TYPE)
+
+
+def move_html_to_extras(root) -> None:
+    """Evolve step ``ipynb.distribution-extras-1``: ``dist.rendered`` of older
+    releases moves to ``dist.extras["ipynb"]`` (the same blob)."""
+    from ...plugins.api import adopt_dist_extra
+
+    adopt_dist_extra(root, "rendered", TYPE)

@@ -5,6 +5,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from ...plugins.api import P, Release, blob_response
+from .render import TYPE, rendered_html
 
 #: A sandboxed document has an opaque origin: no cookies, no storage, no same-origin
 #: requests; with script-src 'none' nothing in it runs at all.
@@ -19,7 +20,7 @@ def rendered_notebook(request):
     if len(request.subpath) != 1:
         raise HTTPNotFound()
     dist = request.context.files.get(request.subpath[0])
-    rendered = getattr(dist, "rendered", None) if dist is not None else None
+    rendered = rendered_html(dist) if dist is not None else None
     if rendered is None:
         raise HTTPNotFound()
     response = blob_response(request, rendered.committed(), "text/html")
@@ -34,7 +35,7 @@ def rendered_notebook(request):
 def latest_notebook(package):
     best = None
     for dist in package.distributions():
-        if dist.type == "ipynb" and (best is None or dist.upload_time > best.upload_time):
+        if dist.type == TYPE and (best is None or dist.upload_time > best.upload_time):
             best = dist
     return best
 

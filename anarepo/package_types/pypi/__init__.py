@@ -122,11 +122,13 @@ class PypiType(PackageType):
             )
 
     def package_changed(self, event, registry) -> None:
-        from .index import add_distribution, keep_metadata, owner_index, sync_package
+        from .index import add_distribution, adopt_mirror_metadata, keep_metadata, owner_index, sync_package
 
         published = getattr(event, "dist", None)
         if published is not None and published.type == self.name:
             keep_metadata(published, event.info.payload.get("core_metadata"))
+        if event.added is not None and event.added.type == self.name:
+            adopt_mirror_metadata(event.added)
 
         package = event.package
         if not event.removed and event.previous_owner is None and "pypi" not in package.package_types:
@@ -157,9 +159,9 @@ class PypiType(PackageType):
         reset(owner)
 
     def reread(self, dist) -> None:
-        from .index import stored_metadata
+        from .index import forget_metadata, stored_metadata
 
-        dist.pypi_metadata = None
+        forget_metadata(dist)
         stored_metadata(dist)
 
     def install_hints(self, request, package, label: str = "main"):
@@ -190,6 +192,8 @@ def includeme(config):
     config.include(".fastpath")
     # the index moves into Owner.indexes first: the steps below read it there
     config.add_evolve_step("anarepo.package_types.pypi.index.move_to_plugin_state", "pypi.plugin-state-1")
+    # and each wheel's METADATA into Distribution.extras (after core.distribution-extras-1)
+    config.add_evolve_step("anarepo.package_types.pypi.index.move_metadata_to_extras", "pypi.distribution-extras-1")
     # databases that held wheels before this plugin indexed them (fresh ones skip it)
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")
     # records BTree conflict resolution can order (two uploads into one project)

@@ -14,6 +14,7 @@ from pyramid.view import view_config
 
 from ...plugins.api import P, blob_response, committed_file, count_download, media_type
 from .face import ROUTE, FileResource
+from .index import metadata_of
 
 
 
@@ -21,7 +22,7 @@ from .face import ROUTE, FileResource
 def download(context, request):
     package, dist = context.package, context.dist
     if context.is_metadata:
-        meta = getattr(dist, "pypi_metadata", None)  # set when the file was indexed
+        meta = metadata_of(dist)  # kept when the file was published
         if meta is None or meta.data is None:
             raise HTTPNotFound()
         response = Response(body=meta.data, content_type="application/octet-stream")

@@ -23,8 +23,8 @@ Layout, on the owner (``owner.indexes["pypi"]``, created on the first pypi file)
       access    dict package key -> access level
       revision  changes with every change of the project's files in this label
 
-Each wheel's METADATA is stored once, on its distribution
-(``dist.pypi_metadata``, a :class:`StoredMetadata`), for PEP 658.
+Each wheel's METADATA is stored once, with its distribution
+(``dist.extras["pypi"]``, a :class:`StoredMetadata`), for PEP 658.
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ...plugins.api import (
-    adopt_plugin_state, drop_plugin_state, fresh_revision, isoformat_z, package_key, plugin_state, three_way_merge,
+    adopt_dist_extra, adopt_plugin_state, dist_extra, drop_plugin_state, fresh_revision, isoformat_z, package_key,
+    plugin_state, set_dist_extra, three_way_merge,
 )
 from .inspect import InvalidPackage, normalize, read_metadata
 
@@ -131,15 +132,45 @@ def keep_metadata(dist, core) -> StoredMetadata | None:
         return None
     data = core.raw if core.packagetype == "bdist_wheel" else None
     meta = StoredMetadata(data, core.raw_sha256 if data is not None else None, core.requires_python)
-    dist.pypi_metadata = meta
+    set_dist_extra(dist, STATE, meta)
     return meta
+
+
+def metadata_of(dist) -> StoredMetadata | None:
+    """What is kept of ``dist``'s core metadata, if anything."""
+    return dist_extra(dist, STATE)
+
+
+def forget_metadata(dist) -> None:
+    set_dist_extra(dist, STATE, None)
+
+
+def move_metadata_to_extras(root) -> None:
+    """Evolve step ``pypi.distribution-extras-1``: ``dist.pypi_metadata`` of older
+    releases moves to ``dist.extras["pypi"]`` (the same object)."""
+    adopt_dist_extra(root, LEGACY_METADATA, STATE)
+
+
+#: where releases before ``Distribution.extras`` kept a file's StoredMetadata
+LEGACY_METADATA = "pypi_metadata"
+
+
+def adopt_mirror_metadata(dist) -> None:
+    """A proxied file whose record the mirror engine (``anarepo.sources``) still
+    writes as ``dist.pypi_metadata``: moved to ``dist.extras`` as it is published,
+    in the same transaction (remove once the engine calls :func:`keep_metadata`)."""
+    dist._p_activate()
+    meta = dist.__dict__.pop(LEGACY_METADATA, None)
+    if meta is not None:
+        dist._p_changed = True
+        set_dist_extra(dist, STATE, meta)
 
 
 def stored_metadata(dist) -> StoredMetadata | None:
     """The distribution's stored core metadata: kept at publish time from the
-    upload's inspection; read from the blob only for files stored before that
-    (or published without inspection)."""
-    meta = getattr(dist, "pypi_metadata", None)
+    upload's inspection; read from the blob only for files published without
+    inspection."""
+    meta = metadata_of(dist)
     if meta is not None:
         return meta
     try:

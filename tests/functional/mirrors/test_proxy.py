@@ -217,3 +217,26 @@ def test_pypi_proxy_root_lists_every_upstream_project_its_filters_let_through(mi
     if "other" not in listed:  # a filtered-out project is in no document
         testapp.get("/pypi/alice/simple/other/", status=404)
         assert "other" not in testapp.get("/pypi/alice/simple/").text
+
+
+def test_pypi_proxy_keeps_the_upstream_requires_python_of_files_not_fetched_yet(mirror_app, testapp, tmp_path):
+    """The record a proxy lists before fetching a file keeps upstream's
+    ``data-requires-python`` (kept in the file's ``extras``, like an upload's METADATA)."""
+    from tests.upstreams import StaticUpstream, write_simple_tree
+
+    from anarepo.package_types.pypi.builders import wheel
+
+    files = dict([wheel("demo", "1.0"), wheel("demo", "2.0")])
+    write_simple_tree(tmp_path / "up", files, requires_python={"demo-2.0-py3-none-any.whl": ">=3.10"})
+    upstream = StaticUpstream(tmp_path / "up")
+    try:
+        add(mirror_app, kind="pypi", url=upstream.url, mode="proxy")
+        page = testapp.get("/pypi/alice/simple/demo/", headers=JSON).json
+    finally:
+        upstream.stop()
+    assert {f["filename"]: f.get("requires-python") for f in page["files"]} == {
+        "demo-1.0-py3-none-any.whl": None, "demo-2.0-py3-none-any.whl": ">=3.10"}
+    with mirror_app.root() as root:
+        dists = {d.basename: d for d in root.owners["alice"].packages["demo"].distributions()}
+        assert dists["demo-2.0-py3-none-any.whl"].extras["pypi"].requires_python == ">=3.10"
+        assert "pypi_metadata" not in dists["demo-2.0-py3-none-any.whl"].__dict__
