@@ -1,6 +1,8 @@
 """Events that keep derived state (indexes, notifications) in step with the tree."""
 from __future__ import annotations
 
+from transaction.interfaces import NoTransaction
+
 
 class PackageChanged:
     """Files, labels or access of one package changed, inside the current transaction.
@@ -18,6 +20,12 @@ class PackageChanged:
         self.previous_owner = previous_owner
         self.added = added
 
+    @property
+    def batch(self):
+        """The :class:`~anarepo.services.publishing.Batch` open in the transaction
+        this change is written in (many files published at once), or None."""
+        return current_batch(self.package if self.package.__parent__ is not None else self.previous_owner)
+
 
 class FilePublished(PackageChanged):
     """One file was published (:func:`anarepo.services.publishing.publish`, the
@@ -30,6 +38,23 @@ class FilePublished(PackageChanged):
         super().__init__(package, request, added=None if replaced else dist)
         self.dist = dist
         self.info = info
+
+
+#: the key of the open batch in a transaction's data (``Transaction.data``)
+BATCH_KEY = object()
+
+
+def current_batch(obj):
+    """The batch open in the transaction ``obj`` (a persistent object, or one
+    placed under one) is written in, or None."""
+    while obj is not None and getattr(obj, "_p_jar", None) is None:
+        obj = getattr(obj, "__parent__", None)
+    if obj is None:
+        return None
+    try:
+        return obj._p_jar.transaction_manager.get().data(BATCH_KEY)
+    except (KeyError, NoTransaction):
+        return None
 
 
 def notify(registry, event) -> None:

@@ -40,6 +40,8 @@ class PackageType:
     * ``package_changed`` keeps the type's index state for one package current,
       inside the writing transaction (called after uploads, removals, label
       and access changes);
+    * ``begin_batch``/``end_batch`` bracket a transaction publishing many files,
+      so per-package index work runs once per package (``event.batch``);
     * ``install_hints`` gives the commands shown on package pages;
     * types that keep index state (``keeps_index``) let ``anarepo reindex``
       picture it (``index_snapshot``), drop it (``reset_index``) and read a
@@ -100,6 +102,14 @@ class PackageType:
 
     def package_changed(self, event, registry) -> None:
         """Update this type's index records for ``event.package`` (see PackageChanged)."""
+
+    def begin_batch(self, batch) -> None:
+        """A transaction publishing many files begins (``publishing.batch``: mirror
+        syncs, imports); ``package_changed`` then sees it as ``event.batch``."""
+
+    def end_batch(self, batch) -> None:
+        """The batch ends, before its transaction commits: do the work put off with
+        ``batch.defer(self.name, package)`` for each of ``batch.deferred(self.name)``."""
 
     def install_hints(self, request, package, label: str = "main") -> list[tuple[str, str]]:
         """(title, command) pairs shown on the package page for ``label``; for a

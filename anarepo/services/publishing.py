@@ -21,6 +21,8 @@ and nothing else.  What a client says about its file (``anaconda upload``'s
 attrs) is kept apart in ``client_attrs``, for display only.
 
 :func:`preflight` runs steps 1–3 without a file, for the API's stage step.
+:func:`batch` publishes many files in one transaction (mirror syncs, imports):
+types whose index work is per package do it once per package, at its end.
 Callers with no HTTP request (the CLI, imports, fixtures) act as the server's
 operator and say so with ``operator=registry``: no permission is checked.
 Nothing is changed before every check has passed.
@@ -33,7 +35,7 @@ from dataclasses import dataclass, replace
 from .. import names
 from ..clock import utcnow
 from ..errors import Conflict, FileExists, Locked, NameTaken, PublishError
-from ..events import FilePublished, notify
+from ..events import BATCH_KEY, FilePublished, current_batch, notify
 from ..inspection import inspect_bounded
 from ..plugins import FileInfo, InvalidPackage
 from ..publish import create_package, create_release
@@ -243,3 +245,47 @@ def publish(owner, stored, ptype, info: FileInfo, *, labels=None, uploader: str,
     package.modified = utcnow()
     notify(registry, FilePublished(package, dist, info, request, replaced=placement.existing is not None))
     return dist
+
+
+# -- many files in one transaction ----------------------------------------------------
+class Batch:
+    """Many changes written in one transaction (a mirror sync's or an import's
+    batch of files).  A type may put work off until the batch ends
+    (:meth:`~anarepo.plugins.PackageType.end_batch`): :meth:`defer` a package,
+    read the :meth:`deferred` ones then."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self._deferred: dict[str, dict[int, object]] = {}
+
+    def defer(self, type_name: str, package) -> None:
+        """Type ``type_name`` brings ``package`` up to date at the end of the batch."""
+        self._deferred.setdefault(type_name, {})[id(package)] = package
+
+    def deferred(self, type_name: str) -> list:
+        """The packages type ``type_name`` deferred, each once; forgotten as read."""
+        return list(self._deferred.pop(type_name, {}).values())
+
+
+@contextmanager
+def batch(registry, owner):
+    """Publish many files of ``owner``'s database in the current transaction as
+    one batch: every type's ``begin_batch`` runs first, its ``end_batch`` once at
+    the end (before the caller commits).  Events fired meanwhile carry the batch
+    (``event.batch``); a batch opened inside another is that batch."""
+    open_batch = current_batch(owner)
+    if open_batch is not None:
+        yield open_batch
+        return
+    txn = owner._p_jar.transaction_manager.get()
+    current = Batch(registry)
+    txn.set_data(BATCH_KEY, current)
+    try:
+        types = list(registry.package_types.values())
+        for ptype in types:
+            ptype.begin_batch(current)
+        yield current
+        for ptype in types:
+            ptype.end_batch(current)
+    finally:
+        txn.set_data(BATCH_KEY, None)

@@ -214,3 +214,67 @@ def test_new_wheels_are_indexed_from_the_inspection_not_the_blob(app, testapp, p
         metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")))
     assert first["requires-python"] == ">=3.9"
     assert first["core-metadata"] == {"sha256": hashlib.sha256(metadata).hexdigest()}
+
+
+# -- batches: many files in one transaction -------------------------------------------
+def _publish_many(app, owner, files, batch):
+    """Publish ``files`` (filename -> bytes) of ``owner`` in one transaction, in a
+    ``publishing.batch`` or not; return what each event said its batch was."""
+    from anarepo.services import publishing
+    from anarepo.storage import blob_tmpdir, spool
+
+    seen = []
+
+    def subscriber(event):
+        seen.append(event.batch)
+
+    app.registry.registerHandler(subscriber, (FilePublished,))
+    with app.root() as root:
+        owner = root.owners[owner]
+        ptype = app.registry.package_types["conda"]
+
+        def publish_all():
+            for filename, data in files.items():
+                spooled = spool(io.BytesIO(data), blob_tmpdir(app.db), max_size=1 << 34)
+                info = publishing.inspect_upload(ptype, spooled.path, filename)
+                publishing.publish(owner, spooled, ptype, info, uploader="op", operator=app.registry)
+
+        if batch:
+            with publishing.batch(app.registry, owner) as opened:
+                with publishing.batch(app.registry, owner) as inner:  # nested: the same batch
+                    assert inner is opened
+                    publish_all()
+        else:
+            publish_all()
+    app.registry.unregisterHandler(subscriber, (FilePublished,))
+    return seen
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_batch_indexes_each_package_once_with_the_same_result(app, testapp, batch):
+    """Mirror syncs and imports publish many files per transaction: in a
+    ``publishing.batch`` the conda index is written once per package (one
+    revision), and reads exactly as file-by-file publishing leaves it."""
+    from anarepo.package_types.conda.index import get_channel
+
+    app.make_user("alice")
+    files = dict(build_package("tool", version) for version in ("1.0", "1.1", "1.2"))
+    seen = _publish_many(app, "alice", files, batch)
+    assert len(seen) == 3 and all((b is not None) == batch for b in seen)
+    with app.root() as root:
+        sub = get_channel(root.owners["alice"]).labels["main"].subdirs["noarch"]
+        assert sub.revision.counter == (1 if batch else 3)
+    repodata = testapp.get("/conda/alice/noarch/repodata.json").json
+    assert sorted(repodata["packages"]) == sorted(fn.split("/")[-1] for fn in files)
+
+
+def test_changes_outside_a_batch_see_none_even_after_one_ended(app):
+    from anarepo.events import current_batch
+    from anarepo.services import publishing
+
+    app.make_user("alice")
+    with app.root() as root:
+        owner = root.owners["alice"]
+        with publishing.batch(app.registry, owner) as opened:
+            assert current_batch(owner) is opened
+        assert current_batch(owner) is None

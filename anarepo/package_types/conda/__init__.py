@@ -15,30 +15,35 @@ from ...plugins.api import InvalidPackage, PackageType, package_key
 from .index import STATE, CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
 
-_deferred = threading.local()
+# -- a bridge for anarepo.sources, which has not moved to publishing.batch yet ----------
+_bridge = threading.local()
 
 
 @contextmanager
 def deferred_indexing():
-    """Collect package changes of this thread and index each package once at the end
-    (bulk imports: a package with many files is indexed once per batch, not per file).
-
-    Yields the pending dict; call :func:`flush_deferred` before committing.
-    """
-    _deferred.pending = {}
+    """Deprecated: open ``publishing.batch(registry, owner)`` instead (the mirror
+    engine in ``anarepo.sources`` still calls this and :func:`flush_deferred`).
+    Package changes of this thread are indexed once, at :func:`flush_deferred`."""
+    _bridge.packages = {}
     try:
-        yield _deferred.pending
+        yield _bridge.packages
     finally:
-        _deferred.pending = None
+        _bridge.packages = None
 
 
 def flush_deferred() -> int:
-    pending = getattr(_deferred, "pending", None) or {}
+    """Deprecated: see :func:`deferred_indexing`."""
+    pending = getattr(_bridge, "packages", None) or {}
+    changed = _index_once(pending.values())
+    pending.clear()
+    return changed
+
+
+def _index_once(packages) -> int:
     changed = 0
-    for package in pending.values():
+    for package in packages:
         if package.__parent__ is not None:
             changed += update_package(package.owner, package)
-    pending.clear()
     return changed
 
 
@@ -68,11 +73,18 @@ class CondaType(PackageType):
             return
         if previous is not None and previous is not package.owner:
             drop_package(previous, key)
-        pending = getattr(_deferred, "pending", None)
-        if pending is not None:
-            pending[id(package)] = package
+        batch = event.batch
+        if batch is not None:  # many files in this transaction: index the package once, at the end
+            batch.defer(self.name, package)
+            return
+        bridged = getattr(_bridge, "packages", None)
+        if bridged is not None:
+            bridged[id(package)] = package
             return
         update_package(package.owner, package)
+
+    def end_batch(self, batch) -> None:
+        _index_once(batch.deferred(self.name))
 
     keeps_index = True
 

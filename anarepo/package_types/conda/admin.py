@@ -2,7 +2,7 @@
 
 ``import_channel`` loads ``DIR/<subdir>/*.tar.bz2|*.conda`` into an owner's label
 through the publishing service as the operator (inspect once, check, publish), in batched
-transactions; each package is indexed once per batch (:func:`deferred_indexing`).
+transactions; each package is indexed once per batch (``publishing.batch``).
 ``reindex`` rebuilds every owner's index state from the stored files and says
 whether it equals the incrementally kept state.
 """
@@ -73,8 +73,6 @@ def _import_one(registry, owner, ptype, subdir, path, label, access, report):
 
 def import_channel(registry, directory: str, owner_name: str, label: str = "main", access: str = "public",
                    batch: int = 500, progress=None) -> ImportReport:
-    from . import deferred_indexing, flush_deferred
-
     label = check_label(label)
     files = channel_files(directory)
     report = ImportReport()
@@ -86,7 +84,7 @@ def import_channel(registry, directory: str, owner_name: str, label: str = "main
             owner = root.get_owner(owner_name)
             if owner is None:
                 raise LookupError(f"no owner named {owner_name!r}")
-            with deferred_indexing():
+            with publishing.batch(registry, owner):
                 for subdir, path in files[start:start + batch]:
                     try:
                         _import_one(registry, owner, ptype, subdir, path, label, access, report)
@@ -94,7 +92,6 @@ def import_channel(registry, directory: str, owner_name: str, label: str = "main
                         report.failed.append((path, str(exc)))
                     if progress is not None:
                         progress(1)
-                flush_deferred()
     return report
 
 
