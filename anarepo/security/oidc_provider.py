@@ -29,6 +29,9 @@ Rules kept here, each because a weaker one is an attack:
   takes only an ``at+jwt`` of this issuer for the API audience from an
   API client, recorded here and not revoked: an ID token, another client's
   token, an expired or re-signed one, ``alg: none`` are refused.
+* **Sign-in age**: ``prompt=login`` and ``max_age`` send a browser whose sign-in
+  is older than they allow to the login form again (:func:`login_required_after`);
+  ``auth_time`` is the session's sign-in, and a nonce serves one code.
 * **Signing keys** live in the database (``root.oidc_provider``), made on first
   use; ``anarepo oidc rotate-key`` adds a new current key and keeps retired ones
   published in the JWKS for a day, so tokens signed before stay verifiable.
@@ -57,7 +60,7 @@ from persistent import Persistent
 from pyramid.settings import asbool, aslist
 
 from ..db import get_db, in_own_transaction
-from .policy import app_root
+from .policy import app_root, session_auth_time
 
 #: anaconda-client's fixed public client (anaconda_auth.config.AnacondaAuthSite)
 ANACONDA_CLIENT_ID = "b4ad7f1d-c784-46b5-a9fe-106e50441f5a"
@@ -196,20 +199,28 @@ class SigningKey(Persistent):
         return RSAKey.import_key(self.private_pem, parameters={"kid": self.kid, "alg": ALG, "use": "sig"})
 
 
-class CodeRecord(Persistent):
-    """An authorization code (stored by digest only) and what its use issued."""
+class IssuedRecord(Persistent):
+    """Something the provider issued to a client for a user, until ``expires``."""
 
-    def __init__(self, digest, client_id, user, redirect_uri, scope, challenge, method, nonce, expires):
-        self.digest = digest
+    def __init__(self, client_id, user, expires):
         self.client_id = client_id
         self.user = user
+        self.expires = expires
+
+
+class CodeRecord(IssuedRecord):
+    """An authorization code (stored by digest only) and what its use issued."""
+
+    def __init__(self, digest, client_id, user, redirect_uri, scope, challenge, method, nonce, expires,
+                 auth_time=None):
+        super().__init__(client_id, user, expires)
+        self.digest = digest
         self.redirect_uri = redirect_uri
         self.scope = scope
         self.code_challenge = challenge
         self.code_challenge_method = method
         self.nonce = nonce
-        self.auth_time = int(time.time())
-        self.expires = expires
+        self.auth_time = int(time.time()) if auth_time is None else int(auth_time)  # the user's sign-in
         self.used = False
         self.grants = ()  # jti of the access tokens its exchange issued
 
@@ -233,15 +244,13 @@ class CodeRecord(Persistent):
         return None
 
 
-class GrantRecord(Persistent):
+class GrantRecord(IssuedRecord):
     """An issued access token (by its ``jti``): revocable, and the API tokens it minted."""
 
     def __init__(self, jti, client_id, user, code_digest, expires):
+        super().__init__(client_id, user, expires)
         self.jti = jti
-        self.client_id = client_id
-        self.user = user
         self.code_digest = code_digest
-        self.expires = expires
         self.revoked = False
         self.minted = ()  # digests of API tokens minted with it at /api/authentications
 
@@ -254,6 +263,7 @@ class ProviderState(Persistent):
         self.current_kid = None
         self.codes = OOBTree()
         self.grants = OOBTree()
+        self.nonces = OOBTree()  # nonce_key(client, nonce) -> issued time: a nonce serves one code
         self.expiry = OOBTree()  # "<until>:<kind>:<key>" -> None, for pruning
 
     def forget_later(self, until: float, kind: str, key: str) -> None:
@@ -264,7 +274,7 @@ class ProviderState(Persistent):
         now = time.time() if now is None else now
         for entry in list(self.expiry.keys(max=f"{int(now):012d};")):
             _, kind, key = entry.split(":", 2)
-            store = self.codes if kind == "code" else self.grants
+            store = {"code": self.codes, "nonce": self.nonces}.get(kind, self.grants)
             if key in store:
                 del store[key]
             del self.expiry[entry]
@@ -273,6 +283,53 @@ class ProviderState(Persistent):
 def create_provider_state(root) -> None:
     """Evolve step: databases from before the provider get its (empty) state."""
     root.oidc_provider = ProviderState()
+
+
+def add_used_nonces(root) -> None:
+    """Evolve step: provider states from before nonce tracking get the (empty) record."""
+    state = root.oidc_provider
+    if "nonces" not in state.__dict__:
+        state.nonces = OOBTree()
+
+
+def nonce_key(client_id: str, nonce: str) -> str:
+    return f"{client_id}|{code_digest(nonce)}"
+
+
+def login_required_after(params, now: float | None = None) -> int | None:
+    """The time a sign-in must be no older than for this authorization request, or None.
+
+    ``prompt=login`` asks for a sign-in now, ``max_age`` for one at most that many
+    seconds old (OpenID Connect Core 3.1.2.1).  The browser comes back from the
+    login form with ``login_after`` instead (:func:`after_login_params`): the bound
+    as it stood when the client asked, which the new sign-in meets, so the request
+    does not loop.  (The parameters pass through the browser, so the ID token's
+    truthful ``auth_time`` stays what a client relies on: RFC 9700 §4.)
+    """
+    now = int(time.time() if now is None else now)
+    given = params.get("login_after")
+    if given is not None:
+        return min(int(given), now) if str(given).isdigit() else now
+    bound = None
+    if "login" in str(params.get("prompt") or "").split():
+        bound = now
+    max_age = params.get("max_age")
+    if max_age is not None:
+        if not str(max_age).isdigit():
+            raise InvalidRequestError("'max_age' must be a number of seconds")
+        bound = max(bound or 0, now - int(max_age))
+    return bound
+
+
+def after_login_params(params, bound: int) -> dict:
+    """The authorization request to come back to after the login form: the same, with
+    ``prompt=login`` and ``max_age`` replaced by the bound they set."""
+    kept = {k: v for k, v in params.items() if k not in ("max_age", "login_after")}
+    prompts = [p for p in str(kept.pop("prompt", "") or "").split() if p != "login"]
+    if prompts:
+        kept["prompt"] = " ".join(prompts)
+    kept["login_after"] = str(bound)
+    return kept
 
 
 def new_signing_key() -> SigningKey:
@@ -417,11 +474,17 @@ class AuthorizationCodeGrant(_AuthorizationCodeGrant):
         now = time.time()
         record = CodeRecord(digest, request.client.client_id, request.user.login, data.get("redirect_uri"),
                             request.scope or "", data.get("code_challenge"), data.get("code_challenge_method"),
-                            data.get("nonce"), now + server.settings.code_lifetime)
+                            data.get("nonce"), now + server.settings.code_lifetime,
+                            auth_time=session_auth_time(server.request) or 0)
         state = server.state
         state.prune(now)
         state.codes[digest] = record
-        state.forget_later(now + max(USED_CODE_SECONDS, server.settings.code_lifetime), "code", digest)
+        remember_until = now + max(USED_CODE_SECONDS, server.settings.code_lifetime)
+        state.forget_later(remember_until, "code", digest)
+        if data.get("nonce"):  # an ID token echoes it: one code per nonce (replay)
+            key = nonce_key(record.client_id, data["nonce"])
+            state.nonces[key] = int(now)
+            state.forget_later(remember_until, "nonce", key)
         return record
 
     def query_authorization_code(self, code, client):
@@ -454,7 +517,8 @@ class OpenIDCode(_OpenIDCode):
         self.server = server
 
     def exists_nonce(self, nonce, request):
-        return False  # codes are single use and PKCE-bound; nonces are echoed, not tracked
+        """A nonce a code was already issued with (an hour): a replayed authorization request."""
+        return nonce_key(request.payload.client_id, nonce) in self.server.state.nonces
 
     def resolve_client_private_key(self, client):
         return self.server.key
@@ -667,3 +731,4 @@ def note_minted(grant: GrantRecord, token_digest: str) -> None:
 def includeme(config):
     config.registry.anarepo_oidc = load_settings(config.registry.settings)
     config.add_evolve_step("anarepo.security.oidc_provider.create_provider_state", "security.oidc-provider-1")
+    config.add_evolve_step("anarepo.security.oidc_provider.add_used_nonces", "security.oidc-nonces-1")

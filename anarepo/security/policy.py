@@ -23,6 +23,7 @@ a removed one's session ends and its tokens are refused.
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
@@ -49,6 +50,15 @@ from .tokens import lookup_token
 SESSION_LOGIN = "login"
 INACTIVE = "the account was removed or disabled in its directory, or must sign in there again"
 SESSION_EPOCH = "epoch"
+#: when the session's user last proved who they are (password, code, the upstream
+#: provider): the OpenID Connect provider's ``auth_time``, ``max_age`` and ``prompt=login``
+SESSION_AUTH_TIME = "auth_time"
+
+
+def session_auth_time(request) -> int | None:
+    """When the web session's user signed in (None: a session from before this was kept)."""
+    value = request.session.get(SESSION_AUTH_TIME)
+    return value if isinstance(value, int) else None
 
 
 @dataclass
@@ -245,16 +255,19 @@ class AnarepoSecurityPolicy:
         return self.acl.permits(context, identity.principals, permission)
 
     # -- sessions -------------------------------------------------------------
-    def remember(self, request, userid, epoch=None, **kw):
+    def remember(self, request, userid, epoch=None, auth_time=None, **kw):
         """Start a web session: a fresh session (no fixation) bound to the user epoch.
 
         ``epoch``: for a user this request's transaction cannot see yet (made in a
-        transaction of its own by a GET, as a sign-in callback does)."""
+        transaction of its own by a GET, as a sign-in callback does).  ``auth_time``:
+        when the user proved who they are, if not just now (a session renewed
+        without a sign-in keeps its own)."""
         if epoch is None:
             epoch = app_root(request).owners[userid].session_epoch
         request.session.invalidate()
         request.session[SESSION_LOGIN] = userid
         request.session[SESSION_EPOCH] = epoch
+        request.session[SESSION_AUTH_TIME] = int(time.time()) if auth_time is None else int(auth_time)
         request.session.new_csrf_token()
         self.cache.clear(request)
         return []

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -26,17 +27,19 @@ from ..security.headers import CSP
 from ..security.oidc_provider import (
     Provider,
     ProviderError,
+    after_login_params,
     discovery,
+    login_required_after,
     provider_settings,
     published_keys,
     user_claims,
     verify_access_token,
 )
-from ..security.policy import app_root
+from ..security.policy import app_root, session_auth_time
 
 #: the query parameters of an authorization request carried through the consent form
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                    "code_challenge_method", "nonce", "prompt")
+                    "code_challenge_method", "nonce", "prompt", "max_age", "login_after")
 
 
 def _enabled(request) -> None:
@@ -88,6 +91,32 @@ def _authorization_error(request, server, error: OAuth2Error):
     return response
 
 
+def _sign_in_too_old(request, grant, user) -> int | None:
+    """``prompt`` and ``max_age`` (OpenID Connect Core 3.1.2.1): the time a sign-in must
+    be no older than, when the browser's (or its lack) does not meet it, else None.
+
+    A signed-in browser asked for ``prompt=none`` gets ``login_required`` instead of
+    the login form, and ``consent_required`` instead of the consent page (it may
+    show neither).  Errors go back to the validated redirect URI."""
+    data = grant.request.payload.data
+    try:
+        bound = login_required_after(data)
+    except InvalidRequestError as error:
+        raise InvalidRequestError(error.description, redirect_uri=grant.redirect_uri,
+                                  state=grant.request.payload.state) from None
+    if user is None:  # the login form comes first (Authlib answered prompt=none already)
+        return bound
+    prompts = str(data.get("prompt") or "").split()
+    auth_time = session_auth_time(request)
+    if bound is not None and (auth_time is None or auth_time < bound):
+        if "none" in prompts:
+            raise LoginRequiredError(redirect_uri=grant.redirect_uri, state=grant.request.payload.state)
+        return bound
+    if "none" in prompts:
+        raise ConsentRequiredError(redirect_uri=grant.redirect_uri, state=grant.request.payload.state)
+    return None
+
+
 @view_config(route_name="oidc.authorize", request_method=("GET", "POST"), permission=NO_PERMISSION_REQUIRED)
 def authorize(request):
     _enabled(request)
@@ -96,13 +125,16 @@ def authorize(request):
     user = identity.user if identity is not None and identity.method == "session" else None
     try:
         grant = server.get_consent_grant(request, end_user=user)
+        bound = _sign_in_too_old(request, grant, user)
     except OAuth2Error as error:
         return _authorization_error(request, server, error)
     except ValueError:  # Authlib's error text refuses some characters of hostile values
         return _authorization_error(request, server, InvalidRequestError("Malformed request."))
-    if user is None:
-        came_from = request.route_path("oidc.authorize", _query={k: v for k, v in grant.request.payload.data.items()
-                                                                  if k in AUTHORIZE_PARAMS})
+    if user is None or bound is not None:
+        params = {k: v for k, v in grant.request.payload.data.items() if k in AUTHORIZE_PARAMS}
+        if bound is not None:  # back from the login form, the new sign-in meets the bound
+            params = after_login_params(params, bound)
+        came_from = request.route_path("oidc.authorize", _query=params)
         return HTTPFound(request.route_url("login", _query={"came_from": came_from}))
     csp = _form_action_csp(grant.redirect_uri)
     if request.method == "POST":

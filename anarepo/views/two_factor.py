@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import remember
 from ..db import root_factory
 from ..security.external import external_account
+from ..security.policy import session_auth_time
 from ..security.signin import check_code, confirm_password
 from ..security.throttle import Throttled
 from ..security.totp import active_factor, begin_enrollment, provisioning_uri, qr_svg
@@ -60,7 +61,8 @@ def change(request):
             return _refuse(request, "that code is not right; check the app's clock and try the next code")
         factor.confirmed = True
         user.end_sessions()  # other browsers signed in without the second factor ...
-        remember(request, user.login)  # ... this one goes on, in a fresh session
+        # ... this one goes on, in a fresh session, signed in when it was
+        remember(request, user.login, auth_time=session_auth_time(request) or 0)
         return _page(request, recovery_codes=factor.new_recovery_codes())
     if action in ("disable", "recovery"):
         if active_factor(user) is None:

@@ -341,3 +341,17 @@ def test_anaconda_clients_listener_refuses_a_code_with_another_state():
             time.sleep(0.05)
     thread.join(10)
     assert outcome == {"error": "State does not match"}
+
+
+def test_a_replayed_nonce_gets_no_second_code(app, browser):
+    """A nonce is the client's binding of an ID token to one sign-in: an authorization
+    request that repeats one a code was issued with is refused (OpenID Connect Core
+    3.1.2.1) back to the client, nothing issued; another nonce goes on."""
+    flow = Flow(browser)
+    flow.code(nonce="nonce-once")
+    before = stored(app)
+    again = Flow(browser)
+    refused = redirect_query(again.authorize(status=302, nonce="nonce-once"))
+    assert refused["error"] == "invalid_request" and "code" not in refused and refused["state"] == again.state
+    assert stored(app) == before
+    again.code(nonce="nonce-twice")

@@ -3,6 +3,9 @@
 API token from the access token.  Attacks on it: tests/adversarial/test_oidc_attacks.py."""
 from __future__ import annotations
 
+import time
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -111,6 +114,70 @@ def test_prompt_none_without_a_session_answers_login_required(app, testapp):
     assert query["error"] == "login_required" and query["state"] == flow.state and "code" not in query
 
 
+def id_token_of(testapp, flow, code) -> dict:
+    return jwt.decode(flow.exchange(code).json["id_token"], keyset(testapp), algorithms=["RS256"]).claims
+
+
+def sign_in_on_the_login_form(to_login):
+    """Follow the authorization endpoint's redirect to the login form, sign in as
+    alice and come back; the consent page."""
+    assert to_login.headers["Location"].startswith("http://localhost/account/login?came_from=")
+    page = to_login.follow()
+    form = [f for f in page.forms.values() if f.action.endswith("/account/login")][0]
+    form["login"], form["password"] = "alice", "correct-horse-battery"
+    back = form.submit(status=302)
+    assert back.headers["Location"].startswith("http://localhost/account/oauth/authorize?")
+    return back.follow()
+
+
+def test_the_id_tokens_auth_time_is_when_the_user_signed_in(app, testapp):
+    signed_in(app, testapp)
+    signed = int(time.time())
+    time.sleep(2.1)
+    flow = Flow(testapp)
+    claims = id_token_of(testapp, flow, flow.code(nonce="n-auth-time"))
+    assert signed - 1 <= claims["auth_time"] <= signed and claims["iat"] >= signed + 2
+
+
+def test_prompt_login_asks_a_signed_in_browser_to_sign_in_again(app, testapp):
+    signed_in(app, testapp)
+    first = int(time.time())
+    time.sleep(1.1)
+    flow = Flow(testapp)
+    to_login = flow.authorize(status=302, prompt="login", nonce="n-prompt-login")
+    came_from = parse_qs(urlsplit(to_login.headers["Location"]).query)["came_from"][0]
+    assert "prompt=login" not in came_from and "login_after=" in came_from  # no loop after the login
+    consent = sign_in_on_the_login_form(to_login)
+    query = redirect_query(consent.forms["consent-form"].submit("decision", value="allow", status=302))
+    claims = id_token_of(testapp, flow, query["code"])
+    assert claims["auth_time"] > first and claims["nonce"] == "n-prompt-login"
+
+
+def test_max_age_allows_a_recent_sign_in_and_asks_an_older_one_to_sign_in_again(app, testapp):
+    signed_in(app, testapp)
+    signed = int(time.time())
+    time.sleep(2.1)
+    flow = Flow(testapp)
+    assert "consent-form" in flow.authorize(max_age="3600").forms  # recent enough
+    to_login = flow.authorize(status=302, max_age="1")
+    consent = sign_in_on_the_login_form(to_login)
+    query = redirect_query(consent.forms["consent-form"].submit("decision", value="allow", status=302))
+    assert id_token_of(testapp, flow, query["code"])["auth_time"] > signed
+    refused = redirect_query(flow.authorize(status=302, max_age="soon"))
+    assert refused["error"] == "invalid_request" and refused["state"] == flow.state
+
+
+def test_prompt_none_never_shows_a_page_to_a_signed_in_browser(app, testapp):
+    signed_in(app, testapp)
+    time.sleep(1.1)
+    flow = Flow(testapp)
+    for changes, error in (({"prompt": "none"}, "consent_required"),
+                           ({"prompt": "none", "max_age": "0"}, "login_required")):
+        query = redirect_query(flow.authorize(status=302, **changes))
+        assert query["error"] == error and query["state"] == flow.state and "code" not in query
+    assert stored(app)["codes"] == 0
+
+
 def test_a_token_is_no_web_session_for_the_authorization_endpoint(app, testapp):
     app.make_user("alice")
     token = app.make_token("alice")
@@ -214,7 +281,9 @@ def test_a_database_from_before_the_provider_evolves_and_serves_the_flow(tmp_pat
     try:
         with harness.root() as root:
             assert "security.oidc-provider-1" in root.finished_evolve_steps
+            assert "security.oidc-nonces-1" in root.finished_evolve_steps
             assert len(root.oidc_provider.keys) == 0  # made on first use
+            assert len(root.oidc_provider.nonces) == 0
         testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
         signed_in(harness, testapp, "newcomer")
         flow = Flow(testapp)
