@@ -50,6 +50,8 @@ def make_config(settings: dict) -> Configurator:
     config.include(".evolve")
     # "latest version" moved from PEP 440 to conda's VersionOrder (docs/conda.md)
     config.add_evolve_step("anarepo.versions.refresh_latest_versions", "core.version-order-1")
+    # packages record their versions' order, which conflict resolution reads (PackageType.version_scheme)
+    config.add_evolve_step("anarepo.versions.store_version_schemes", "core.version-scheme-1")
     # plugin state gets one home on owners (Owner.indexes); before any plugin's steps
     config.add_evolve_step("anarepo.resources.owners.give_owners_plugin_state", "core.plugin-state-1")
     # and on files (Distribution.extras)

@@ -78,7 +78,7 @@ class AppHarness:
                                   known_scopes=scope_table(self.registry))
         return raw
 
-    def publish_file(self, owner, package, version, basename, data: bytes, type_name="file",
+    def publish_file(self, owner, package, version, basename, data: bytes, type_name=None,
                      labels=None, access="public", replace=False, **described):
         """Store ``data`` as ``owner/package/version/basename`` without inspecting it
         (raw fixtures), through the publishing service, as the operator; ``described``
@@ -92,7 +92,9 @@ class AppHarness:
 
         with self.root() as root:
             spooled = spool(io.BytesIO(data), blob_tmpdir(self.db), max_size=1 << 34)
-            ptype = self.registry.package_types[type_name]
+            types = self.registry.package_types
+            # by default the type that takes files no type detects (plain files)
+            ptype = types[type_name] if type_name else next(t for t in types.ordered() if t.takes_undetected)
             info = FileInfo(package, version, basename, **described)
             try:
                 dist = publish(root.owners[owner], spooled, ptype, info, labels=labels, access=access,

@@ -42,18 +42,32 @@ def pep440_key(version: str):
 
 
 KEYS = {"conda": conda_key, "pep440": pep440_key}
+DEFAULT_SCHEME = "conda"
 
 
-def version_key(version: str, scheme: str = "conda"):
+def version_key(version: str, scheme: str = DEFAULT_SCHEME):
     return KEYS[scheme](version)
 
 
+#: type name -> the order of its versions (``PackageType.version_scheme``), filled
+#: as types are registered (``config.add_package_type``); process-wide, like the
+#: classes of stored objects, so persistent code (a Package's ``refresh_latest``)
+#: can order versions without a registry
+TYPE_SCHEMES: dict[str, str] = {}
+
+
+def register_type_scheme(type_name: str, scheme: str) -> None:
+    TYPE_SCHEMES[type_name] = scheme
+
+
 def scheme_for(package_types) -> str:
-    """PEP 440 for packages of PyPI files only, conda's order for everything else."""
-    return "pep440" if tuple(package_types) == ("pypi",) else "conda"
+    """The order of a package's versions: the one its types agree on (PEP 440 for
+    a package of PyPI files only), conda's for a mix or a package of no type."""
+    schemes = {TYPE_SCHEMES.get(name, DEFAULT_SCHEME) for name in package_types}
+    return schemes.pop() if len(schemes) == 1 else DEFAULT_SCHEME
 
 
-def latest(versions, scheme: str = "conda") -> str | None:
+def latest(versions, scheme: str = DEFAULT_SCHEME) -> str | None:
     versions = list(versions)
     if not versions:
         return None
@@ -70,6 +84,18 @@ def refresh_latest_versions(root) -> None:
                 package.latest_version = best
 
 
-def ordered(versions, scheme: str = "conda") -> list[str]:
+def store_version_schemes(root) -> None:
+    """Evolve step (``core.version-scheme-1``): every package records the order of
+    its versions (``Package.version_scheme``), which conflict resolution reads
+    where no type is registered (a ZEO server)."""
+    for owner in root.owners.values():
+        for package in owner.packages.values():
+            package._p_activate()
+            scheme = scheme_for(package.package_types)
+            if package.__dict__.get("version_scheme") != scheme:
+                package.version_scheme = scheme
+
+
+def ordered(versions, scheme: str = DEFAULT_SCHEME) -> list[str]:
     """Oldest first."""
     return sorted(versions, key=KEYS[scheme])

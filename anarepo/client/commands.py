@@ -1,21 +1,25 @@
-"""``anarepo upload``, ``anarepo download`` and ``anarepo env create``."""
+"""``anarepo upload`` and ``anarepo download``: the client commands of the core.
+
+Types add their own client commands through ``PackageType.add_cli_commands``
+(``anarepo env create`` is the ``env`` type's), with the helpers here that the
+plugin facade re-exports as ``client`` (:func:`api_for`, :func:`latest_files`,
+:func:`fetch`, :func:`add_common`, :class:`ClientError`).  A directory given to
+``upload`` is packed by the type that takes directories
+(``PackageType.pack_directory``: projects).
+"""
 from __future__ import annotations
 
-import os
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
-
-import yaml
 
 from ..plugins import InvalidPackage
 from .api import Api, ClientError, MultipartBody, file_digests
 from .config import api_url, load_token
 
 
-def _api(args) -> Api:
+def api_for(args) -> Api:
+    """The API client the command's options (``add_common``) name, with its token."""
     url = api_url(args.url, args.site)
     return Api(url, load_token(url, args.token), verify=not args.insecure)
 
@@ -34,25 +38,21 @@ def _progress(total: int, label: str, enabled: bool):
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label, file=sys.stderr, leave=False)
 
 
-def pack_directory(directory: Path) -> Path:
-    """A project directory becomes ``<name>.tar.gz`` with one top folder."""
-    fd, path = tempfile.mkstemp(prefix="anarepo-project-", suffix=".tar.gz")
-    os.close(fd)
-    with tarfile.open(path, "w:gz") as tar:
-        for item in sorted(directory.rglob("*")):
-            if item.is_symlink() or not item.is_file():
-                continue
-            relative = item.relative_to(directory)
-            if any(part in (".git", "__pycache__", ".ipynb_checkpoints") for part in relative.parts):
-                continue
-            tar.add(item, arcname=f"{directory.name}/{relative.as_posix()}", recursive=False)
-    return Path(path)
-
-
 class Uploader:
     def __init__(self, args, api: Api, owner: str):
         self.args, self.api, self.owner = args, api, owner
         self.registry = _registry()
+
+    def directory_type(self):
+        """The type that uploads a directory: the one named, else the one that packs them."""
+        types = self.registry.package_types
+        named = types.get(self.args.package_type) if self.args.package_type else None
+        if self.args.package_type and named is None:
+            raise ClientError(f"unknown package type {self.args.package_type!r}")
+        candidates = [named] if named is not None else [t for t in types.ordered() if t.packs_directories]
+        if not candidates or not candidates[0].packs_directories:
+            raise ClientError("no package type takes a directory" + (f" ({named.name} does not)" if named else ""))
+        return candidates[0]
 
     def describe(self, path: Path, display: str):
         """(type, FileInfo) for a local file, with the explicit options applied."""
@@ -117,7 +117,7 @@ class Uploader:
 
 
 def cmd_upload(args) -> int:
-    api = _api(args)
+    api = api_for(args)
     api.check_server()
     if "Authorization" not in api.session.headers:
         raise ClientError("not logged in: run `anaconda login` (or pass --token)")
@@ -131,9 +131,10 @@ def cmd_upload(args) -> int:
         temp = None
         try:
             if path.is_dir():
-                temp = pack_directory(path.resolve())
-                args.package_type = args.package_type or "project"
-                message = uploader.upload(temp, f"{path.resolve().name}.tar.gz")
+                ptype = uploader.directory_type()
+                temp, display = ptype.pack_directory(path.resolve())
+                args.package_type = ptype.name
+                message = uploader.upload(temp, display)
             elif path.is_file():
                 message = uploader.upload(path, path.name)
             else:
@@ -148,7 +149,9 @@ def cmd_upload(args) -> int:
     return 1 if failures else 0
 
 
-def _latest_files(package: dict, version: str | None, types) -> list[dict]:
+def latest_files(package: dict, version: str | None, types) -> list[dict]:
+    """The files (API entries) of ``package`` (its API JSON) of ``types`` (all when
+    empty) in ``version``, else in its newest version."""
     files = [f for f in package.get("files", []) if not types or f.get("type") in types]
     if version:
         return [f for f in files if f.get("version") == version]
@@ -160,7 +163,8 @@ def _latest_files(package: dict, version: str | None, types) -> list[dict]:
     return [f for f in files if f["version"] == newest]
 
 
-def _fetch(api: Api, owner, name, entry, target: Path, show_progress: bool) -> None:
+def fetch(api: Api, owner, name, entry, target: Path, show_progress: bool) -> None:
+    """Download one file (an API entry) of ``owner/name`` to ``target``."""
     response = api.call("GET", f"/download/{owner}/{name}/{entry['version']}/{entry['basename']}",
                         ok=(200, 302), allow_redirects=False, stream=True)
     if response.status_code == 302:
@@ -180,13 +184,13 @@ def _fetch(api: Api, owner, name, entry, target: Path, show_progress: bool) -> N
 
 
 def cmd_download(args) -> int:
-    api = _api(args)
+    api = api_for(args)
     owner, _, rest = args.spec.partition("/")
     name, _, version = rest.partition("/")
     if not owner or not name:
         raise ClientError("give OWNER/PACKAGE[/VERSION]")
     package = api.get_json(f"/package/{owner}/{name}")
-    entries = _latest_files(package, version or None, set(args.package_type or ()))
+    entries = latest_files(package, version or None, set(args.package_type or ()))
     if not entries:
         raise ClientError(f"no matching files in {owner}/{name}")
     out = Path(args.output)
@@ -194,35 +198,8 @@ def cmd_download(args) -> int:
         target = out / entry["basename"]
         if target.exists() and not args.force:
             raise ClientError(f"{target} exists (use --force)")
-        _fetch(api, owner, name, entry, target, not args.no_progress)
+        fetch(api, owner, name, entry, target, not args.no_progress)
         print(f"downloaded {target}")
-    return 0
-
-
-def cmd_env_create(args) -> int:
-    """Fetch ``OWNER/NAME``'s newest environment file and write what conda reads."""
-    api = _api(args)
-    owner, _, name = args.spec.partition("/")
-    if not owner or not name:
-        raise ClientError("give OWNER/ENVIRONMENT")
-    package = api.get_json(f"/package/{owner}/{name}")
-    entries = _latest_files(package, None, {"env"})
-    if not entries:
-        raise ClientError(f"{owner}/{name} has no environment file")
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "env.yml"
-        _fetch(api, owner, name, entries[0], raw, False)
-        env = yaml.safe_load(raw.read_text())
-    if args.name:
-        env["name"] = args.name
-    env.pop("prefix", None)
-    target = Path(args.file or f"{env.get('name') or name}.yml")
-    target.write_text(yaml.safe_dump(env, sort_keys=False))
-    print(f"wrote {target}; create it with: conda env create -f {target}")
-    if args.run:
-        import subprocess
-
-        return subprocess.call(["conda", "env", "create", "-f", str(target)])
     return 0
 
 
@@ -241,7 +218,7 @@ def add_client_commands(sub) -> None:
     up.add_argument("-l", "--label", action="append", help="label(s) (default: main)")
     up.add_argument("-p", "--package", help="package name (required for plain files)")
     up.add_argument("-v", "--version", help="version (required for plain files)")
-    up.add_argument("--package-type", "--type", dest="package_type", help="conda, pypi, r, ipynb, env, project, file...")
+    up.add_argument("--package-type", "--type", dest="package_type", help="the package type (default: detected from the file)")
     up.add_argument("--summary")
     up.add_argument("-d", "--description")
     up.add_argument("--private", action="store_true")
@@ -258,13 +235,3 @@ def add_client_commands(sub) -> None:
     down.add_argument("-f", "--force", action="store_true")
     add_common(down)
     down.set_defaults(client_command=cmd_download)
-
-    env = sub.add_parser("env", help="conda environments").add_subparsers(dest="action", metavar="ACTION")
-    env.required = True
-    create = env.add_parser("create", help="write OWNER/NAME's environment file for conda")
-    create.add_argument("spec", metavar="OWNER/NAME")
-    create.add_argument("-n", "--name", help="name of the environment to create")
-    create.add_argument("-f", "--file", help="where to write the file (default: NAME.yml)")
-    create.add_argument("--run", action="store_true", help="then run `conda env create -f FILE`")
-    add_common(create)
-    create.set_defaults(client_command=cmd_env_create)

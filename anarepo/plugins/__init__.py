@@ -12,6 +12,9 @@ from importlib.metadata import entry_points
 
 from pyramid.settings import aslist
 
+from ..versions import KEYS as SCHEMES
+from ..versions import register_type_scheme
+
 from .budget import BudgetExceeded, work_budget  # noqa: F401
 from .faces import ANY, Face, Scope  # noqa: F401
 from .interface import FileInfo, InvalidPackage, PackageType  # noqa: F401
@@ -64,8 +67,12 @@ def add_package_type(config, ptype):
     intr = config.introspectable("anarepo package types", name, ptype.title, "anarepo package type")
     intr["type"] = ptype
 
+    if ptype.version_scheme not in SCHEMES:
+        raise ValueError(f"type {name!r}: unknown version scheme {ptype.version_scheme!r} (one of {sorted(SCHEMES)})")
+
     def register():
         config.registry.package_types[name] = ptype
+        register_type_scheme(name, ptype.version_scheme)
 
     config.action(("anarepo.package_type", name), register, introspectables=(intr,))
 

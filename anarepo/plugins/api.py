@@ -50,7 +50,9 @@ Grouped by what a plugin does:
   :class:`Distribution`);
 * **mirrors**: :func:`root_projects` (the upstream projects an owner's PyPI
   proxies list on a label's root page);
-* **commands**: :class:`CommandError` for ``PackageType.add_cli_commands``.
+* **commands**: :class:`CommandError` for ``PackageType.add_cli_commands``; for
+  client commands (over HTTP), :mod:`client` (``api_for``, ``latest_files``,
+  ``fetch``, ``add_common``) and :class:`ClientError`.
 """
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ from .. import clock
 from ..bodies import blob_response, body_iter
 from ..bounded import Unbounded, load_yaml, loads_json
 from ..cli import CommandError
+from ..client import commands as client
+from ..client.api import ClientError
 from ..clock import isoformat_z, utcnow
 from ..db import get_db, open_root
 from ..db import root_factory as root_of
@@ -94,7 +98,7 @@ from .faces import ANY, Scope
 __all__ = [
     "add_counts", "adopt_dist_extra", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir", "body_iter",
     "boundary_of", "BudgetExceeded", "check_label", "check_link", "check_text", "CHUNK_SIZE", "clock",
-    "CommandError", "committed_file", "Conflict", "count_download", "dist_extra", "Distribution", "drop_plugin_state",
+    "client", "ClientError", "CommandError", "committed_file", "Conflict", "count_download", "dist_extra", "Distribution", "drop_plugin_state",
     "face_error", "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName",
     "InvalidPackage", "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json",
     "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",

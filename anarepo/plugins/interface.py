@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..versions import DEFAULT_SCHEME
+
 
 class InvalidPackage(ValueError):
     """The file is not a valid package of the type; the message is shown to the user."""
@@ -67,6 +69,13 @@ class PackageType:
     #: other types whose files may sit in one package with this type's (a conda
     #: and a PyPI build of one project); sharing needs both sides to agree
     shares_packages_with: frozenset = frozenset()
+    #: the order of the type's versions (``"conda"``: conda's VersionOrder, or
+    #: ``"pep440"``); a package's latest version follows the order its types agree
+    #: on, conda's for a mix (``anarepo.versions.scheme_for``)
+    version_scheme: str = DEFAULT_SCHEME
+    #: whether ``anarepo upload DIR`` packs a directory as a file of this type
+    #: (``pack_directory``; projects)
+    packs_directories: bool = False
     #: whether ``package_changed`` keeps index state that ``anarepo reindex`` rebuilds
     keeps_index: bool = False
     #: the plural people read in lists filtered to this type ("Projects")
@@ -136,10 +145,18 @@ class PackageType:
         column of ``anaconda search``)."""
         return set()
 
+    def pack_directory(self, directory) -> tuple:
+        """(path of a temporary file, its file name) packing ``directory`` (a
+        ``pathlib.Path``) for upload; the caller removes the file."""
+        raise NotImplementedError(f"the {self.name} type does not take directories")
+
     def add_cli_commands(self, subparsers, command) -> None:
         """Add operator commands to ``anarepo``: ``subparsers`` is argparse's;
         ``command(name)`` registers ``func(args, registry)``, run with the
-        server's registry and database (see :mod:`anarepo.cli`)."""
+        server's registry and database (see :mod:`anarepo.cli`).  A client
+        command (talking to a server over HTTP) sets ``client_command=func(args)``
+        as its parser's default instead, with the helpers of
+        ``anarepo.plugins.api.client``."""
 
     def index_problems(self, root) -> list[str]:
         """Problems ``anarepo reindex`` reports (and ``--check`` fails on) that a

@@ -16,7 +16,7 @@ from ZODB.blob import Blob
 from ..clock import utcnow
 from ..names import RESERVED_VERSIONS
 from ..security.permissions import COLLABORATOR_PERMS, SITE_ADMIN, P, user_principal
-from ..versions import latest, scheme_for, version_key
+from ..versions import DEFAULT_SCHEME, latest, scheme_for, version_key
 from .folder import Folder
 from .merge import three_way_merge
 
@@ -45,7 +45,7 @@ def _merge_types(old, committed, new):
     return committed + tuple(t for t in new if t not in committed)
 
 
-def _merge_latest(old, committed, new, scheme="conda"):
+def _merge_latest(old, committed, new, scheme=DEFAULT_SCHEME):
     """Only additions merge (the later of the two, in the package's order); a side
     that lowered the latest version (a release removed) conflicts."""
     if old is not None and any(v is None or version_key(v, scheme) < version_key(old, scheme)
@@ -94,6 +94,8 @@ class Package(Persistent):
         self.releases = Folder(self)  # version -> Release
         self.created = self.modified = utcnow()
         self.file_count = Length()
+        #: the order of its versions, from its types (``versions.scheme_for``)
+        self.version_scheme = scheme_for(())
 
     @property
     def owner(self):
@@ -133,7 +135,8 @@ class Package(Persistent):
         return release
 
     def refresh_latest(self) -> None:
-        self.latest_version = latest(self.releases.keys(), scheme_for(self.package_types))
+        self.version_scheme = scheme_for(self.package_types)
+        self.latest_version = latest(self.releases.keys(), self.version_scheme)
         self.modified = utcnow()
 
     def add_type(self, type_name: str) -> None:
@@ -157,11 +160,13 @@ class Package(Persistent):
             yield from release.files.values()
 
     def _p_resolveConflict(self, old, committed, new):
-        # the order of the merged type list, as refresh_latest would use it
-        types = _merge_types((old or {}).get("package_types"), committed.get("package_types"),
-                             new.get("package_types"))
-        scheme = scheme_for(types)
-        merges = dict(_PACKAGE_MERGES, latest_version=lambda o, c, n: _merge_latest(o, c, n, scheme))
+        # the order of the merged type list, as refresh_latest would choose it: the
+        # sides' schemes when they agree, else the default (their union is a mix);
+        # read from the states, so a ZEO server with no type registered merges alike
+        schemes = {state.get("version_scheme", DEFAULT_SCHEME) for state in (committed, new)}
+        scheme = schemes.pop() if len(schemes) == 1 else DEFAULT_SCHEME
+        merges = dict(_PACKAGE_MERGES, latest_version=lambda o, c, n: _merge_latest(o, c, n, scheme),
+                      version_scheme=lambda o, c, n: scheme)
         return three_way_merge(old or {}, committed, new, merges)
 
 

@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..publish import remove_distribution
 from ..security.checks import authorize
 from ..security.permissions import P
-from ..versions import scheme_for, version_key
+from ..versions import version_key
 from .account import account_factory
 from .orgs import acting_owner
 from .packages import _filters, confirm_page, filtered_packages, type_filters
@@ -25,7 +25,7 @@ def grouped_files(request, owner):
     packages, next_after = filtered_packages(request, owner, type_name, access, request.params.get("after") or None)
     groups = []
     for package in packages:
-        scheme = scheme_for(package.package_types)
+        scheme = package.version_scheme
         dists = sorted(package.distributions(), key=lambda d: (version_key(d.version, scheme), d.basename),
                        reverse=True)
         groups.append((package, dists, request.has_permission(P.EDIT, package)))

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from ..clock import utcnow
 from ..downloads import daily_downloads
-from ..versions import scheme_for, version_key
+from ..versions import version_key
 
 CHART_DAYS = 30
 CHART_WIDTH, CHART_HEIGHT = 600, 120
@@ -51,7 +51,7 @@ def install_sections(request, package) -> list[tuple[str, list[tuple[str, str]]]
 
 
 def sorted_releases(package) -> list:
-    scheme = scheme_for(package.package_types)
+    scheme = package.version_scheme
     return sorted(package.releases.values(), key=lambda r: version_key(r.version, scheme), reverse=True)
 
 

@@ -29,3 +29,30 @@ def test_unparsable_versions_never_raise_and_rank_below():
     assert latest(["not a version!", "1.0"]) == "1.0"
     assert latest(["##", "@@"]) in ("##", "@@")
     assert latest([]) is None
+
+
+def test_a_package_orders_its_versions_as_its_types_agree_and_merges_without_a_registry(monkeypatch):
+    """The order is the types' declaration (``PackageType.version_scheme``), not a
+    name the core knows; a package records it, so conflict resolution (which may
+    run in a ZEO server where no type is registered) orders as the app did."""
+    from anarepo import versions
+    from anarepo.resources.packages import Package, Release
+
+    monkeypatch.setattr(versions, "TYPE_SCHEMES", {"wheelish": "pep440", "other": "pep440"})
+    package = Package("p")
+    for version in ("1.0.dev1", "1.0a1"):
+        package.add_release(Release(version))
+    package.add_type("wheelish")
+    assert (package.version_scheme, package.latest_version) == ("pep440", "1.0a1")
+    package.add_type("other")  # types that agree keep their order
+    assert package.version_scheme == "pep440"
+    package.add_type("conda-ish")  # a mix: conda's order
+    assert (package.version_scheme, package.latest_version) == ("conda", "1.0.dev1")
+
+    monkeypatch.setattr(versions, "TYPE_SCHEMES", {})  # as in a ZEO server
+    old = {"package_types": ("wheelish",), "version_scheme": "pep440", "latest_version": "0.9"}
+    both = [dict(old, latest_version="1.0a1"), dict(old, latest_version="1.0.dev1")]
+    assert Package("p")._p_resolveConflict(old, *both)["latest_version"] == "1.0a1"
+    mixed = dict(old, package_types=("wheelish", "conda-ish"), version_scheme="conda", latest_version="1.0.dev1")
+    merged = Package("p")._p_resolveConflict(old, both[0], mixed)
+    assert (merged["version_scheme"], merged["latest_version"]) == ("conda", "1.0.dev1")

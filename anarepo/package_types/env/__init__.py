@@ -108,6 +108,11 @@ class EnvironmentType(PackageType):
         if "/" in basename or not basename.lower().endswith((".yml", ".yaml")):
             raise InvalidPackage(f"environment file names end in .yml or .yaml ({basename!r})")
 
+    def add_cli_commands(self, subparsers, command) -> None:
+        from .client import add_commands
+
+        add_commands(subparsers)  # a client command: runs against a server over HTTP
+
     def install_hints(self, request, package, label="main"):
         return [
             ("conda", f"conda env create {package.full_name}"),

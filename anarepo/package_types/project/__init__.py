@@ -74,6 +74,28 @@ class ProjectType(PackageType):
         """Projects are numbered revisions: an upload without a version is the next one."""
         return next_revision(versions)
 
+    packs_directories = True  # ``anarepo upload DIR``
+
+    def pack_directory(self, directory):
+        """A project directory becomes ``<name>.tar.gz`` with one top folder (VCS and
+        cache folders left out, symbolic links never followed)."""
+        import os
+        import tarfile
+        import tempfile
+        from pathlib import Path
+
+        fd, path = tempfile.mkstemp(prefix="anarepo-project-", suffix=".tar.gz")
+        os.close(fd)
+        with tarfile.open(path, "w:gz") as tar:
+            for item in sorted(directory.rglob("*")):
+                if item.is_symlink() or not item.is_file():
+                    continue
+                relative = item.relative_to(directory)
+                if any(part in (".git", "__pycache__", ".ipynb_checkpoints") for part in relative.parts):
+                    continue
+                tar.add(item, arcname=f"{directory.name}/{relative.as_posix()}", recursive=False)
+        return Path(path), f"{directory.name}.tar.gz"
+
     def detect(self, filename, path) -> bool:
         if not filename.lower().endswith(ARCHIVE_SUFFIXES):
             return False

@@ -21,6 +21,7 @@ class PypiType(PackageType):
     aliases = ("PyPI", "standard_python")
     detect_priority = 20
     yankable = True
+    version_scheme = "pep440"  # a package of PyPI files only orders its versions as pip does
     shares_packages_with = frozenset({"conda"})  # a conda and a PyPI build of one project
 
     def detect(self, filename: str, path) -> bool:

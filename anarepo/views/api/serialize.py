@@ -9,7 +9,7 @@ from ...clock import isoformat
 from ...plugins import CLIENT_TYPE_NAMES
 from ...security.permissions import P
 from ...security.policy import reads_only_some_types
-from ...versions import ordered, scheme_for
+from ...versions import ordered
 
 
 def user_json(owner) -> dict:
@@ -68,7 +68,7 @@ def _urls(request, package) -> dict:
 
 def package_summary(request, package) -> dict:
     """The short form used by lists (``GET /packages/o``, ``GET /search``)."""
-    versions = ordered(package.releases.keys(), scheme_for(package.package_types))
+    versions = ordered(package.releases.keys(), package.version_scheme)
     return {
         "name": package.name,
         "full_name": package.full_name,
