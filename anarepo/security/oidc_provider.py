@@ -376,9 +376,16 @@ def published_keys(request) -> list[dict]:
     state = app_root(request).oidc_provider
     if state.current_kid is None:
         return [current_key(request).as_dict(private=False)]
-    now = time.time()
-    return [k.key().as_dict(private=False) for k in state.keys.values()
-            if k.retired is None or now - k.retired <= RETIRED_KEY_SECONDS]
+    return [k.key().as_dict(private=False) for k in live_keys(state)]
+
+
+def live_keys(state, now: float | None = None) -> list:
+    """The keys tokens may be signed with: the current one and those retired less than
+    a day ago.  What the JWKS publishes is exactly what this provider accepts, so a
+    key retired (e.g. after a leak) stops verifying when it leaves the JWKS, whether
+    or not a later rotation has deleted it yet."""
+    now = time.time() if now is None else now
+    return [k for k in state.keys.values() if k.retired is None or now - k.retired <= RETIRED_KEY_SECONDS]
 
 
 def issuer(request) -> str:
@@ -691,9 +698,10 @@ def verify_access_token(request, raw: str, audience: str | None = None):
     state = root.oidc_provider
     if not isinstance(raw, str) or raw.count(".") != 2 or len(raw) > 8192:
         raise ProviderError("invalid access token")
-    keys = KeySet([k.key() for k in state.keys.values()]) if len(state.keys) else None
-    if keys is None:
+    live = live_keys(state)
+    if not live:
         raise ProviderError("invalid access token")
+    keys = KeySet([k.key() for k in live])
     try:
         token = jwt.decode(raw, keys, algorithms=[ALG])
     except (JoseError, ValueError, TypeError, KeyError):

@@ -238,6 +238,22 @@ def test_an_id_token_is_not_an_access_token(app, browser, issued):
     assert mint(browser, id_token, status=401).json["error"] == "not an access token"
 
 
+def test_a_key_retired_longer_than_a_day_verifies_nothing(app, browser, issued):
+    """Rotation keeps the old key verifiable for a day (as the JWKS publishes it), then
+    not: a token signed with it is refused even before a later rotation deletes it."""
+    from anarepo.security.oidc_provider import rotate_signing_key
+
+    access, _ = issued
+    with app.root() as root:
+        old_kid = root.oidc_provider.current_kid
+        rotate_signing_key(root)
+    mint(browser, access, note="within the day")
+    with app.root() as root:
+        root.oidc_provider.keys[old_kid].retired -= 24 * 3600 + 60
+    assert old_kid not in {k["kid"] for k in browser.get("/api/oauth/jwks").json["keys"]}
+    assert mint(browser, access, status=401, note="after").json["error"].startswith("invalid access token")
+
+
 def test_altered_or_foreign_signatures_are_refused(app, browser, issued):
     access, _ = issued
     header, claims = claims_of(access)
