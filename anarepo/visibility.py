@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from .labels import DEFAULT_LABEL
 from .security.permissions import P
+from .security.policy import acting_login
 
 
-def _login(request) -> str | None:
-    identity = request.identity
-    return identity.login if identity is not None else None
+def _login(request, org) -> str | None:
+    """Who looks, where their credential counts: a token outside its scopes or its
+    organization adds nothing here either (the requester is anonymous)."""
+    return acting_login(request, org)
 
 
 # -- groups -----------------------------------------------------------------------------
@@ -32,20 +34,20 @@ def manages_groups(request, org) -> bool:
 
 
 def group_visible(request, org, group) -> bool:
-    login = _login(request)
+    login = _login(request, org)
     return login is not None and (login in group.members or manages_groups(request, org))
 
 
 def visible_groups(request, org) -> list:
     manager = manages_groups(request, org)
-    login = _login(request)
+    login = _login(request, org)
     return [g for g in org.groups.values() if manager or (login is not None and login in g.members)]
 
 
 # -- memberships ------------------------------------------------------------------------
 def membership_visible(request, org, login: str) -> bool:
     """May the requester learn that ``login`` belongs to ``org``?"""
-    viewer = _login(request)
+    viewer = _login(request, org)
     if viewer is None:
         return False
     if viewer == login or manages_groups(request, org):

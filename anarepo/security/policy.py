@@ -36,6 +36,7 @@ from ..middleware import TOKEN_ENV
 from ..plugins.faces import face_of
 from .permissions import (
     SITE_ADMIN,
+    P,
     group_principal,
     org_member_principal,
     org_owner_principal,
@@ -170,6 +171,29 @@ def reads_only_some_types(request) -> bool:
             and bool(typed_read_types(table, token.scopes, face, "view")))
 
 
+def token_acts(request, identity, context, permission) -> bool:
+    """Whether the requester's credential counts for ``permission`` on ``context``: a
+    session always; a token only within its scopes (on this face) and its organization."""
+    token = identity.token
+    if token is None:
+        return True
+    return bool(
+        (scopes_allow(scope_table(request), token.scopes, request_face(request), permission)
+         or token_reads_by_type(request, context, permission))
+        and not (token.org and not _inside(context, token.org))
+    )
+
+
+def acting_login(request, context, permission=P.VIEW) -> str | None:
+    """The requester's login where their credential counts (:func:`token_acts`), else
+    None: listings that name what a user may see (their groups, memberships) ask
+    this, so a token adds nothing outside its scopes there either."""
+    identity = request.identity
+    if identity is None or not token_acts(request, identity, context, permission):
+        return None
+    return identity.login
+
+
 def _inside(context, owner_login: str) -> bool:
     """Whether ``context`` lies in the namespace of ``owner_login``."""
     node = context
@@ -243,12 +267,7 @@ class AnarepoSecurityPolicy:
             return Denied(f"credentials refused: {identity.reason}")
         if identity is None:
             return self.acl.permits(context, [Everyone], permission)
-        token = identity.token
-        if token is not None and (
-            not (scopes_allow(scope_table(request), token.scopes, request_face(request), permission)
-                 or token_reads_by_type(request, context, permission))
-            or (token.org and not _inside(context, token.org))
-        ):
+        if not token_acts(request, identity, context, permission):
             # outside its scopes (or its organization) a token adds nothing:
             # the requester has what anybody has
             return self.acl.permits(context, [Everyone], permission)

@@ -168,6 +168,26 @@ def test_memberships_are_seen_by_the_member_and_those_who_share_them(world):
     assert orgs("reader", "alice") == ["acme"] and orgs("outsider", "alice") == []
 
 
+@pytest.mark.parametrize("kind", ["scope without API reads", "token of another organization"])
+def test_a_token_that_adds_nothing_lists_what_an_anonymous_visitor_sees(app, world, kind):
+    """zqdana's token outside its scopes or its organization makes her anonymous
+    (docs/security.md, "Permissions and scopes"): her groups and memberships in
+    acme are not listed to it, as they are not to an anonymous visitor."""
+    if kind == "scope without API reads":
+        token = app.make_token("zqdana", "pypi", scopes=["pypi:download"])
+    else:
+        app.make_org("zqother", "zqdana")
+        token = app.make_token("zqdana", "other-org", scopes=["all"], org="zqother")
+    visitor = Visitor(app, "anonymous", token)
+    for path in ("/api/groups/acme", "/api/group/acme/zqhidden", "/api/group/acme/zqhidden/members",
+                 "/api/users/zqdana/orgs", "/api/organizations/acme"):
+        answer = visitor.get(path)
+        assert not leaked(answer.text), (path, answer.status, answer.text[:200])
+    # (the organization token still acts in its own organization)
+    assert [o["login"] for o in visitor.get("/api/users/zqdana/orgs").json] in ([], ["zqother"])
+    assert "owners" not in visitor.get("/api/organizations/acme").json  # as to a stranger
+
+
 # -- 409 answers that would reveal a hidden package ---------------------------------------------
 @pytest.fixture
 def wade(app, world, testapp):

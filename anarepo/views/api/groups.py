@@ -16,13 +16,14 @@ from ...errors import NotFound
 from ...resources.owners import Organization
 from ...security.checks import authorize
 from ...security.permissions import P, org_member_principal
+from ...security.policy import acting_login
 from .base import api_view, empty, json_body, require_user
 
 
 def _reader(request, org):
     """Reading groups: ``manage-groups``, or membership of the organization."""
     require_user(request)
-    if org_member_principal(org.login) not in request.identity.principals:
+    if acting_login(request, org) is None or org_member_principal(org.login) not in request.identity.principals:
         authorize(request, P.MANAGE_GROUPS, org)
     return org
 

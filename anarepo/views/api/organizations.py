@@ -22,6 +22,7 @@ from ...resources.packages import Package
 from ...resources.root import Root
 from ...security.checks import authorize
 from ...security.permissions import P
+from ...security.policy import acting_login
 from ...services.publishing import names_seen_by
 from .base import api_view, json_body, require_user, text_field
 from .serialize import package_json, user_json
@@ -29,8 +30,9 @@ from .serialize import package_json, user_json
 
 def org_json(request, org) -> dict:
     data = user_json(org)
-    if request.has_permission(P.VIEW, org) and request.identity is not None and (
-        request.identity.login in org.owners or org.login in request.identity.user.organizations
+    login = acting_login(request, org)  # a token outside its scopes or organization: anonymous
+    if request.has_permission(P.VIEW, org) and login is not None and (
+        login in org.owners or org.login in request.identity.user.organizations
     ):
         data["owners"] = sorted(org.owners)
         data["groups"] = [{"name": g.name, "permission": g.permission, "members": sorted(g.members)}
