@@ -56,6 +56,8 @@ def make_config(settings: dict) -> Configurator:
     config.add_evolve_step("anarepo.resources.owners.give_owners_plugin_state", "core.plugin-state-1")
     # and on files (Distribution.extras)
     config.add_evolve_step("anarepo.resources.packages.give_distributions_extras", "core.distribution-extras-1")
+    # staging area, notices, inboxes and download histories made by constructors, not on first use
+    config.add_evolve_step("anarepo.resources.owners.give_declared_fields", "core.declared-fields-1")
     config.include(".security")
     config.include(".inspection")
     config.include(".plugins")  # directives first, then every plugin's includeme

@@ -22,7 +22,6 @@ import weakref
 from collections import Counter
 
 from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
 from ZODB.POSException import ConflictError
 
 from .clock import utcnow
@@ -101,9 +100,7 @@ def _apply(root, owner_login, pkey, version, basename, day, n) -> None:
     if dist is None:
         return
     dist.downloads.change(n)
-    history = getattr(package, "download_history", None)
-    if history is None:
-        history = package.download_history = OOBTree()
+    history = package.download_history
     counter = history.get(day)
     if counter is None:
         counter = history[day] = Length()
@@ -167,5 +164,4 @@ def count_download(request, dist) -> None:
 
 
 def daily_downloads(package) -> dict[str, int]:
-    history = getattr(package, "download_history", None)
-    return {day: counter() for day, counter in history.items()} if history is not None else {}
+    return {day: counter() for day, counter in package.download_history.items()}

@@ -1,15 +1,14 @@
 """Channel notices: short messages an owner shows to the users of its channels.
 
 ``anaconda channel notice`` manages them through the API; a notice is a
-draft until published, then archived (or deleted).  Stored per owner in an
-OOBTree created on the first notice (owners made before have none).
+draft until published, then archived (or deleted).  Stored per owner in
+``owner.notices`` (an OOBTree made with the owner).
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from .clock import utcnow
@@ -69,7 +68,7 @@ def parse_expiry(value):
 
 
 def notices_of(owner):
-    return getattr(owner, "notices", None) or OOBTree()
+    return owner.notices
 
 
 def get_notice(owner, notice_id: str) -> Notice:
@@ -81,8 +80,6 @@ def get_notice(owner, notice_id: str) -> Notice:
 
 def create_notice(owner, message, level="info", expires_at=None, author="") -> Notice:
     notice = Notice(check_message(message), check_level(level or "info"), parse_expiry(expires_at), author)
-    if getattr(owner, "notices", None) is None:
-        owner.notices = OOBTree()
     owner.notices[notice.id] = notice
     return notice
 

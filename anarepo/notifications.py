@@ -54,11 +54,9 @@ class Inbox(Persistent):
 def notify(user, text: str, link: str | None = None) -> None:
     if getattr(user, "kind", None) != "user":
         return
-    inbox = getattr(user, "inbox", None)
-    if inbox is None:
-        inbox = user.inbox = Inbox()
-    inbox.add(Notification(text, link))
+    user.inbox.add(Notification(text, link))
 
 
 def inbox_of(user):
-    return getattr(user, "inbox", None)
+    """The user's inbox; None for an organization."""
+    return user.inbox if getattr(user, "kind", None) == "user" else None

@@ -90,11 +90,10 @@ class StagedFile:
     path: str | None = None
 
 
-def staging_area(root, create: bool = False):
-    area = getattr(root, "staging", None)
-    if area is None and create:
-        area = root.staging = StagingArea()
-    return area
+def staging_area(root) -> StagingArea:
+    """The root's staging area (made with the root; older roots got it from the
+    evolve step ``core.declared-fields-1``)."""
+    return root.staging
 
 
 def _stamp(moment) -> str:
@@ -108,7 +107,7 @@ def _expiry_key(stage) -> str:
 
 def create_stage(root, *, ttl: timedelta = DEFAULT_TTL, **fields) -> tuple[str, Stage]:
     """Record a stage; return (the raw one-time id, the Stage)."""
-    area = staging_area(root, create=True)
+    area = staging_area(root)
     raw = secrets.token_urlsafe(32)
     digest = _digest(raw)
     stage = Stage(digest, expires=utcnow() + ttl, **fields)
@@ -123,8 +122,6 @@ def get_stage(root, raw) -> Stage | None:
     if not isinstance(raw, str) or not 16 <= len(raw) <= 128:
         return None
     area = staging_area(root)
-    if area is None:
-        return None
     stage = area.stages.get(_digest(raw))
     if stage is None or stage.used or stage.is_expired():
         return None
@@ -152,7 +149,7 @@ def staged_file(stage) -> StagedFile:
 
 def drop(root, stage) -> None:
     area = staging_area(root)
-    if area is None or area.stages.get(stage.digest) is not stage:
+    if area.stages.get(stage.digest) is not stage:
         return
     del area.stages[stage.digest]
     area.by_expiry.pop(_expiry_key(stage), None)
@@ -162,8 +159,6 @@ def drop(root, stage) -> None:
 def expire(root, now=None, limit: int = 100) -> int:
     """Drop up to ``limit`` expired stages (oldest first); return how many."""
     area = staging_area(root)
-    if area is None:
-        return 0
     now = now or utcnow()
     cutoff = f"{_stamp(now)} ~"
     doomed = []

@@ -10,6 +10,7 @@ from persistent import Persistent
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Everyone
 
 from ..clock import utcnow
+from ..notifications import Inbox
 from ..names import package_key
 from ..security.permissions import (
     GROUP_LEVELS,
@@ -61,6 +62,7 @@ class Owner(Persistent):
         #: records, a PyPI index...): the one home of plugin state on an owner
         #: (``plugin_state`` in :mod:`anarepo.plugins.api`)
         self.indexes = OOBTree()
+        self.notices = OOBTree()  # notice id -> anarepo.notices.Notice (banners on the owner's pages)
 
     # -- traversal -----------------------------------------------------------
     def __getitem__(self, name: str):
@@ -134,6 +136,29 @@ def give_owners_plugin_state(root) -> None:
             owner.indexes = OOBTree()
 
 
+def give_declared_fields(root) -> None:
+    """Evolve step (``core.declared-fields-1``): what older releases made on first
+    use now comes from the constructors; existing objects get it here, empty, so
+    nothing is created lazily: ``root.staging``, each owner's ``notices``, each
+    user's ``inbox`` and each package's ``download_history``."""
+    from ..staging import StagingArea
+
+    def lacks(obj, name):
+        obj._p_activate()
+        return obj.__dict__.get(name) is None
+
+    if lacks(root, "staging"):
+        root.staging = StagingArea()
+    for owner in root.owners.values():
+        if lacks(owner, "notices"):
+            owner.notices = OOBTree()
+        if owner.kind == "user" and lacks(owner, "inbox"):
+            owner.inbox = Inbox()
+        for package in owner.packages.values():
+            if lacks(package, "download_history"):
+                package.download_history = OOBTree()
+
+
 def adopt_plugin_state(root, attribute: str, name: str) -> None:
     """For a plugin's evolve step: state it used to hang on owners as
     ``attribute`` moves, the same persistent object, to ``owner.indexes[name]``."""
@@ -151,13 +176,13 @@ class User(Owner):
     is_admin = False
     disabled = False
     password_hash = ""
-    inbox = None  # anarepo.notifications.Inbox, made on the first notification
     second_factor = None  # anarepo.security.totp.SecondFactor, made when the user enrolls
 
     def __init__(self, login: str, email: str = ""):
         super().__init__(login, email)
         self.session_epoch = 0  # bumped to end every web session of the user
         self.organizations = OOTreeSet()  # logins of orgs the user belongs to
+        self.inbox = Inbox()  # notifications (anarepo.notifications)
 
     def admin_principals(self):
         return [user_principal(self.login)]

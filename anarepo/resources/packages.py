@@ -6,7 +6,7 @@ attributes (dicts and tuples are replaced, never mutated in place).
 from __future__ import annotations
 
 from BTrees.Length import Length
-from BTrees.OOBTree import OOTreeSet
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from ZODB.POSException import ConflictError
@@ -94,6 +94,7 @@ class Package(Persistent):
         self.releases = Folder(self)  # version -> Release
         self.created = self.modified = utcnow()
         self.file_count = Length()
+        self.download_history = OOBTree()  # "YYYY-MM-DD" -> Length (anarepo.downloads)
         #: the order of its versions, from its types (``versions.scheme_for``)
         self.version_scheme = scheme_for(())
 

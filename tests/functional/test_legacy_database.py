@@ -133,3 +133,28 @@ def test_plugin_data_on_files_moved_into_their_extras_and_reads_the_same(legacy)
     notebook = testapp.get("/alice/analysis/1/notebook/analysis.ipynb",
                            headers={"Authorization": f"token {record['token']}"})
     assert notebook.content_type == "text/html" and "Analysis" in notebook.text
+
+
+def test_fields_older_releases_made_on_first_use_come_from_the_evolve_step(legacy):
+    """The staging area, notices, inboxes and download histories, which an older
+    release created on first use (a lazy ``getattr``), exist on every object once
+    ``core.declared-fields-1`` ran, so no code path creates them lazily; the
+    API's upload staging and the package pages then work on the old database."""
+    harness, testapp, record = legacy
+    with harness.root() as root:
+        root._p_activate()
+        assert "staging" in root.__dict__
+        for owner in root.owners.values():
+            owner._p_activate()
+            assert "notices" in owner.__dict__, owner.login
+            assert ("inbox" in owner.__dict__) == (owner.kind == "user"), owner.login
+            for package in owner.packages.values():
+                package._p_activate()
+                assert {"download_history", "version_scheme"} <= set(package.__dict__), package.name
+        alpha = root.owners["alice"].packages["alpha-lib"]
+        assert alpha.version_scheme == "pep440" and root.owners["alice"].packages["tool"].version_scheme == "conda"
+    headers = {"Authorization": f"token {record['token']}"}
+    created = testapp.post_json("/api/alice/notices", {"message": "Maintenance tonight"}, headers=headers)
+    listed = testapp.get("/api/alice/notices", headers=headers).json
+    assert created.json["message"] in str(listed)
+    assert "tool" in testapp.get("/alice/tool", headers=headers).text  # the page reads the download history
