@@ -19,7 +19,8 @@ does per face is read from this registry, never from a list of names:
 * errors are rendered in the face's ``error_format`` (``"json"``, ``"text"``,
   ``"html"`` or a callable ``(request, status, message) -> Response``);
 * owner names equal to a mount (and any ``reserved_owner_names``) can not be
-  taken: the face's route would shadow the owner's page.
+  taken: the face's route would shadow the owner's page;
+* the API's root document names the face's URL under its ``api_root_key``.
 
 Registering a face name or a mount twice is a Pyramid configuration conflict;
 each face is an introspectable (category ``anarepo faces``).
@@ -63,6 +64,7 @@ class Face:
     sessions: bool = False
     typed_reads: bool = False
     title: str = ""
+    api_root_key: str | None = None
 
 
 def _merge_scope(table: dict, name: str, scope: Scope) -> None:
@@ -149,7 +151,8 @@ def _scope(value) -> Scope:
 
 def add_face(config, name: str, mount: str | None = None, factory=None, scopes: Mapping | None = None,
              error_format: str | Callable = "text", subdomain: bool = False, reserved_owner_names=(),
-             token_in_path: bool = True, sessions: bool = False, typed_reads: bool = False, title: str = ""):
+             token_in_path: bool = True, sessions: bool = False, typed_reads: bool = False, title: str = "",
+             api_root_key: str | None = None):
     """Register a face (see the module docstring).
 
     ``mount`` is the first path segment (``"npm"`` for ``/npm/...``), or None for
@@ -157,6 +160,8 @@ def add_face(config, name: str, mount: str | None = None, factory=None, scopes: 
     named ``name`` at ``/<mount>/*traverse``: the face's resources are then found
     by traversal and its views declare ``route_name=name``.  ``scopes`` maps
     scope names to :class:`Scope` (or ``(description, grants[, reads_types])``).
+    ``api_root_key`` names the face's URL in the API's root document
+    (anaconda-client reads ``conda_url`` and ``pypi_url`` there).
     """
     if not name or not isinstance(name, str):
         raise ValueError("a face needs a name")
@@ -171,7 +176,7 @@ def add_face(config, name: str, mount: str | None = None, factory=None, scopes: 
     face = Face(
         name=name, mount=mount, error_format=error_format, subdomain=bool(subdomain),
         reserved_owner_names=frozenset(reserved_owner_names), token_in_path=bool(token_in_path),
-        sessions=bool(sessions), typed_reads=bool(typed_reads), title=title or name,
+        sessions=bool(sessions), typed_reads=bool(typed_reads), title=title or name, api_root_key=api_root_key,
     )
     scopes = {scope_name: _scope(value) for scope_name, value in (scopes or {}).items()}
     intr = config.introspectable("anarepo faces", name, face.title, "anarepo face")

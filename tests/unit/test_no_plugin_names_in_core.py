@@ -1,8 +1,9 @@
 """The core decides nothing by a built-in plugin's name (issue 16).
 
 Every string constant of the core (``anarepo/`` outside ``anarepo/package_types/``)
-that equals the name, an alias or a mount of a registered package type or face
-is flagged, docstrings aside, and so is such a quoted name inside a template's
+that equals the name, an alias or a mount of a registered package type or face,
+or holds a face's mount as a path segment (``f"{base}/conda"``), is flagged,
+docstrings aside, and so is such a quoted name inside a template's
 ``{% %}``/``{{ }}`` tags.  What is left is listed below with the reason it is
 not a decision about a plugin (a form field called ``file``, a file mode ``"r"``,
 a protocol's own list).  A new literal fails this test: ask the type or the face
@@ -54,6 +55,13 @@ SKIPPED = (CORE / "sources", CORE / "templates" / "sources")
 
 
 @functools.lru_cache(maxsize=1)
+def plugin_mounts() -> frozenset[str]:
+    from anarepo.plugins import standalone_registry
+
+    return frozenset(f.mount for f in standalone_registry().anarepo_faces.by_name.values() if f.mount)
+
+
+@functools.lru_cache(maxsize=1)
 def plugin_names() -> frozenset[str]:
     from anarepo.plugins import standalone_registry
 
@@ -95,8 +103,10 @@ def _file_modes(tree) -> set[int]:
     return ids
 
 
-def python_literals(names: set[str]):
+def python_literals(names, mounts=frozenset()):
     """(file, enclosing def or class, literal, line) of every suspicious constant."""
+    segment = re.compile(r"(?<![\w.-])/(%s)(?=/|$|[\"'?#{])" % "|".join(map(re.escape, sorted(mounts)))) \
+        if mounts else None
     for path in _core_files(".py"):
         tree = ast.parse(path.read_text(), str(path))
         skip = _docstrings(tree) | _file_modes(tree)
@@ -105,9 +115,11 @@ def python_literals(names: set[str]):
         def visit(node, scope):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 scope = node.name
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names \
-                    and id(node) not in skip:
-                scopes.append((str(path.relative_to(ROOT)), scope, node.value, node.lineno))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+                if node.value in names:
+                    scopes.append((str(path.relative_to(ROOT)), scope, node.value, node.lineno))
+                elif segment is not None and segment.search(node.value):
+                    scopes.append((str(path.relative_to(ROOT)), scope, segment.search(node.value).group(), node.lineno))
             for child in ast.iter_child_nodes(node):
                 visit(child, scope)
 
@@ -131,7 +143,7 @@ def template_literals(names: set[str]):
 def test_the_core_names_no_plugin():
     names = plugin_names()
     assert {"conda", "pypi", "r", "file", "project"} <= names  # the scan looks for the right things
-    found = [*python_literals(names), *template_literals(names)]
+    found = [*python_literals(names, plugin_mounts()), *template_literals(names)]
     unexplained = [f"{path}:{line} {literal!r} (in {scope})" for path, scope, literal, line in found
                    if (path, scope, literal) not in ALLOWED]
     assert not unexplained, (
@@ -142,7 +154,8 @@ def test_the_core_names_no_plugin():
 def test_every_allowance_is_still_needed():
     """An allowance whose literal is gone is removed, so the list stays the truth."""
     names = plugin_names()
-    seen = {(path, scope, literal) for path, scope, literal, _ in [*python_literals(names), *template_literals(names)]}
+    found = [*python_literals(names, plugin_mounts()), *template_literals(names)]
+    seen = {(path, scope, literal) for path, scope, literal, _ in found}
     assert sorted(set(ALLOWED) - seen) == []
 
 
@@ -151,7 +164,9 @@ def test_every_allowance_is_still_needed():
     ('KIND = ("conda", "pypi")\n', True),
     ('def f():\n    """Serves /conda and "pypi" pages."""\n', False),
     ('with blob.open("r") as f:\n    pass\n', False),
-    ('url = f"{base}/conda"\n', False),
+    ('url = f"{base}/conda"\n', True),
+    ('url = "/conda/t/" + token\n', True),
+    ('url = f"{base}/condaish/x"\n', False),
 ])
 def test_the_scan_flags_decisions_not_prose(tmp_path, monkeypatch, source, flagged):
     core = tmp_path / "anarepo"
@@ -163,4 +178,4 @@ def test_the_scan_flags_decisions_not_prose(tmp_path, monkeypatch, source, flagg
     monkeypatch.setattr(scan, "CORE", core)
     monkeypatch.setattr(scan, "PLUGINS", core / "package_types")
     monkeypatch.setattr(scan, "SKIPPED", ())
-    assert bool(list(scan.python_literals({"conda", "pypi", "r", "file"}))) == flagged
+    assert bool(list(scan.python_literals({"conda", "pypi", "r", "file"}, {"conda", "pypi", "r"}))) == flagged

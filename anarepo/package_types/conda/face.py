@@ -488,6 +488,7 @@ def includeme(config):
     config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
     config.add_face(
         "conda", mount="conda", factory=face_factory, error_format="text", subdomain=True, title="conda channels",
+        api_root_key="conda_url",
         scopes={
             "conda": Scope("Allow all operations on Conda repositories", {"conda": ANY, "api": (P.VIEW,)}),
             "conda:download": Scope("Allow private downloads from Conda repositories", {"conda": (P.VIEW,)},

@@ -174,6 +174,7 @@ def pypi_error(request, status: int, message: str):
 def includeme(config):
     config.add_face(
         ROUTE, mount=MOUNT, factory=face_factory, error_format=pypi_error, subdomain=True, title="PyPI indexes",
+        api_root_key="pypi_url",
         scopes={
             "pypi": Scope("Allow all operations on PyPI repositories", {MOUNT: ANY}),
             "pypi:download": Scope("Allow private downloads from PyPI repositories", {MOUNT: (P.VIEW,)},

@@ -121,11 +121,12 @@ def head_root(request):
 @view_config(route_name="api.root", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def get_root(request):
     base = request.application_url
+    faces = request.registry.anarepo_faces.by_name.values()
     return {
         "status": "ok",
         "api_url": f"{base}/api",
-        "conda_url": f"{base}/conda",
-        "pypi_url": f"{base}/pypi",
+        # the repository faces' URLs, under the keys anaconda-client reads (conda_url, pypi_url)
+        **{face.api_root_key: f"{base}/{face.mount}" for face in faces if face.api_root_key},
         "main_url": base,
     }
 

@@ -110,6 +110,14 @@ def test_scopes_and_authentication_type_are_public(testapp):
     testapp.head("/api", status=200)
 
 
+def test_the_api_root_names_each_repository_face_as_its_plugin_registered_it(testapp):
+    """anaconda-client reads ``conda_url`` and ``pypi_url`` from ``/api``; the
+    faces declare those keys (``add_face(api_root_key=...)``), the core lists them."""
+    root = testapp.get("/api").json
+    assert root == {"status": "ok", "api_url": "http://localhost/api", "conda_url": "http://localhost/conda",
+                    "pypi_url": "http://localhost/pypi", "main_url": "http://localhost"}
+
+
 def test_user_lookups(app, testapp):
     app.make_user("alice")
     app.make_user("bob")
