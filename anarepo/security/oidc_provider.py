@@ -29,6 +29,9 @@ Rules kept here, each because a weaker one is an attack:
   takes only an ``at+jwt`` of this issuer for the API audience from an
   API client, recorded here and not revoked: an ID token, another client's
   token, an expired or re-signed one, ``alg: none`` are refused.
+* **Refresh tokens** (clients registered with ``refresh_tokens``): sha256 at rest,
+  rotated at every use, a second use of a rotated one ends the family
+  (:class:`RefreshFamily`), which also ends with the user's session epoch.
 * **Sign-in age**: ``prompt=login`` and ``max_age`` send a browser whose sign-in
   is older than they allow to the login form again (:func:`login_required_after`);
   ``auth_time`` is the session's sign-in, and a nonce serves one code.
@@ -47,8 +50,9 @@ from dataclasses import dataclass, field
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant as _AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.grants import RefreshTokenGrant as _RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
@@ -93,6 +97,7 @@ class Client(ClientMixin):
     secret_sha256: str = ""  # empty: a public client (PKCE, no secret)
     scopes: tuple = SCOPES
     api: bool = False  # may its access tokens mint API tokens at /api/authentications
+    refresh_tokens: bool = False  # does it get refresh tokens (anarepo.oidc.client.<id>.refresh_tokens)
 
     # ClientMixin ------------------------------------------------------------------
     def get_client_id(self):
@@ -125,7 +130,7 @@ class Client(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type):
-        return grant_type == "authorization_code"
+        return grant_type == "authorization_code" or (grant_type == "refresh_token" and self.refresh_tokens)
 
 
 def redirect_matches(registered: str, requested: str) -> bool:
@@ -147,6 +152,7 @@ class ProviderSettings:
     enabled: bool = True
     access_token_lifetime: int = 300
     code_lifetime: int = 120
+    refresh_token_lifetime: int = 14 * 24 * 3600  # from the sign-in, rotations do not extend it
     clients: dict = field(default_factory=dict)
 
 
@@ -173,11 +179,13 @@ def load_settings(settings: dict) -> ProviderSettings:
             raise ValueError(f"{prefix}secret_sha256: the hex sha256 of the client secret")
         scopes = tuple(s for s in aslist(settings.get(prefix + "scopes", " ".join(SCOPES))) if s in SCOPES)
         clients[client_id] = Client(client_id, settings.get(prefix + "name", client_id), uris, secret, scopes,
-                                    asbool(settings.get(prefix + "api", False)))
+                                    asbool(settings.get(prefix + "api", False)),
+                                    asbool(settings.get(prefix + "refresh_tokens", False)))
     return ProviderSettings(
         enabled=asbool(settings.get("anarepo.oidc.enabled", True)),
         access_token_lifetime=int(settings.get("anarepo.oidc.access_token_lifetime", 300)),
         code_lifetime=int(settings.get("anarepo.oidc.code_lifetime", 120)),
+        refresh_token_lifetime=int(settings.get("anarepo.oidc.refresh_token_lifetime", 14 * 24 * 3600)),
         clients=clients,
     )
 
@@ -210,6 +218,8 @@ class IssuedRecord(Persistent):
 
 class CodeRecord(IssuedRecord):
     """An authorization code (stored by digest only) and what its use issued."""
+
+    family = None  # the RefreshFamily its exchange started (clients with refresh tokens)
 
     def __init__(self, digest, client_id, user, redirect_uri, scope, challenge, method, nonce, expires,
                  auth_time=None):
@@ -255,6 +265,38 @@ class GrantRecord(IssuedRecord):
         self.minted = ()  # digests of API tokens minted with it at /api/authentications
 
 
+class RefreshFamily(IssuedRecord):
+    """The refresh tokens descending from one code: they live until the family's
+    ``expires`` (the sign-in plus ``refresh_token_lifetime``), with the user's session
+    epoch (logging out, a password change end them), and die together when one of
+    them is used twice (a stolen copy) or the code is reused."""
+
+    def __init__(self, client_id, user, expires, epoch, code_digest, auth_time):
+        super().__init__(client_id, user, expires)
+        self.epoch = epoch
+        self.code_digest = code_digest
+        self.auth_time = auth_time
+        self.revoked = False
+        self.grants = ()  # jti of the access tokens refreshes issued
+
+
+class RefreshRecord(Persistent):
+    """One refresh token, by its sha256 only; ``used`` once it has been rotated."""
+
+    def __init__(self, digest, family: RefreshFamily, scope):
+        self.digest = digest
+        self.family = family
+        self.scope = scope
+        self.used = False
+
+    # what Authlib's refresh grant reads
+    def check_client(self, client):
+        return client.client_id == self.family.client_id
+
+    def get_scope(self):
+        return self.scope
+
+
 class ProviderState(Persistent):
     """``root.oidc_provider``: keys by kid, codes by digest, access tokens by jti."""
 
@@ -264,6 +306,7 @@ class ProviderState(Persistent):
         self.codes = OOBTree()
         self.grants = OOBTree()
         self.nonces = OOBTree()  # nonce_key(client, nonce) -> issued time: a nonce serves one code
+        self.refresh_tokens = OOBTree()  # sha256 of a refresh token -> RefreshRecord
         self.expiry = OOBTree()  # "<until>:<kind>:<key>" -> None, for pruning
 
     def forget_later(self, until: float, kind: str, key: str) -> None:
@@ -274,7 +317,7 @@ class ProviderState(Persistent):
         now = time.time() if now is None else now
         for entry in list(self.expiry.keys(max=f"{int(now):012d};")):
             _, kind, key = entry.split(":", 2)
-            store = {"code": self.codes, "nonce": self.nonces}.get(kind, self.grants)
+            store = {"code": self.codes, "nonce": self.nonces, "refresh": self.refresh_tokens}.get(kind, self.grants)
             if key in store:
                 del store[key]
             del self.expiry[entry]
@@ -290,6 +333,13 @@ def add_used_nonces(root) -> None:
     state = root.oidc_provider
     if "nonces" not in state.__dict__:
         state.nonces = OOBTree()
+
+
+def add_refresh_tokens(root) -> None:
+    """Evolve step: provider states from before refresh tokens get the (empty) record."""
+    state = root.oidc_provider
+    if "refresh_tokens" not in state.__dict__:
+        state.refresh_tokens = OOBTree()
 
 
 def nonce_key(client_id: str, nonce: str) -> str:
@@ -516,6 +566,43 @@ class AuthorizationCodeGrant(_AuthorizationCodeGrant):
         return user
 
 
+class RefreshTokenGrant(_RefreshTokenGrant):
+    """Refresh tokens (clients registered with ``refresh_tokens``): rotated at every use;
+    a rotated one used again revokes its whole family (RFC 9700 §4.14.2)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        state = self.server.state
+        record = state.refresh_tokens.get(code_digest(refresh_token)) if isinstance(refresh_token, str) else None
+        if record is None or record.family.revoked or time.time() >= record.family.expires:
+            return None
+        if record.used:
+            self.server.revoke_family(record.digest)
+            return None
+        return record
+
+    def authenticate_user(self, refresh_token):
+        from .external import still_active
+
+        family = refresh_token.family
+        user = self.server.root.owners.get(family.user)
+        if user is None or user.kind != "user" or user.disabled or user.session_epoch != family.epoch \
+                or not still_active(self.server.request, self.server.root, user):
+            return None  # logged out everywhere, password changed, disabled: the family ends
+        return user
+
+    def create_token_response(self):
+        try:
+            return super().create_token_response()
+        except InvalidRequestError:  # no user any more: the same answer as a revoked token
+            raise InvalidGrantError("The refresh token is no longer valid.") from None
+
+    def revoke_old_credential(self, refresh_token):
+        refresh_token.used = True  # kept to recognize a second use
+
+
 class OpenIDCode(_OpenIDCode):
     """ID tokens for the ``openid`` scope, signed with the site key."""
 
@@ -582,6 +669,7 @@ class Provider(AuthorizationServer):
         self.issued = None  # claims of the access token just generated
         self.register_token_generator("default", self.generate_access_token)
         self.register_grant(AuthorizationCodeGrant, [S256Challenge(required=True), OpenIDCode(self)])
+        self.register_grant(RefreshTokenGrant)
 
     @property
     def key(self) -> RSAKey:
@@ -620,7 +708,8 @@ class Provider(AuthorizationServer):
 
     def generate_access_token(self, grant_type, client, user=None, scope=None, expires_in=None,
                               include_refresh_token=False):
-        """An RFC 9068 JWT: audience the API for API clients, the client otherwise; no refresh token."""
+        """An RFC 9068 JWT: audience the API for API clients, the client otherwise; a
+        refresh token for clients registered with ``refresh_tokens``."""
         now = int(time.time())
         lifetime = self.settings.access_token_lifetime
         jti = secrets.token_urlsafe(24)
@@ -630,38 +719,85 @@ class Provider(AuthorizationServer):
         header = {"alg": ALG, "typ": ACCESS_TOKEN_TYPE, "kid": self.key.kid}
         token = jwt.encode(header, claims, self.key, algorithms=[ALG])
         self.issued = claims  # for save_token, which Authlib calls next
-        return {"token_type": "Bearer", "access_token": token, "expires_in": lifetime, "scope": scope or ""}
+        answer = {"token_type": "Bearer", "access_token": token, "expires_in": lifetime, "scope": scope or ""}
+        if include_refresh_token and client.refresh_tokens:
+            answer["refresh_token"] = secrets.token_urlsafe(32)
+        return answer
 
     def save_token(self, token, request):
+        """Record the access token (by ``jti``) and the refresh token (by digest only)."""
         claims = self.issued
-        code = request.authorization_code
-        record = GrantRecord(claims["jti"], request.client.client_id, claims["sub"], code.digest, claims["exp"])
+        code, previous = request.authorization_code, request.refresh_token
+        if code is not None:
+            family = None
+            # kept as long as its code, so that a reuse still finds the API tokens minted with it
+            keep_until = code.expires - self.settings.code_lifetime + USED_CODE_SECONDS
+            code_digest_ = code.digest
+        else:  # a refresh: the family of the refresh token it used
+            family = previous.family
+            keep_until = 0
+            code_digest_ = family.code_digest
+        record = GrantRecord(claims["jti"], request.client.client_id, claims["sub"], code_digest_, claims["exp"])
         self.state.grants[record.jti] = record
-        # kept as long as its code, so that a reuse still finds the API tokens minted with it
-        self.state.forget_later(max(claims["exp"] + 60, code.auth_time + USED_CODE_SECONDS), "grant", record.jti)
-        code.grants = tuple(code.grants) + (record.jti,)
+        self.state.forget_later(max(claims["exp"] + 60, keep_until), "grant", record.jti)
+        if code is not None:
+            code.grants = tuple(code.grants) + (record.jti,)
+        if "refresh_token" in token:
+            if family is None:
+                user = request.user
+                family = code.family = RefreshFamily(
+                    request.client.client_id, user.login, time.time() + self.settings.refresh_token_lifetime,
+                    user.session_epoch, code.digest, code.auth_time)
+            family.grants = tuple(family.grants) + (record.jti,)
+            digest = code_digest(token["refresh_token"])
+            self.state.refresh_tokens[digest] = RefreshRecord(digest, family, claims["scope"])
+            self.state.forget_later(family.expires, "refresh", digest)
+        elif family is not None:
+            family.grants = tuple(family.grants) + (record.jti,)
 
     def revoke_code(self, digest: str) -> None:
         """A code used twice: revoke everything its first use issued (kept although
         the request that found the reuse is answered 400 and aborted)."""
-        from .tokens import revoke_token
 
         def change(root):
             state = root.oidc_provider
             code = state.codes.get(digest)
             if code is None:
                 return
-            for jti in code.grants:
-                grant = state.grants.get(jti)
-                if grant is None:
-                    continue
-                grant.revoked = True
-                for token_digest in grant.minted:
-                    token = root.tokens.get(token_digest)
-                    if token is not None:
-                        revoke_token(root, token)
+            _revoke_grants(root, code.grants)
+            if code.family is not None:
+                code.family.revoked = True
+                _revoke_grants(root, code.family.grants)
 
         in_own_transaction(get_db(self.request.registry), change)
+
+    def revoke_family(self, digest: str) -> None:
+        """A rotated refresh token used again (one of two holders is a thief): its
+        whole family ends, with the access tokens and API tokens it issued."""
+
+        def change(root):
+            record = root.oidc_provider.refresh_tokens.get(digest)
+            if record is not None:
+                record.family.revoked = True
+                _revoke_grants(root, record.family.grants)
+
+        in_own_transaction(get_db(self.request.registry), change)
+
+
+def _revoke_grants(root, jtis) -> None:
+    """Revoke these access tokens and every API token minted with them."""
+    from .tokens import revoke_token
+
+    state = root.oidc_provider
+    for jti in jtis:
+        grant = state.grants.get(jti)
+        if grant is None:
+            continue
+        grant.revoked = True
+        for token_digest in grant.minted:
+            token = root.tokens.get(token_digest)
+            if token is not None:
+                revoke_token(root, token)
 
 
 def discovery(request) -> dict:
@@ -675,7 +811,9 @@ def discovery(request) -> dict:
         "userinfo_endpoint": request.route_url("oidc.userinfo"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code"] + (
+            ["refresh_token"] if any(c.refresh_tokens for c in provider_settings(request.registry).clients.values())
+            else []),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALG],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -740,3 +878,4 @@ def includeme(config):
     config.registry.anarepo_oidc = load_settings(config.registry.settings)
     config.add_evolve_step("anarepo.security.oidc_provider.create_provider_state", "security.oidc-provider-1")
     config.add_evolve_step("anarepo.security.oidc_provider.add_used_nonces", "security.oidc-nonces-1")
+    config.add_evolve_step("anarepo.security.oidc_provider.add_refresh_tokens", "security.oidc-refresh-1")

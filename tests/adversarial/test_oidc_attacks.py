@@ -20,6 +20,7 @@ from joserfc.jwk import RSAKey
 
 from anarepo import main
 from anarepo.testing import AppHarness, make_settings
+from anarepo.security.oidc_provider import code_digest
 from tests.oidc_flow import PORTAL, PORTAL_SECRET, Flow, mint, redirect_query, signed_in, stored
 
 REGISTERED = "http://127.0.0.1:8000/auth/oidc"
@@ -184,8 +185,13 @@ def test_expired_codes_and_access_tokens_are_refused_and_a_late_reuse_still_revo
         late_code = late.code()
         flow = Flow(testapp)
         used_code = flow.code()
+        with harness.root() as root:  # the browser signed in two hours before this code
+            root.oidc_provider.codes[code_digest(used_code)].auth_time -= 7200
         access = flow.exchange(used_code).json["access_token"]
         api_token = mint(testapp, access).json["token"]
+        with harness.root() as root:  # the access token's record is kept as long as its code
+            kept = [int(k.split(":")[0]) for k in root.oidc_provider.expiry if ":grant:" in k]
+            assert kept and min(kept) >= time.time() + 3500
         time.sleep(3.1)
         assert late.exchange(late_code, status=400).json["error"] == "invalid_grant"
         assert mint(testapp, access, status=401).json["error"] == "expired access token"

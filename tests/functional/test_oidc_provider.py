@@ -282,6 +282,8 @@ def test_a_database_from_before_the_provider_evolves_and_serves_the_flow(tmp_pat
         with harness.root() as root:
             assert "security.oidc-provider-1" in root.finished_evolve_steps
             assert "security.oidc-nonces-1" in root.finished_evolve_steps
+            assert "security.oidc-refresh-1" in root.finished_evolve_steps
+            assert len(root.oidc_provider.refresh_tokens) == 0
             assert len(root.oidc_provider.keys) == 0  # made on first use
             assert len(root.oidc_provider.nonces) == 0
         testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
@@ -301,3 +303,113 @@ def test_cli_rotates_the_signing_key(tmp_path):
     second = run("-c", str(ini), "oidc", "rotate-key")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert first.stdout.startswith("new signing key ") and first.stdout != second.stdout
+
+
+# -- refresh tokens (clients registered with refresh_tokens) ---------------------------------
+
+@pytest.fixture
+def refreshing(tmp_path):
+    """The portal with refresh tokens; alice signed in on its browser."""
+    import webtest
+
+    from anarepo import main
+    from anarepo.testing import AppHarness
+
+    harness = AppHarness(main({}, **make_settings(tmp_path, **PORTAL,
+                                                  **{"anarepo.oidc.client.portal.refresh_tokens": "true"})))
+    testapp = webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+    signed_in(harness, testapp)
+    yield harness, testapp
+    harness.close()
+
+
+def portal_tokens(testapp, status=200, **form):
+    """The portal at the token endpoint (it authenticates with its secret)."""
+    testapp.authorization = ("Basic", ("portal", PORTAL_SECRET))
+    try:
+        return testapp.post("/api/oauth/token", form, status=status)
+    finally:
+        testapp.authorization = None
+
+
+def portal_sign_in(testapp) -> dict:
+    flow = Flow(testapp, client_id="portal", redirect_uri="https://portal.example.org/callback",
+                scope="openid profile")
+    return portal_tokens(testapp, grant_type="authorization_code", code=flow.code(),
+                         redirect_uri=flow.params["redirect_uri"], code_verifier=flow.verifier).json
+
+
+def userinfo(testapp, access, status=200):
+    return testapp.get("/api/oauth/userinfo", headers={"Authorization": f"Bearer {access}"}, status=status)
+
+
+def test_refresh_tokens_rotate_and_are_stored_hashed(refreshing):
+    harness, testapp = refreshing
+    assert "refresh_token" in testapp.get("/.well-known/openid-configuration").json["grant_types_supported"]
+    first = portal_sign_in(testapp)
+    with harness.root() as root:
+        stored_keys = set(root.oidc_provider.refresh_tokens)
+    assert first["refresh_token"] not in stored_keys and len(stored_keys) == 1  # its sha256 only
+    second = portal_tokens(testapp, grant_type="refresh_token", refresh_token=first["refresh_token"]).json
+    assert second["refresh_token"] != first["refresh_token"] and second["scope"] == "openid profile"
+    assert userinfo(testapp, second["access_token"]).json["sub"] == "alice"
+    # another client, or a wider scope, is refused
+    refused = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=second["refresh_token"],
+                            scope="openid profile groups")
+    assert refused.json["error"] == "invalid_scope"
+    third = portal_tokens(testapp, grant_type="refresh_token", refresh_token=second["refresh_token"]).json
+    assert userinfo(testapp, third["access_token"]).json["sub"] == "alice"
+
+
+def test_a_rotated_refresh_token_used_again_ends_its_whole_family(refreshing):
+    """Two holders of one refresh token (one of them a thief): the second use is refused
+    and every token of the family dies, the thief's and the client's alike."""
+    harness, testapp = refreshing
+    first = portal_sign_in(testapp)
+    second = portal_tokens(testapp, grant_type="refresh_token", refresh_token=first["refresh_token"]).json
+    replayed = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert replayed.json["error"] == "invalid_grant"
+    again = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=second["refresh_token"])
+    assert again.json["error"] == "invalid_grant"
+    userinfo(testapp, second["access_token"], status=401)
+    userinfo(testapp, first["access_token"], status=401)
+
+
+def test_logging_out_everywhere_ends_refresh_tokens_and_web_clients_get_none_by_default(refreshing):
+    harness, testapp = refreshing
+    tokens = portal_sign_in(testapp)
+    page = testapp.get("/account/settings")
+    testapp.post("/account/logout", {"csrf_token": csrf_from(page)}, status=302)  # ends every session
+    refused = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refused.json["error"] == "invalid_grant"
+
+
+def test_clients_without_refresh_tokens_get_none_and_may_not_refresh(app, testapp):
+    signed_in(app, testapp)
+    flow = Flow(testapp)
+    body = flow.exchange(flow.code()).json
+    assert "refresh_token" not in body
+    refused = testapp.post("/api/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x" * 43,
+                                                "client_id": ANACONDA_CLIENT_ID}, status=400)
+    assert refused.json["error"] == "unauthorized_client"
+    with app.root() as root:
+        assert len(root.oidc_provider.refresh_tokens) == 0
+
+
+def test_a_reused_code_ends_the_refresh_tokens_of_its_first_use_and_the_family_expires(refreshing):
+    harness, testapp = refreshing
+    flow = Flow(testapp, client_id="portal", redirect_uri="https://portal.example.org/callback", scope="openid")
+    code = flow.code()
+    exchange = dict(grant_type="authorization_code", code=code, redirect_uri=flow.params["redirect_uri"],
+                    code_verifier=flow.verifier)
+    tokens = portal_tokens(testapp, **exchange).json
+    assert portal_tokens(testapp, status=400, **exchange).json["error"] == "invalid_grant"
+    refused = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refused.json["error"] == "invalid_grant"
+    # a family lives refresh_token_lifetime from the sign-in, whatever the rotations
+    later = portal_sign_in(testapp)
+    with harness.root() as root:
+        for record in root.oidc_provider.refresh_tokens.values():
+            record.family.expires = time.time() - 1
+    refused = portal_tokens(testapp, status=400, grant_type="refresh_token", refresh_token=later["refresh_token"])
+    assert refused.json["error"] == "invalid_grant"
