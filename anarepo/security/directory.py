@@ -242,11 +242,13 @@ class Directory:
         if cfg.bind_template:
             from ldap3.utils.dn import escape_rdn
 
-            conn = self._connect(cfg.bind_template.replace("{login}", escape_rdn(login)), password)
+            bound = cfg.bind_template.replace("{login}", escape_rdn(login))
+            conn = self._connect(bound, password)
             if conn is None:
                 return None
             try:
-                return self._find(conn, login)
+                entry = self._find(conn, login)
+                return entry if entry is not None and self._bound_as(conn, bound, entry) else None
             finally:
                 conn.unbind()
         service = self._service_connection()
@@ -261,6 +263,24 @@ class Directory:
             return entry
         finally:
             service.unbind()
+
+    @staticmethod
+    def _bound_as(conn, bound: str, entry: DirectoryEntry) -> bool:
+        """Whether the entry the filter found is the one the password was checked for:
+        the server's "Who am I?" (RFC 4532) ``dn:`` answer, or the template's DN.  (A
+        filter on another attribute than the template's could find someone else.)"""
+        from ldap3.core.exceptions import LDAPException
+
+        try:
+            who = conn.extend.standard.who_am_i() or ""
+        except LDAPException:
+            who = ""
+        who = who.decode("utf-8", "replace") if isinstance(who, bytes) else str(who)
+        if who.lower().startswith("dn:"):
+            return normalize_dn(who[3:]) == normalize_dn(entry.dn)
+        if "=" in bound:  # a DN template: the DN bound is the one built
+            return normalize_dn(bound) == normalize_dn(entry.dn)
+        return True  # e.g. Active Directory's user@domain with "u:" answers: as configured
 
     def lookup(self, login: str) -> DirectoryEntry | None:
         """The user's entry as it stands (None: removed or disabled), for re-checks.

@@ -313,3 +313,17 @@ def test_a_directory_name_that_cannot_be_an_account_is_refused_clearly(site, sla
         slapd.remove(f"uid=conda,{PEOPLE}")
     with harness.root() as root:
         assert "conda" not in root.owners
+
+
+def test_a_direct_bind_signs_in_only_as_the_entry_it_bound_as(site, slapd):
+    """With ``bind_template`` the password proves the bound DN; the entry the filter
+    finds must be that one.  Here the filter looks at ``cn``, and eve's login names
+    another person's cn: she binds as herself and would be signed in as zvictim."""
+    slapd.add_user("eve", "eve-ldap-pw", cn="Evelyn")
+    slapd.add_user("zvictim", "zvictim-ldap-pw", cn="Eve")
+    harness, testapp = site(**{"anarepo.ldap.bind_dn": "", "anarepo.ldap.bind_password": "",
+                               "anarepo.ldap.bind_template": f"uid={{login}},{PEOPLE}",
+                               "anarepo.ldap.user_filter": "(&(objectClass=inetOrgPerson)(cn={login}))"})
+    api_sign_in(testapp, "eve", "eve-ldap-pw", status=401)
+    with harness.root() as root:
+        assert "zvictim" not in root.owners and "eve" not in root.owners
