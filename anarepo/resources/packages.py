@@ -79,7 +79,8 @@ class Package(Persistent):
     home = dev_url = doc_url = source_git_url = ""
     latest_version = None
     #: True once anyone but a mirror or proxy published into it (anarepo.sources.shadowing);
-    #: None on packages from before the flag, which the guard reads file by file
+    #: None on packages from before the flag, which the guard reads file by file (a new
+    #: package starts False: without it every mirror run read its packages' every file)
     local_uploads = None
 
     def __init__(self, name: str, access: str = "public"):
@@ -97,6 +98,7 @@ class Package(Persistent):
         self.download_history = OOBTree()  # "YYYY-MM-DD" -> Length (anarepo.downloads)
         #: the order of its versions, from its types (``versions.scheme_for``)
         self.version_scheme = scheme_for(())
+        self.local_uploads = False
 
     @property
     def owner(self):

@@ -141,11 +141,12 @@ def import_bundle(registry, directory: str, owner_name: str, label: str | None =
                                 merge_local=settings.get("merge_local") is True)
         view = SourceView(owner.login, source.name, source.kind, "mirror", source.url, label, source.subdirs,
                           Filters.parse(source.filters, source.kind), True, (), ("none", "", ""),
-                          dict(source.files.items()), {}, source.merge_local)
+                          {}, source.merge_local)
+        known = dict(source.files.items())  # a bundle is the whole state: every entry is compared
     wanted = {entry["key"]: entry for entry in manifest["files"]}
     tmpdir = blob_tmpdir(db)
     max_size = int(registry.settings["anarepo.max_upload_size"])
-    items = [(k, e) for k, e in sorted(wanted.items()) if k not in view.files or view.files[k][3] != e["sha256"]]
+    items = [(k, e) for k, e in sorted(wanted.items()) if k not in known or known[k][3] != e["sha256"]]
     for start in range(0, len(items), 100):
         batch = []
         for key, entry in items[start:start + 100]:
@@ -154,7 +155,7 @@ def import_bundle(registry, directory: str, owner_name: str, label: str | None =
                         upload_time=entry["upload_time"])
             batch.append((key, want, spooled))
         _publish_batch(registry, view, batch, run, progress)
-    gone = [key for key in view.files if key not in wanted]
+    gone = [key for key in known if key not in wanted]
     _remove_and_patch(registry, view, gone, {}, run)
     with db.transaction() as conn:
         _, source = find_source(conn.root()[ROOT_KEY], owner_name, view.name)

@@ -17,6 +17,7 @@ A secret is read from standard input only (never an argument: it would show in
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from contextlib import contextmanager
 
@@ -24,6 +25,7 @@ from ..cli import CommandError, command, read_secret_from_stdin
 from .filters import parse_filters
 from .model import SourceError
 
+log = logging.getLogger(__name__)
 
 @contextmanager
 def _owner(registry, login: str, note: str | None = None):
@@ -97,7 +99,24 @@ def cmd_mirror_sync(args, registry):
         targets = [(args.owner, args.name)]
     else:
         raise CommandError("give OWNER NAME, or --all")
-    failed = sum(_sync_one(args, registry, owner, name) for owner, name in targets)
+    failed = broken = 0
+    for owner, name in targets:
+        try:
+            failed += _sync_one(args, registry, owner, name)
+        except CommandError as exc:
+            if not args.all:
+                raise
+            broken += 1  # one source's trouble is its own: the schedule goes on with the others
+            print(f"failed: {owner}/{name}: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - the same, for what nobody foresaw (logged whole)
+            if not args.all:
+                raise
+            broken += 1
+            log.exception("mirror sync %s/%s", owner, name)
+            print(f"failed: {owner}/{name}: {type(exc).__name__} (see the log)", file=sys.stderr)
+    if broken:
+        raise CommandError(f"{broken} of {len(targets)} source(s) could not be synced, {failed} other problem(s);"
+                           " the others were synced")
     if failed:
         raise CommandError(f"{failed} problem(s); the next sync retries them")
 

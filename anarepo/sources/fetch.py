@@ -29,6 +29,52 @@ MAX_REDIRECTS = 5
 TOKEN_IN_PATH = re.compile(r"/t/[^/]+/")
 
 
+#: bytes of an upstream document kept in memory while it arrives; beyond, a temporary file
+SPOOL_IN_MEMORY = 1 << 20
+#: the largest upstream document read (conda-forge's linux-64 repodata.json: ~250 MB)
+MAX_DOCUMENT = 1 << 30
+
+
+class Body:
+    """An upstream document as it arrived: a spooled temporary file (see
+    :meth:`Fetcher.document`).  ``read()`` gives the bytes (for parsers that need
+    them whole), ``stream()`` the file from its start, ``sha256()`` hashes it in chunks."""
+
+    def __init__(self):
+        import tempfile
+
+        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.size += len(chunk)
+
+    def stream(self):
+        self.file.seek(0)
+        return self.file
+
+    def read(self) -> bytes:
+        return self.stream().read()
+
+    def sha256(self) -> str:
+        import hashlib
+
+        digest, stream = hashlib.sha256(), self.stream()
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def read_bounded(stream, limit: int, message: str) -> bytes:
     """All of ``stream``, or UpstreamError(``message``) once more than ``limit`` bytes came."""
     chunks, size = [], 0
@@ -149,7 +195,7 @@ class Fetcher:
     """One session per sync or proxy refresh, for one source."""
 
     def __init__(self, source, *, timeout: float = 10.0, deadline: float = 600.0,
-                 max_document: int = 1 << 30, session: requests.Session | None = None,
+                 max_document: int = MAX_DOCUMENT, session: requests.Session | None = None,
                  private_ok: bool = False):
         self.base = source.url
         self.private_ok = private_ok
@@ -183,8 +229,9 @@ class Fetcher:
                 auth = (self.user, self.secret)
         return headers, auth
 
-    def get(self, url: str, headers: dict | None = None, stream: bool = False) -> requests.Response:
-        """GET following only allowed redirects; raises UpstreamError on anything else."""
+    def get(self, url: str, headers: dict | None = None) -> requests.Response:
+        """GET following only allowed redirects; raises UpstreamError on anything else.
+        The body is not read: the caller streams it (and closes the response)."""
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(url).netloc.lower()
             if host not in self.allow_hosts:
@@ -208,33 +255,15 @@ class Fetcher:
                 response.close()
                 raise UpstreamError(f"{redact(url)}: upstream answered {response.status_code}",
                                     response.status_code)
-            if not stream:
-                try:
-                    body = Deadline(response.raw, self.deadline, url)
-                    response.raw.decode_content = True
-                    chunks, size = [], 0
-                    while True:
-                        chunk = body.read(1 << 20)
-                        if not chunk:
-                            break
-                        size += len(chunk)
-                        if size > self.max_document:
-                            raise UpstreamError(f"{redact(url)}: document larger than {self.max_document} bytes")
-                        chunks.append(chunk)
-                    response._content = b"".join(chunks)
-                except (requests.RequestException, OSError, ValueError) as exc:
-                    raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while reading") from None
-                except Exception as exc:  # urllib3 protocol errors (truncated bodies)
-                    if isinstance(exc, UpstreamError):
-                        raise
-                    raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while reading") from None
-                finally:
-                    response.close()
             return response
         raise UpstreamError(f"{redact(url)}: too many redirects")
 
     def document(self, url: str, validators=None, accept: str | None = None):
-        """(body or None when unchanged, (etag, last-modified), final content type)."""
+        """(Body or None when unchanged, (etag, last-modified), final content type).
+
+        The body is spooled while it arrives: in memory up to :data:`SPOOL_IN_MEMORY`,
+        then in a temporary file, and at most ``max_document`` bytes.  A caller that
+        reads it as a stream (zstd documents, a shard's hash) never holds it whole."""
         headers = {"Accept": accept} if accept else {}
         if validators:
             etag, modified = validators
@@ -246,12 +275,39 @@ class Fetcher:
         new = (response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
         if response.status_code == 304:
             response.close()
+            if not (validators and any(validators)):  # nothing to be unchanged from
+                raise UpstreamError(f"{redact(url)}: upstream answered 304 to an unconditional request", 304)
             return None, validators, ""
-        return response.content, new, response.headers.get("Content-Type", "")
+        try:
+            body = self._spool_document(response, url)
+        finally:
+            response.close()
+        return body, new, response.headers.get("Content-Type", "")
+
+    def _spool_document(self, response, url: str) -> "Body":
+        body = Body()
+        try:
+            reader = Deadline(response.raw, self.deadline, url)
+            response.raw.decode_content = True  # a gzip-encoded answer is counted decoded
+            while True:
+                chunk = reader.read(1 << 20)
+                if not chunk:
+                    break
+                if body.size + len(chunk) > self.max_document:
+                    raise UpstreamError(f"{redact(url)}: document larger than {self.max_document} bytes")
+                body.write(chunk)
+        except UpstreamError:
+            body.close()
+            raise
+        except Exception as exc:  # timeouts, resets, urllib3 protocol errors (truncated bodies)
+            body.close()
+            raise UpstreamError(f"{redact(url)}: {type(exc).__name__} while reading") from None
+        body.file.seek(0)
+        return body
 
     def download(self, url: str, tmpdir: str, sha256: str | None, size: int | None, max_size: int):
         """Spool ``url`` and verify it; the caller owns (and discards) the Spooled."""
-        response = self.get(url, stream=True)
+        response = self.get(url)
         try:
             response.raw.decode_content = False
             length = response.headers.get("Content-Length")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from persistent.list import PersistentList
@@ -78,6 +79,9 @@ class Source(Persistent):
     projects_serial = 0
     #: upstream files may join packages that hold local uploads (anarepo.sources.shadowing)
     merge_local = False
+    #: how many entries ``files`` holds (a conflict-free counter: ``len`` of a BTree reads
+    #: every bucket); sources from before it count once, at their next write
+    file_count = None
 
     def __init__(self, name: str, kind: str, url: str, *, mode: str = "mirror", label: str = "main",
                  subdirs=(), filters=None, remove_missing: bool = False, ttl: int = DEFAULT_TTL,
@@ -95,6 +99,7 @@ class Source(Persistent):
         self._auth_secret = ""
         self.created = utcnow()
         self.files = OOBTree()  # upstream key -> (package name, version, basename, sha256, patch)
+        self.file_count = Length()
         self.validators = OOBTree()  # upstream document -> (etag, last-modified)
         self.refreshed = OOBTree()  # scope (subdir, project or "*") -> time.time() of its last good read
         self.history = PersistentList()  # dicts of runs that changed something, newest last
@@ -163,6 +168,27 @@ class Source(Persistent):
             self.upstream_projects = ProjectNames(names) if names is not None else None
             self.projects_serial += 1
 
+    # -- what the source brought ---------------------------------------------------
+    def count_files(self) -> int:
+        return self.file_count() if self.file_count is not None else len(self.files)
+
+    def remember(self, key: str, entry: tuple) -> None:
+        """Record (or replace) what the source brought under ``key``."""
+        self._counter()
+        if key not in self.files:
+            self.file_count.change(1)
+        self.files[key] = entry
+
+    def forget(self, key: str) -> None:
+        self._counter()
+        if key in self.files:
+            del self.files[key]
+            self.file_count.change(-1)
+
+    def _counter(self) -> None:
+        if self.file_count is None:
+            self.file_count = Length(len(self.files))
+
     # -- credentials: write-only -------------------------------------------------
     def set_auth(self, kind: str, secret: str = "", user: str = "") -> None:
         if not isinstance(kind, str) or kind not in AUTH_KINDS:
@@ -212,6 +238,6 @@ class Source(Persistent):
             "allow_hosts": list(self.allow_hosts),
             "auth": self.auth_kind,
             "created": isoformat(self.created),
-            "files": len(self.files),
+            "files": self.count_files(),
             "last_run": self.last_run,
         }

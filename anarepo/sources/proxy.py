@@ -356,6 +356,9 @@ def proxy_tween_factory(handler, registry):
         response = handler(request)
         if state is not None:
             request.environ.pop(REPLAYABLE, None)
+        # only on an answer that shows something: on a 404 it would tell a stranger that
+        # behind a private name (or a project nobody may see) a proxy exists
+        if state is not None and response.status_code < 400:
             response.headers[UPSTREAM_HEADER] = state
             if state == "stale":
                 response.headers["Warning"] = '111 - "Revalidation Failed"'

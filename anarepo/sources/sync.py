@@ -54,7 +54,9 @@ class Run:
 
 @dataclass
 class SourceView:
-    """A plain copy of what a run needs from the persistent Source (no object crosses threads)."""
+    """A plain copy of what a run needs from the persistent Source (no object crosses
+    threads).  What the source brought (``source.files``) is not copied: a run reads
+    the part its listing touches (:func:`plan`), so a refresh costs what changed."""
 
     owner: str
     name: str
@@ -67,7 +69,6 @@ class SourceView:
     remove_missing: bool
     allow_hosts: tuple
     credential: tuple
-    files: dict
     validators: dict
     merge_local: bool = False
 
@@ -93,8 +94,8 @@ def effective_filters(owner, source):
 def view_of(owner, source) -> SourceView:
     return SourceView(owner.login, source.name, source.kind, source.mode, source.url, source.label,
                       source.subdirs, effective_filters(owner, source), source.remove_missing,
-                      source.allow_hosts, source.credential(), dict(source.files.items()),
-                      dict(source.validators.items()), source.merge_local)
+                      source.allow_hosts, source.credential(), dict(source.validators.items()),
+                      source.merge_local)
 
 
 class _Creds:
@@ -131,32 +132,83 @@ def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: 
     return pypi_listing(fetcher, view.filters, validators, projects)
 
 
-def _nothing_there(view: SourceView, scope: str | None, exc: UpstreamError) -> bool:
+def _nothing_there(registry, view: SourceView, scope: str | None, exc: UpstreamError) -> bool:
     """A proxy's one-project read that the upstream answered 404, for a project this
     source never brought: not a failed run, just no such project."""
-    return (view.kind == "pypi" and scope not in (None, "*") and exc.status == 404
-            and not any(key.startswith(f"{scope}/") for key in view.files))
+    if view.kind != "pypi" or scope in (None, "*") or exc.status != 404:
+        return False
+    with get_db(registry).transaction() as conn:
+        _, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+        return not _has_under(source.files, f"{scope}/")
 
 
-def plan(view: SourceView, listing, whole: bool = True) -> tuple[dict, list, dict]:
-    """(to fetch: key -> Want, to remove: keys, to patch: key -> patch).  A partial
-    listing (``whole`` false) only removes within what it read."""
+#: above every character a key may hold: ``prefix + _END`` closes a prefix's key range
+_END = "\U0010ffff"
+
+
+def _has_under(files, prefix: str) -> bool:
+    try:
+        return files.minKey(prefix).startswith(prefix)
+    except ValueError:  # no key at or above it
+        return False
+
+
+def _tops(files):
+    """The distinct first segments (``<subdir>/``, ``<project>/``) of the keys, each
+    found by one range query: what a whole run may remove beyond what it read."""
+    low = ""
+    while True:
+        try:
+            key = files.minKey(low)
+        except ValueError:
+            return
+        top = key.split("/", 1)[0] + "/"
+        yield top
+        low = top + _END
+
+
+def _candidates(view: SourceView, listing, files, whole: bool):
+    """The keys a listing may remove, read only where it can remove something: the
+    upstream's ``removed`` list; with ``remove_missing``, each key under a document
+    that changed (with CEP-16 shards, only under the packages whose shard changed or
+    went away) and, in a whole run, every key under a subdir or project not read."""
+    for key in listing.removed:
+        if key in files:
+            yield key
+    if not view.remove_missing:
+        return
+    for top in (_tops(files) if whole else sorted(listing.read)):
+        if top in listing.unchanged:
+            continue  # the document answered 304: everything under it stays
+        names = listing.scan_names.get(top) if top in listing.read else None
+        if names is None:
+            yield from files.keys(top, top + _END)
+            continue
+        for name in sorted(names):  # "<subdir>/<name>-": other names may share the prefix
+            for key, entry in files.items(f"{top}{name}-", f"{top}{name}-{_END}"):
+                if entry[0] == name:
+                    yield key
+
+
+def plan(view: SourceView, listing, files, whole: bool = True) -> tuple[dict, list, dict]:
+    """(to fetch: key -> Want, to remove: keys, to patch: key -> patch) against what the
+    source brought (``files``: its BTree, read in the caller's transaction).  A partial
+    listing (``whole`` false) only removes within what it read.  Reads of ``files``
+    follow the listing, never the whole map: a resync costs what changed."""
     fetch, patch = {}, {}
     for key, want in listing.wants.items():
-        known = view.files.get(key)
+        known = files.get(key)
         if known is None or known[3] != want.sha256:
             fetch[key] = want
         elif want.patch and tuple(sorted(want.patch.items(), key=str)) != known[4]:
             patch[key] = want.patch
     remove = []
-    for key in view.files:
-        if not whole and not any(key.startswith(p) for p in listing.read):
-            continue
+    for key in dict.fromkeys(_candidates(view, listing, files, whole)):
         if key in listing.removed:
             remove.append(key)  # the upstream removed it: honoured always
         elif key in listing.wants or any(key.startswith(p) for p in listing.unchanged):
             continue
-        elif (key.split("/", 1)[0], view.files[key][0]) in listing.unchanged_names:
+        elif (key.split("/", 1)[0], files[key][0]) in listing.unchanged_names:
             continue  # its package's CEP-16 shard did not change
         elif view.remove_missing:
             remove.append(key)  # it left the filter (or the upstream)
@@ -227,8 +279,8 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
                             from ..services.packages import set_yanked
 
                             set_yanked(registry, dist.package, [dist], want.yanked)
-                    source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
-                                         _patch_key(want.patch)) + ((ADOPTED,) if adopted else ())
+                    source.remember(key, (dist.package.name, dist.version, dist.basename, dist.sha256,
+                                          _patch_key(want.patch)) + ((ADOPTED,) if adopted else ()))
                     run.added += 1
                     if progress is not None:
                         progress(1)
@@ -285,8 +337,7 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                     if not len(release.files):
                         remove_release(registry, release)  # no empty versions left behind
                 run.removed += 1
-            if key in source.files:
-                del source.files[key]
+            source.forget(key)
         for key, fields in patch.items():
             entry = source.files.get(key)
             dist = _find_dist(owner, entry) if entry is not None and not _adopted(entry) else None
@@ -294,7 +345,7 @@ def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run
                 package_changed(registry, dist.package)
                 run.patched += 1
             if entry is not None:
-                source.files[key] = entry[:4] + (_patch_key(fields),) + entry[5:]
+                source.remember(key, entry[:4] + (_patch_key(fields),) + entry[5:])
 
 
 def _finish(registry, view: SourceView, run: Run, validators: dict | None, scope: str,
@@ -344,8 +395,8 @@ def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
                 except (PublishError, ValueError) as exc:
                     run.error(f"{want.filename}: {exc}")
                     continue
-                source.files[key] = (dist.package.name, dist.version, dist.basename, dist.sha256,
-                                     _patch_key(want.patch))
+                source.remember(key, (dist.package.name, dist.version, dist.basename, dist.sha256,
+                                      _patch_key(want.patch)))
                 run.added += 1
             flush_deferred()
 
@@ -357,6 +408,8 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
     started = time.monotonic()
     with get_db(registry).transaction() as conn:
         view = view_of(*find_source(conn.root()[ROOT_KEY], owner_name, source_name))
+    if view.kind not in registry.package_types:  # a site that turned the type's plugin off since
+        raise SourceError(f"this server does not serve {view.kind} packages (anarepo.disabled_plugins)")
     run = Run(view.name, view.mode)
     settings = registry.settings
     fetcher = fetcher_for(_Creds(view), settings)
@@ -364,14 +417,17 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
     try:
         listing = listing_for(view, fetcher, force, scope)
     except UpstreamError as exc:
-        if _nothing_there(view, scope, exc):
+        if _nothing_there(registry, view, scope, exc):
             return run.as_dict()  # anyone may ask a proxy for any name: no write for a name nobody has
         run.error(str(exc))
         listing = None
     if listing is not None:
-        to_fetch, to_remove, to_patch = plan(view, listing, whole=scope is None)
+        with get_db(registry).transaction() as conn:
+            _, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
+            to_fetch, to_remove, to_patch = plan(view, listing, source.files, whole=scope is None)
+            known, count = {key for key in to_fetch if key in source.files}, source.count_files()
         to_fetch = _without_shadowed(registry, view, to_fetch, run)
-        run.unchanged = len(set(view.files) - set(to_fetch) - set(to_remove))
+        run.unchanged = count - len(known & to_fetch.keys()) - len(to_remove)
         if progress is not None:
             progress(total=len(to_fetch))
         tmpdir = blob_tmpdir(get_db(registry))

@@ -48,6 +48,10 @@ class Listing:
     read: set = field(default_factory=set)  # key prefixes (subdirs, projects) this listing covers
     projects: list | None = None  # PyPI proxy: every upstream project the filters let through (the root)
     unchanged_names: set = field(default_factory=set)  # (subdir, package name) whose CEP-16 shard is unchanged
+    #: key prefix ("<subdir>/") -> the package names whose files this listing may have
+    #: changed (their shard changed, left the index or the filters): an incremental
+    #: CEP-16 read; a prefix absent here was read whole
+    scan_names: dict = field(default_factory=dict)
 
 
 _HEX = {64: re.compile(r"[0-9a-fA-F]{64}"), 32: re.compile(r"[0-9a-fA-F]{32}")}
@@ -87,7 +91,8 @@ def _read_repodata(fetcher, subdir, filters, validators, listing) -> None:
         listing.unchanged.add(f"{subdir}/")
         return
     try:
-        repodata = json.loads(body)
+        with body:  # json has no streaming parser: the document is read whole here
+            repodata = json.load(body.stream())
     except ValueError:
         raise UpstreamError(f"{subdir}/repodata.json is not JSON") from None
     if not isinstance(repodata, dict):
@@ -103,14 +108,14 @@ def _base(fetcher, url, subdir, info) -> str:
     return fetcher.url(f"{subdir}/")
 
 
-def _unpack(body: bytes, what: str):
-    import io
-
+def _unpack(body, what: str):
+    """A zstd-compressed msgpack document (a spooled :class:`~.fetch.Body`), decompressed
+    from its file to at most :data:`MAX_DECOMPRESSED` bytes."""
     import msgpack
     import zstandard
 
     try:
-        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body))
+        reader = zstandard.ZstdDecompressor().stream_reader(body.stream())
         data = read_bounded(reader, MAX_DECOMPRESSED, f"{what}: larger than {MAX_DECOMPRESSED} bytes decompressed")
         doc = msgpack.unpackb(data, raw=False, strict_map_key=False)
     except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as exc:
@@ -134,11 +139,14 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
     if body is None:
         listing.unchanged.add(f"{subdir}/")
         return True
-    index = _unpack(body, doc)
+    with body:
+        index = _unpack(body, doc)
     info = index.get("info") if isinstance(index.get("info"), dict) else {}
     shards = index.get("shards")
     if not isinstance(shards, dict):
         raise UpstreamError(f"{doc}: shards is not a map")
+    known = f"{subdir}/shards/"
+    before = {key[len(known):] for key in validators if key.startswith(known)} if validators.get(doc) else None
     shards_base = info.get("shards_base_url")
     shards_url = urljoin(url, shards_base if isinstance(shards_base, str) and shards_base else "./shards/")
     if not shards_url.endswith("/"):
@@ -159,13 +167,12 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
             wanted.append((name, digest))
 
     def read(item):
-        import hashlib
-
         name, digest = item
         body, _, _ = fetcher.document(urljoin(shards_url, f"{digest}.msgpack.zst"))
-        if hashlib.sha256(body).hexdigest() != digest:
-            raise UpstreamError(f"{doc}: the shard of {name!r} does not match its sha256")
-        shard = _unpack(body, f"{subdir} shard {name!r}")
+        with body:
+            if body.sha256() != digest:
+                raise UpstreamError(f"{doc}: the shard of {name!r} does not match its sha256")
+            shard = _unpack(body, f"{subdir} shard {name!r}")
         sections = [shard.get(section) or {} for section in ("packages", "packages.conda")]
         if not all(isinstance(part, dict) for part in sections) or any(
                 isinstance(rec, dict) and rec.get("name") != name for part in sections for rec in part.values()):
@@ -174,6 +181,9 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    if before is not None:  # what the last good run listed, less what is listed unchanged now
+        listing.scan_names[f"{subdir}/"] = {name for name, _ in wanted} | (
+            before - {name for sub, name in listing.unchanged_names if sub == subdir})
     # a first run reads every shard: a few at once (content-addressed, small documents)
     with ThreadPoolExecutor(max_workers=SHARD_FETCHES) as pool:
         for name, shard in pool.map(read, wanted):
@@ -322,6 +332,8 @@ def pypi_projects(fetcher, filters: Filters) -> list[str]:
     if len(exact) == len(filters.names) and exact:
         return sorted(set(exact))
     body, _, content_type = fetcher.document(fetcher.url("simple/"), accept=PYPI_ACCEPT)
+    with body:
+        body = body.read()
     if content_type.split(";")[0].strip() == PYPI_JSON:
         try:
             names = [p["name"] for p in json.loads(body)["projects"]]
@@ -348,8 +360,10 @@ def pypi_listing(fetcher, filters: Filters, validators: dict, projects=None) -> 
         if body is None:
             listing.unchanged.add(f"{project}/")
             continue
+        with body:
+            files = _parse_page(body.read(), content_type, page_url)
         candidates = []
-        for f in _parse_page(body, content_type, page_url):
+        for f in files:
             parsed = pypi_version(f["filename"])
             hashes = f.get("hashes")
             sha = _hex(hashes.get("sha256")) if isinstance(hashes, dict) else ""

@@ -218,3 +218,38 @@ def test_a_record_an_upload_would_refuse_is_not_mirrored(mirror_app, testapp, co
     run = sync(mirror_app)
     assert run["failed"] == 0, run
     assert "tool-1.0-0.tar.bz2" not in stored(testapp) and "tool-2.0-0.tar.bz2" in stored(testapp)
+
+
+def test_a_large_upstream_document_is_spooled_not_held_in_memory(conda_upstream):
+    """Reading a 48 MiB document costs a bounded amount of memory while it arrives
+    (a spooled temporary file), and its consumers read it as a stream."""
+    import hashlib
+    import os
+    import tracemalloc
+
+    from anarepo.sources.fetch import SPOOL_IN_MEMORY, Fetcher
+
+    data = os.urandom(1 << 20) * 48
+    (Path(conda_upstream.directory) / "noarch" / "huge.msgpack.zst").write_bytes(data)
+    source = type("S", (), {"url": conda_upstream.url, "allow_hosts": (), "credential": lambda self: ("none", "", "")})
+    fetcher = Fetcher(source(), private_ok=True)
+    tracemalloc.start()
+    try:
+        body, _, _ = fetcher.document(conda_upstream.url + "noarch/huge.msgpack.zst")
+        with body:
+            digest = body.sha256()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest == hashlib.sha256(data).hexdigest() and body.size == len(data)
+    assert peak < 4 * SPOOL_IN_MEMORY + (2 << 20), peak  # not the document's 48 MiB (twice, joined)
+
+
+def test_a_304_to_an_unconditional_request_is_a_run_error(mirror_app, testapp, conda_upstream):
+    """A shard (fetched without validators) answered 304: an error of the run, not an exception."""
+    add(mirror_app, url=conda_upstream.url)
+    shard = next((Path(conda_upstream.directory) / "noarch" / "shards").iterdir())
+    conda_upstream.misbehave.rules[f"/noarch/shards/{shard.name}"] = {"status": 304}
+    run = sync(mirror_app)
+    assert run["failed"] == 1 and "304 to an unconditional request" in run["errors"][0], run
+    assert stored(testapp) == []

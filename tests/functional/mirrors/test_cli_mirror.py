@@ -62,3 +62,23 @@ def test_export_and_import_on_another_server(ini, conda_upstream, tmp_path):  # 
     assert imported.returncode == 0 and "added 4, removed 0, failed 0" in imported.stdout, imported.stderr
     damaged = run("-c", str(offline), "mirror", "import", "alice", str(tmp_path / "nothing"), "-q")
     assert damaged.returncode == 1 and "not a mirror bundle" in damaged.stderr
+
+
+def test_sync_all_goes_on_past_a_source_that_fails(ini, conda_upstream, pypi_upstream):  # noqa: F811
+    """The schedule (``--all``): a source that can not be synced at all (here: a PyPI source
+    on a site that has since turned the PyPI plugin off) is reported, the others are synced,
+    and the exit status says something failed."""
+    run("-c", str(ini), "user", "add", "alice", "--email", "a@example.com", "--password-stdin",
+        stdin="a-long-password\n")
+    assert run("-c", str(ini), "mirror", "add", "alice", "a-pypi", "--kind", "pypi", "--url", pypi_upstream.url,
+               "--filter", "names=demo").returncode == 0
+    assert run("-c", str(ini), "mirror", "add", "alice", "forge", "--kind", "conda",
+               "--url", conda_upstream.url).returncode == 0
+    ini.write_text(ini.read_text().replace("[app:main]", "[app:main]\nanarepo.disabled_plugins = pypi", 1))
+    synced = run("-c", str(ini), "mirror", "sync", "--all", "-q")
+    assert synced.returncode == 1 and "Traceback" not in synced.stderr, synced.stderr
+    assert "failed: alice/a-pypi: this server does not serve pypi packages" in synced.stderr
+    assert "synced alice/forge: added 4, removed 0" in synced.stdout, synced.stdout
+    assert "1 of 2 source(s) could not be synced" in synced.stderr
+    alone = run("-c", str(ini), "mirror", "sync", "alice", "a-pypi", "-q")  # one source: its error, at once
+    assert alone.returncode == 1 and "does not serve pypi" in alone.stderr and "Traceback" not in alone.stderr

@@ -134,3 +134,28 @@ def test_web_add_refusal_shows_the_error(mirror_app, testapp):
     refused = testapp.post("/alice/mirrors", {"csrf_token": csrf_from(page), "action": "add", "name": "x",
                                               "kind": "conda", "url": "ftp://nope/"}, status=400)
     assert "http(s) URL" in refused.text
+
+
+def test_no_package_can_take_the_mirrors_page_name(mirror_app, testapp, tokens, pypi_upstream):
+    """``/<owner>/mirrors`` is the owner's Mirrors page: a package named ``mirrors`` (any
+    case) would shadow it or be shadowed by it, so none can be made — by an upload, the
+    API or a source bringing one — and nothing is stored."""
+    from anarepo.package_types.pypi import builders
+    from tests.functional.api.conftest import Api
+
+    from .conftest import add, sync
+
+    api = Api(testapp, tokens["alice"])
+    for name in ("mirrors", "Mirrors"):
+        refused = api.post(f"/package/alice/{name}", {"summary": "x"}, status=400)
+        assert "reserved" in refused.json["error"]
+        refused = api.stage("alice", name, "1.0", "m.txt", b"x", status=400)
+        assert "reserved" in refused.json["error"]
+    add(mirror_app, name="up", kind="pypi", url=pypi_upstream.url, filters={"names": ["demo"]})
+    with pytest.raises(ValueError, match="reserved"):  # the operator's upload path too
+        mirror_app.upload("alice", *builders.wheel("mirrors", "1.0"))
+    with mirror_app.root() as root:
+        assert root.owners["alice"].get_package("mirrors") is None
+    web_login(testapp, "alice")
+    assert "Mirrors" in testapp.get("/alice/mirrors").text and "up" in testapp.get("/alice/mirrors").text
+    assert sync(mirror_app)["failed"] == 0

@@ -169,7 +169,7 @@ def test_anonymous_lookups_of_projects_the_upstream_lacks_write_nothing(mirror_a
     before = mirror_app.db.lastTransaction()
     for i in range(5):
         missing = testapp.get(f"/pypi/alice/simple/no-such-project-{i}/", status=404)
-        assert missing.headers["X-Anarepo-Upstream"] == "fresh"  # the upstream answered; it has no such project
+        assert "X-Anarepo-Upstream" not in missing.headers  # a 404 says nothing of what is behind it
     assert ("/simple/no-such-project-4/", "") in pypi_upstream.misbehave.requests
     assert mirror_app.db.lastTransaction() == before
 
@@ -240,3 +240,20 @@ def test_pypi_proxy_keeps_the_upstream_requires_python_of_files_not_fetched_yet(
         dists = {d.basename: d for d in root.owners["alice"].packages["demo"].distributions()}
         assert dists["demo-2.0-py3-none-any.whl"].extras["pypi"].requires_python == ">=3.10"
         assert "pypi_metadata" not in dists["demo-2.0-py3-none-any.whl"].__dict__
+
+
+def test_a_404_does_not_say_a_proxy_is_behind_it(mirror_app, testapp, pypi_upstream):
+    """A project nobody may see answers the same 404 as one that does not exist: no
+    ``X-Anarepo-Upstream`` telling a stranger that a proxy serves it."""
+    from anarepo.services.packages import set_access
+
+    add(mirror_app, kind="pypi", url=pypi_upstream.url, mode="proxy", filters={"names": ["demo"]})
+    assert testapp.get("/pypi/alice/simple/demo/").headers["X-Anarepo-Upstream"] == "fresh"
+    with mirror_app.root() as root:
+        set_access(mirror_app.registry, root.owners["alice"].get_package("demo"), "private")
+    hidden = testapp.get("/pypi/alice/simple/demo/", status=404)
+    absent = testapp.get("/pypi/bob/simple/demo/", status=404)  # bob has no proxy, nor a demo
+    assert "X-Anarepo-Upstream" not in hidden.headers and "Warning" not in hidden.headers
+    assert sorted(hidden.headers) == sorted(absent.headers)
+    owner = {"Authorization": f"token {mirror_app.make_token('alice', 'read')}"}
+    assert testapp.get("/pypi/alice/simple/demo/", headers=owner).headers["X-Anarepo-Upstream"] == "fresh"

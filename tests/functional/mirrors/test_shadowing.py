@@ -89,7 +89,7 @@ def test_a_package_made_by_a_source_stays_open_to_it(mirror_app, testapp, conda_
     add(mirror_app, url=conda_upstream.url, filters={"names": ["tool"], "latest": 1})
     assert sync(mirror_app)["added"] == 1
     with mirror_app.root() as root:
-        assert root.owners["alice"].get_package("tool").local_uploads is None
+        assert root.owners["alice"].get_package("tool").local_uploads is False  # known: no file to read
         root.owners["alice"].sources["up"].configure(filters={"names": ["tool"]})
     run = sync(mirror_app)
     assert (run["added"], run["shadowed"]) == (2, 0), run
