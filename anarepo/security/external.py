@@ -64,7 +64,8 @@ def map_groups(group_map, held) -> dict:
 
 
 class ExternalAccount(Persistent):
-    """One user's link to its source; concurrent re-checks merge (the newer wins)."""
+    """One user's link to its source; concurrent re-checks and sign-ins merge (see
+    :meth:`_p_resolveConflict`)."""
 
     def __init__(self, source: str, subject: str):
         self.source = source
@@ -73,7 +74,17 @@ class ExternalAccount(Persistent):
         self.active = True
 
     def _p_resolveConflict(self, old, committed, new):
-        return dict(new) if new.get("checked", 0.0) >= committed.get("checked", 0.0) else dict(committed)
+        """The newer check's fields win, except ``active``: a change of it made by either
+        side is kept.  A re-check that found the user removed, committed while another
+        request's later re-check (begun before it, from the old state) only moved
+        ``checked``, must not be undone by it; both sides can only change ``active`` the
+        same way (away from the old value)."""
+        merged = dict(new if new.get("checked", 0.0) >= committed.get("checked", 0.0) else committed)
+        was = (old or {}).get("active", True)
+        for side in (committed, new):
+            if side.get("active", True) != was:
+                merged["active"] = side.get("active", True)
+        return merged
 
 
 class ExternalAccounts(Persistent):

@@ -111,3 +111,28 @@ def test_the_merged_latest_version_of_a_pypi_project_is_pep_440s(alice):
     _both(alice, lambda r: _upload(alice, r, *pre), lambda r: _upload(alice, r, *dev))
     with alice.root() as root:
         assert root.owners["alice"].get_package("hot").latest_version == "1.0a1"
+
+
+@pytest.mark.parametrize("order", ["deactivation first", "deactivation second"])
+def test_a_concurrent_recheck_never_undoes_a_deactivation(app, order):
+    """Two processes re-check one directory user at once: one finds the user removed
+    (``active`` false), the other only records a later ``checked``.  Whichever commits
+    first, the merge keeps the removal (before: the newer ``checked`` won whole)."""
+    from anarepo.security.external import ExternalAccount
+
+    with app.root() as root:
+        root.external_accounts.accounts["carol"] = account = ExternalAccount("ldap", "uid=carol")
+        account.checked = 100.0
+
+    def removed(root):
+        fresh = root.external_accounts.accounts["carol"]
+        fresh.checked, fresh.active = 150.0, False
+
+    def touched(root):
+        root.external_accounts.accounts["carol"].checked = 200.0
+
+    first, second = (removed, touched) if order == "deactivation first" else (touched, removed)
+    _both(app, first, second)
+    with app.root() as root:
+        account = root.external_accounts.accounts["carol"]
+        assert account.active is False and account.checked == 200.0
