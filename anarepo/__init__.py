@@ -17,7 +17,7 @@ from pyramid.settings import aslist  # noqa: E402
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
 from .downloads import flush_on_sigterm
 from .lastresort import LastResort
-from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction
+from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction, public_url_parts
 from . import startup
 from .deploy import published
 from .deploy.xaccel import document_files
@@ -101,5 +101,6 @@ def main(global_config=None, **settings):
     if settings.get("anarepo.public_url"):
         app = PublicURLMiddleware(app, settings["anarepo.public_url"])
     faces = app.registry.anarepo_faces
+    prefix = public_url_parts(settings["anarepo.public_url"]).path if settings.get("anarepo.public_url") else ""
     return TokenPrefixMiddleware(app, subdomains=settings["anarepo.subdomains"], mounts=faces.token_mounts(),
-                                 subdomain_mounts=faces.subdomain_mounts())
+                                 subdomain_mounts=faces.subdomain_mounts(), prefix=prefix)

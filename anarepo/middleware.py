@@ -97,8 +97,12 @@ class TokenPrefixMiddleware:
     """``mounts`` (faces with a token after the mount) and ``subdomain_mounts``
     default to those of the faces registered in ``app.registry``."""
 
-    def __init__(self, app, subdomains: bool = True, mounts=None, subdomain_mounts=None):
+    def __init__(self, app, subdomains: bool = True, mounts=None, subdomain_mounts=None, prefix: str = ""):
         self.app = app
+        #: the path of ``anarepo.public_url`` (``https://host/repo/`` -> ``/repo``): the app
+        #: lives there, so every URL it makes starts with it (``SCRIPT_NAME``), and a request
+        #: is routed whether the front server kept it (``/repo/conda/...``) or stripped it
+        self.prefix = prefix.rstrip("/")
         self.subdomains = subdomains
         faces = getattr(getattr(app, "registry", None), "anarepo_faces", None)
         if mounts is None or subdomain_mounts is None:
@@ -112,6 +116,10 @@ class TokenPrefixMiddleware:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
         script = environ.get("SCRIPT_NAME", "")
+        if self.prefix:
+            if path == self.prefix or path.startswith(self.prefix + "/"):
+                path = path[len(self.prefix):] or "/"
+            script = self.prefix
         environ[ORIGINAL_SCRIPT_NAME] = script
         environ[ORIGINAL_PATH] = script + path
         if self.subdomains:
@@ -147,14 +155,11 @@ class PublicURLMiddleware:
     """With ``anarepo.public_url`` set, every absolute URL the app makes (links,
     redirects, upload form URLs, install hints) uses that scheme and host, whatever
     ``Host`` header a client sent: a forged Host can not point users elsewhere.
-    Runs after the subdomain mapping, which still reads the real Host."""
+    Runs after the subdomain mapping, which still reads the real Host.  The URL's
+    path (``https://host/repo/``) is :class:`TokenPrefixMiddleware`'s ``prefix``."""
 
     def __init__(self, app, public_url: str):
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(public_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"anarepo.public_url must be an http(s) URL, not {public_url!r}")
+        parts = public_url_parts(public_url)
         self.app = app
         self.scheme = parts.scheme
         self.host = parts.netloc
@@ -172,3 +177,12 @@ class PublicURLMiddleware:
         environ["SERVER_PORT"] = self.server_port
         return self.app(environ, start_response)
 
+
+def public_url_parts(public_url: str):
+    """``anarepo.public_url`` split, or ValueError: http(s), a host, a path, nothing else."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"anarepo.public_url must be an http(s) URL without query or fragment, not {public_url!r}")
+    return parts

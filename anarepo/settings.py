@@ -55,10 +55,12 @@
 ``anarepo.render.seconds``          wall time of a notebook render (15)
 ``anarepo.render.memory``           address space of the render process
                                     (2 GiB)
-``anarepo.public_url``               the site's canonical URL (scheme and host)
-                                    for every absolute URL; unset: the
-                                    request's Host (trust it only behind a
-                                    front server that sets it)
+``anarepo.public_url``               the site's canonical URL (scheme, host and
+                                    path: ``https://host/repo/`` serves the app
+                                    under /repo, with or without the front
+                                    server stripping it) for every absolute
+                                    URL; unset: the request's Host (trust it
+                                    only behind a front server that sets it)
 ``anarepo.login.free_attempts``      failed logins before the back-off (5)
 ``anarepo.login.base_delay``         first back-off in seconds, doubling (1)
 ``anarepo.login.max_delay``          longest back-off in seconds (900)
