@@ -26,8 +26,9 @@ RESERVED_OWNER_NAMES = frozenset(
     """.split()
 )
 
-#: Package names that would shadow web views on an owner page (``/<owner>/<name>``).
-RESERVED_PACKAGE_NAMES = frozenset(["label", "labels", "settings", "groups", "@@"])
+#: Package names that would shadow web views on an owner page (``/<owner>/<name>``):
+#: ``mirrors`` is the owner's Mirrors page (anarepo/sources/views.py).
+RESERVED_PACKAGE_NAMES = frozenset(["label", "labels", "settings", "groups", "mirrors", "@@"])
 
 #: Version strings that would shadow web views on a package page.
 RESERVED_VERSIONS = frozenset(
