@@ -2,9 +2,10 @@
 
 Reading a package's metadata means decompressing and parsing bytes a stranger
 chose.  However many uploads arrive at once, at most ``workers`` are inspected
-at a time and at most ``queue`` more wait; any further upload is answered 503
-with ``Retry-After`` at once, so inspection can never occupy every server
-thread and anonymous reads keep flowing.  Each job gets a fresh
+at a time and at most ``queue`` more are queued for a worker; any further upload
+waits for a place at most ``queue_wait`` seconds (many uploaders into one package
+at once all succeed), then is answered 503 with ``Retry-After``: a flood holds a
+server thread per waiting upload for that long at most, never for good.  Each job gets a fresh
 :class:`~anarepo.plugins.budget.WorkBudget` (decompressed bytes, members, wall
 time) that every archive reader charges.
 """
@@ -23,14 +24,16 @@ RETRY_AFTER = "5"
 
 
 class InspectionPool:
-    def __init__(self, workers: int = 2, queue: int = 2, limits: Limits = Limits()):
+    def __init__(self, workers: int = 2, queue: int = 2, limits: Limits = Limits(), queue_wait: float = 30.0):
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anarepo-inspect")
         self.slots = threading.BoundedSemaphore(workers + queue)
         self.limits = limits
+        self.queue_wait = queue_wait
 
     def run(self, file_size: int, func, *args, **kw):
-        """``func(*args, **kw)`` in the pool under a fresh budget; its result or its exception."""
-        if not self.slots.acquire(blocking=False):
+        """``func(*args, **kw)`` in the pool under a fresh budget; its result or its exception.
+        Waits for a place at most ``queue_wait`` seconds, then HTTPServiceUnavailable."""
+        if not self.slots.acquire(timeout=self.queue_wait):
             raise HTTPServiceUnavailable(
                 "the server is busy inspecting other uploads; retry in a few seconds",
                 headers={"Retry-After": RETRY_AFTER},
@@ -87,4 +90,5 @@ def includeme(config):
         seconds=float(settings["anarepo.inspect.seconds"]),
     )
     config.registry.anarepo_inspection = InspectionPool(
-        int(settings["anarepo.inspect.workers"]), int(settings["anarepo.inspect.queue"]), limits)
+        int(settings["anarepo.inspect.workers"]), int(settings["anarepo.inspect.queue"]), limits,
+        queue_wait=float(settings["anarepo.inspect.queue_wait"]))

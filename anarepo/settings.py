@@ -43,8 +43,10 @@
 ``anarepo.startup.lease``           seconds a starting process may hold the
                                     start-up lease (120; anarepo/startup.py)
 ``anarepo.inspect.workers``          uploads inspected at once (2)
-``anarepo.inspect.queue``            uploads waiting for inspection (2); more
-                                    are answered 503
+``anarepo.inspect.queue``            uploads queued for an inspection worker (2);
+                                    more wait for a place
+``anarepo.inspect.queue_wait``       seconds an upload waits for a place in that
+                                    queue (30); beyond, 503 with Retry-After
 ``anarepo.inspect.seconds``          wall time per inspection (10)
 ``anarepo.inspect.members``          archive members walked per upload (50000)
 ``anarepo.inspect.decompressed_floor``  decompressed bytes per upload: this
@@ -108,6 +110,7 @@ DEFAULTS = {
     "anarepo.zeo_wait_timeout": "2",
     "anarepo.inspect.workers": "2",
     "anarepo.inspect.queue": "2",
+    "anarepo.inspect.queue_wait": "30",
     "anarepo.inspect.seconds": "10",
     "anarepo.inspect.members": "50000",
     "anarepo.inspect.decompressed_floor": str(32 << 20),

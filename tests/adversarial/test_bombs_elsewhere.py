@@ -108,9 +108,10 @@ def _hold(pool):
 
 
 def test_a_proxy_fetch_waits_for_no_inspection_slot(app, testapp, proxy):
-    """With the pool full, the first download of a proxied file answers 503 at once,
-    stores nothing, and succeeds once the pool has room."""
+    """With the pool full beyond its bounded wait, the first download of a proxied file
+    answers 503, stores nothing, and succeeds once the pool has room."""
     testapp.get("/conda/alice/noarch/repodata.json")
+    app.registry.anarepo_inspection.queue_wait = 0.5  # a full pool answers 503 after this wait
     done = _hold(app.registry.anarepo_inspection)
     try:
         r = testapp.get(f"/conda/alice/noarch/{proxy['honest']}", status=503)
@@ -152,7 +153,7 @@ def test_the_client_inspects_in_its_bounded_pool(tmp_path):
     path = tmp_path / filename
     path.write_bytes(data)
     uploader = _uploader(tmp_path)
-    uploader.registry.anarepo_inspection = pool = InspectionPool(workers=1, queue=0)
+    uploader.registry.anarepo_inspection = pool = InspectionPool(workers=1, queue=0, queue_wait=0.2)
     done = _hold(pool)
     try:
         with pytest.raises(HTTPServiceUnavailable):
