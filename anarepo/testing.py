@@ -218,3 +218,24 @@ def live_server(app):
     server = LiveServer(app.wsgi_app).start()
     yield server
     server.stop()
+
+
+def hold_inspection_pool(pool):
+    """Take every worker and queue place of an InspectionPool with real jobs that wait
+    (a busy server, for tests of what happens beyond it); returns the release function."""
+    import time
+
+    release = threading.Event()
+    held = [threading.Thread(target=lambda: pool.run(0, release.wait)) for _ in range(pool.slots._value)]
+    for thread in held:
+        thread.start()
+    for _ in range(200):
+        if pool.slots._value == 0:
+            break
+        time.sleep(0.01)
+
+    def done():
+        release.set()
+        for thread in held:
+            thread.join()
+    return done

@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from anarepo.testing import make_settings
+from anarepo.testing import hold_inspection_pool, make_settings
 from tests.upstreams import StaticUpstream
 
 from . import bombs
@@ -88,31 +87,12 @@ def test_a_bomb_through_the_proxy_is_refused_and_stores_nothing(app, testapp, pr
     assert testapp.get(f"/conda/alice/noarch/{proxy['honest']}").body == proxy["honest_bytes"]
 
 
-def _hold(pool):
-    """Take every worker and queue slot of ``pool``; returns the release function."""
-    release = threading.Event()
-    capacity = pool.slots._value
-    held = [threading.Thread(target=lambda: pool.run(0, release.wait)) for _ in range(capacity)]
-    for thread in held:
-        thread.start()
-    for _ in range(200):
-        if pool.slots._value == 0:
-            break
-        time.sleep(0.01)
-
-    def done():
-        release.set()
-        for thread in held:
-            thread.join()
-    return done
-
-
 def test_a_proxy_fetch_waits_for_no_inspection_slot(app, testapp, proxy):
     """With the pool full beyond its bounded wait, the first download of a proxied file
     answers 503, stores nothing, and succeeds once the pool has room."""
     testapp.get("/conda/alice/noarch/repodata.json")
     app.registry.anarepo_inspection.queue_wait = 0.5  # a full pool answers 503 after this wait
-    done = _hold(app.registry.anarepo_inspection)
+    done = hold_inspection_pool(app.registry.anarepo_inspection)
     try:
         r = testapp.get(f"/conda/alice/noarch/{proxy['honest']}", status=503)
         assert r.headers["Retry-After"] == "5" and "busy" in r.text
@@ -154,7 +134,7 @@ def test_the_client_inspects_in_its_bounded_pool(tmp_path):
     path.write_bytes(data)
     uploader = _uploader(tmp_path)
     uploader.registry.anarepo_inspection = pool = InspectionPool(workers=1, queue=0, queue_wait=0.2)
-    done = _hold(pool)
+    done = hold_inspection_pool(pool)
     try:
         with pytest.raises(HTTPServiceUnavailable):
             uploader.describe(path, f"noarch/{filename}")

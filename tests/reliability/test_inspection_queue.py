@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from anarepo.testing import LiveServer
+from anarepo.testing import LiveServer, hold_inspection_pool
 from tests.reliability import load
 
 UPLOADERS = 12
@@ -26,28 +26,10 @@ def server(app):
     live.stop()
 
 
-def _hold(pool):
-    """Take every worker and queue place of ``pool`` with jobs that wait; returns the release."""
-    release = threading.Event()
-    held = [threading.Thread(target=lambda: pool.run(0, release.wait)) for _ in range(pool.slots._value)]
-    for thread in held:
-        thread.start()
-    for _ in range(200):
-        if pool.slots._value == 0:
-            break
-        time.sleep(0.01)
-
-    def done():
-        release.set()
-        for thread in held:
-            thread.join()
-    return done
-
-
 def test_twelve_uploads_into_one_package_past_a_full_pool_all_succeed(server):
     app, live, token = server
     pool = app.registry.anarepo_inspection
-    done = _hold(pool)
+    done = hold_inspection_pool(pool)
     timer = threading.Timer(1.5, done)  # the pool frees up while the uploads wait
     timer.start()
     work = [[load.wheel_job("hot", f"1.{u}") if u % 2 else load.conda_job("hot", f"1.{u}")] for u in range(UPLOADERS)]
@@ -68,7 +50,7 @@ def test_a_wait_beyond_the_bound_is_a_503_with_retry_after_and_stores_nothing(se
     app, live, token = server
     pool = app.registry.anarepo_inspection
     pool.queue_wait = 1.0
-    done = _hold(pool)
+    done = hold_inspection_pool(pool)
     try:
         fn, data = builders.wheel("late", "1.0")
         started = time.monotonic()
