@@ -16,8 +16,8 @@ from pyramid.settings import aslist  # noqa: E402
 
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
 from .downloads import flush_on_sigterm
-from .lastresort import LastResort
-from .middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction, public_url_parts
+from .http.lastresort import LastResort
+from .http.middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction, public_url_parts
 from . import startup
 from .deploy import published
 from .deploy.xaccel import document_files
@@ -32,7 +32,7 @@ def make_config(settings: dict) -> Configurator:
     settings = with_defaults(settings)
     config = Configurator(settings=settings, root_factory="anarepo.db.root_factory")
     config.include("pyramid_retry")
-    config.include(".retry")
+    config.include(".http.retry")
     config.include("pyramid_tm")
     prepare_file_storage_dirs(settings.get("zodbconn.uri", ""))
     config.include(include_zodb)

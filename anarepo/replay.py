@@ -35,8 +35,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from .bodies import body_iter
-from .middleware import TOKEN_ENV
+from .http.bodies import body_iter
+from .http.middleware import TOKEN_ENV
 from .revision import keeps_up_with_other_processes, revision_reader
 
 REPLAYABLE = "anarepo.replayable"

@@ -122,8 +122,8 @@ DEFAULTS = {
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     "tm.commit_veto": "pyramid_tm.default_commit_veto",
     "tm.annotate_user": "false",
-    "retry.attempts": "16",  # with growing random pauses: anarepo/retry.py
-    "retry.activate_hook": "anarepo.retry.retry_attempts",
+    "retry.attempts": "16",  # with growing random pauses: anarepo/http/retry.py
+    "retry.activate_hook": "anarepo.http.retry.retry_attempts",
     "jinja2.directories": "anarepo:templates",
     "jinja2.autoescape": "true",
     # links from package metadata pass through this filter again at render time

@@ -248,7 +248,7 @@ STATIC_WAITRESS = """
 import sys
 from waitress import serve
 sys.path.insert(0, {repo!r})
-from anarepo.bodies import body_iter
+from anarepo.http.bodies import body_iter
 bodies = {{name: open(path, "rb").read() for name, path in {files!r}.items()}}
 def app(environ, start_response):
     body = bodies[environ["PATH_INFO"].rsplit("/", 1)[-1]]

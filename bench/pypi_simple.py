@@ -120,7 +120,7 @@ serve(app, sockets=[sock], threads=int(threads), _quiet=True, connection_limit=1
 STATIC_WAITRESS = """
 import gzip, socket, sys
 from waitress import serve
-from anarepo.bodies import body_iter  # the same zero-copy body anarepo sends
+from anarepo.http.bodies import body_iter  # the same zero-copy body anarepo sends
 pages = {}
 for kind, path, ctype in (("html", sys.argv[2], "text/html"), ("json", sys.argv[3], "application/vnd.pypi.simple.v1+json")):
     body = open(path, "rb").read()

@@ -81,7 +81,7 @@ handlers = console
 [logger_retry]
 level = INFO
 handlers =
-qualname = anarepo.retry
+qualname = anarepo.http.retry
 
 [handler_console]
 class = StreamHandler

@@ -37,7 +37,7 @@ class StorageRefusal(Error):
         self.code, self.reason, self.path, self.retry_after = code, reason, path or "", retry_after
 
     def to_response(self, ident=None):
-        from ..retry import S3_PATH
+        from ..http.retry import S3_PATH
         from ..views.api.upload import s3_error
 
         if self.path.startswith(S3_PATH):  # the S3-style form POST of staged uploads answers in XML

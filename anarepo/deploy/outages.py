@@ -4,7 +4,7 @@ failures, within seconds, and the processes recover by themselves.
 ZEO: a request waits ``anarepo.zeo_wait_timeout`` seconds (2) for an absent
 server (:func:`anarepo.deploy.zeoclient.bound_request_waits`), then
 ``ClientDisconnected`` answers 503, and is not retried
-(:func:`anarepo.retry.attempt_no_more`): each attempt would wait again.
+(:func:`anarepo.http.retry.attempt_no_more`): each attempt would wait again.
 
 ZEO's ``ClientDisconnected`` is a ZODB storage error (``views/failures.py``).
 RelStorage lets its driver's own exceptions through (``psycopg2.OperationalError``

@@ -57,8 +57,8 @@ Grouped by what a plugin does:
 from __future__ import annotations
 
 from .. import clock
-from ..bodies import blob_response, body_iter
-from ..bounded import Unbounded, load_yaml, loads_json
+from ..http.bodies import blob_response, body_iter
+from ..http.bounded import Unbounded, load_yaml, loads_json
 from ..cli import CommandError
 from ..client import commands as client
 from ..client.api import ClientError
@@ -69,8 +69,8 @@ from ..downloads import committed_file, count_download
 from ..errors import Conflict, FileExists, NameTaken, NotFound, PublishError
 from ..events import package_changed
 from ..inspection import inspection_pool
-from ..mediatypes import media_type
-from ..middleware import ORIGINAL_PATH, TOKEN_ENV, web_page_url
+from ..http.mediatypes import media_type
+from ..http.middleware import ORIGINAL_PATH, TOKEN_ENV, web_page_url
 from ..names import (
     LINK_FIELDS, MAX_DESCRIPTION, MAX_LICENSE, PACKAGE_RE, InvalidName, check_label, check_link, check_text,
     package_key,
@@ -80,7 +80,7 @@ from ..replay import mark_replayable
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
 from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
 from ..resources.packages import Distribution, Package, Release, adopt_dist_extra, dist_extra, set_dist_extra
-from ..retry import queue_writer
+from ..http.retry import queue_writer
 from ..security.checks import Refused, authorize
 from ..security.permissions import P
 from ..services import publishing
@@ -89,7 +89,7 @@ from ..sources.proxy import root_projects
 from ..storage import CHUNK_SIZE, TooLarge, blob_tmpdir, request_tmpdir, spool, spool_file
 from ..versions import pep440_key, version_key
 from ..visibility import label_visible
-from ..views.api.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
+from ..http.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
 from ..views.files import file_response as send_blob
 from ..views.helpers import face_error, json_error, text_error
 from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pyramid.events import NewResponse
 
-from ..middleware import TOKEN_ENV
+from ..http.middleware import TOKEN_ENV
 
 #: The site's policy; templates carry no inline script or style attribute.
 CSP = (

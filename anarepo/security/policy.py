@@ -32,7 +32,7 @@ from pyramid.request import RequestLocalCache
 from pyramid.security import Denied
 from pyramid_zodbconn import get_connection
 
-from ..middleware import TOKEN_ENV
+from ..http.middleware import TOKEN_ENV
 from ..plugins.faces import face_of
 from .permissions import (
     SITE_ADMIN,

@@ -11,7 +11,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from ..middleware import ORIGINAL_SCRIPT_NAME
+from ..http.middleware import ORIGINAL_SCRIPT_NAME
 from ..plugins.faces import Scope
 from ..security.permissions import P
 

@@ -24,9 +24,9 @@ from pyramid_retry import is_last_attempt
 from transaction.interfaces import TransientError
 from ZODB.POSException import ReadOnlyError, StorageSystemError
 
-from ..middleware import redact
+from ..http.middleware import redact
 from ..plugins.faces import faces
-from ..retry import S3_PATH, attempt_no_more
+from ..http.retry import S3_PATH, attempt_no_more
 from .helpers import face_error, json_error, text_error
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def failure_response(request, status: int, message: str, retry_after: str | None
 @exception_view_config(TransientError)
 def contention(exc, request):
     # pyramid_tm renders commit failures on every attempt; pyramid_retry then
-    # retries all but the last one (anarepo.retry logs those)
+    # retries all but the last one (anarepo.http.retry logs those)
     if is_last_attempt(request):
         log.warning("gave up after %s attempts on %s: %s", request.environ.get("retry.attempts", 1),
                     redact(request.environ.get("PATH_INFO", "")), exc)

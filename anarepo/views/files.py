@@ -10,9 +10,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from ..bodies import blob_response
+from ..http.bodies import blob_response
 from ..downloads import committed_file
-from ..mediatypes import media_type
+from ..http.mediatypes import media_type
 from ..resources.packages import Release
 from ..security.permissions import P
 

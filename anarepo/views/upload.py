@@ -9,7 +9,7 @@ the type checks are identical; any error re-shows the form with the status the
 API would answer, which aborts the transaction, and the spooled file is
 removed: nothing is half-made.  Like the API's commit and the PyPI upload, it
 waits for this process's other writers of the same package
-(:func:`anarepo.retry.queue_writer`) once the file is read and inspected, so
+(:func:`anarepo.http.retry.queue_writer`) once the file is read and inspected, so
 uploads into one package do not conflict.  A refused permission is decided by the one
 forbidden view's rule (:func:`anarepo.views.errors.refusal`); the form only
 shows its answer.
@@ -31,7 +31,7 @@ from ..inspection import inspect_bounded
 from ..names import InvalidName, package_key
 from ..plugins import InvalidPackage
 from ..resources.packages import ACCESS_LEVELS
-from ..retry import queue_writer
+from ..http.retry import queue_writer
 from ..security.checks import Refused
 from ..security.permissions import P
 from ..services import publishing

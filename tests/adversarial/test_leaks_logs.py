@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from anarepo.middleware import redact
+from anarepo.http.middleware import redact
 
 TOKEN = "ar-" + "Ab3" * 13 + "x"
 

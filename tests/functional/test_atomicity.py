@@ -5,7 +5,7 @@ import webtest
 from anarepo import finish_startup, make_config
 from anarepo.db import get_db
 from anarepo.events import PackageChanged
-from anarepo.middleware import TokenPrefixMiddleware
+from anarepo.http.middleware import TokenPrefixMiddleware
 from anarepo.orgs import add_group_package, create_group
 from anarepo.testing import AppHarness, make_settings
 from tests.conda_builders import build_package

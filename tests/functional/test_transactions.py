@@ -5,7 +5,7 @@ from pyramid.response import Response
 
 from anarepo import finish_startup, make_config
 from anarepo.db import get_db
-from anarepo.middleware import TokenPrefixMiddleware
+from anarepo.http.middleware import TokenPrefixMiddleware
 from anarepo.testing import make_settings
 
 

@@ -1,5 +1,5 @@
 """Every upload face lines up on the one per-package writer queue
-(:func:`anarepo.retry.queue_writer`): while another writer of the package holds
+(:func:`anarepo.http.retry.queue_writer`): while another writer of the package holds
 it, an upload waits (nothing is published), and it publishes once the queue
 moves.  The browser form used to rely on conflict retries alone.
 """
@@ -12,7 +12,7 @@ import webtest
 
 from anarepo.names import package_key
 from anarepo.package_types.pypi import builders
-from anarepo.retry import writer_lock
+from anarepo.http.retry import writer_lock
 from anarepo.testing import web_login
 from tests.functional.test_publishing import api_upload, twine_upload, web_upload
 

@@ -1,4 +1,4 @@
-from anarepo.middleware import TokenPrefixMiddleware, redact
+from anarepo.http.middleware import TokenPrefixMiddleware, redact
 
 
 def run(path, host="localhost", script=""):

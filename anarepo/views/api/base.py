@@ -19,8 +19,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ... import names
-from ...bounded import Unbounded, loads_json
-from ...middleware import ORIGINAL_SCRIPT_NAME
+from ...http.bounded import Unbounded, loads_json
+from ...http.middleware import ORIGINAL_SCRIPT_NAME
 from ...errors import NotFound
 from .serialize import user_json
 

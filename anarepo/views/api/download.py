@@ -17,10 +17,10 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ...bodies import blob_response
+from ...http.bodies import blob_response
 from ...downloads import committed_file, count_download
 from ...errors import NotFound
-from ...mediatypes import media_type
+from ...http.mediatypes import media_type
 from ...names import package_key
 from ...resources.packages import Release
 from ...security.checks import authorize

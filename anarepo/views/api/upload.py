@@ -10,7 +10,7 @@
   and the size are computed; ``Content-Length``, ``Content-MD5`` and the staged
   sha256 must all agree.  Errors are S3-style XML (``<Error><Code>``), success
   is 201.  pyramid_retry is told not to copy this body
-  (:func:`anarepo.retry.retry_attempts`).
+  (:func:`anarepo.http.retry.retry_attempts`).
 * ``/commit`` inspects the stored file once and publishes it atomically through
   :func:`anarepo.services.publishing.publish`; a refused file leaves nothing
   behind (the stage is dropped too).
@@ -35,12 +35,12 @@ from ...errors import Conflict, Forbidden, NotFound, PublishError
 from ...names import InvalidName
 from ...plugins import InvalidPackage
 from ...resources.targets import UPLOADS, UploadTarget
-from ...retry import S3_PATH, queue_writer
+from ...http.retry import S3_PATH, queue_writer
 from ...security.permissions import P
 from ...services import publishing
 from ...storage import TooLarge, filesizeformat, request_tmpdir, spool
 from .base import api_view, basename_of, json_body, public_url, require_user
-from .multipart import MultipartError, MultipartReader, boundary_of
+from ...http.multipart import MultipartError, MultipartReader, boundary_of
 from .serialize import dist_json
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from tests.clients.anaconda_builders import conda_tar_bz2, conda_v2
 
 from anarepo import staging
 from anarepo.clock import utcnow
-from anarepo.retry import retry_attempts
+from anarepo.http.retry import retry_attempts
 
 
 def _nothing_stored(app, owner="alice"):
