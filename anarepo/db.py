@@ -81,8 +81,9 @@ def db_from_uri(uri, dbname, dbmap, attempts: int = 5):
     all but one get a ConflictError (then the root exists, and opening succeeds)."""
     import time
 
-    from ZODB import DB
     from ZODB.POSException import ConflictError
+
+    from .resources.moved import DB  # reads classes that moved at their new paths
 
     for attempt in range(attempts):
         storage_factory, dbkw = resolve_uri(uri)

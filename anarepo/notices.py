@@ -6,31 +6,15 @@ draft until published, then archived (or deleted).  Stored per owner in
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-
-from persistent import Persistent
 
 from .clock import utcnow
 from .errors import NotFound, PublishError
+from .resources.notices import Notice
 
 LEVELS = ("info", "warning", "critical")
 STATUSES = ("draft", "published", "archived")
 MAX_MESSAGE = 600
-
-
-class Notice(Persistent):
-    def __init__(self, message: str, level: str = "info", expires_at=None, author: str = ""):
-        self.id = str(uuid.uuid4())
-        self.message = message
-        self.level = level
-        self.status = "draft"
-        self.expires_at = expires_at
-        self.author = author
-        self.created_at = self.updated_at = utcnow()
-
-    def is_active(self, now=None) -> bool:
-        return self.status == "published" and (self.expires_at is None or self.expires_at > (now or utcnow()))
 
 
 def check_message(message) -> str:
