@@ -15,7 +15,7 @@ from pyramid.config import Configurator  # noqa: E402
 from pyramid.settings import aslist  # noqa: E402
 
 from .db import close_at_exit, ensure_root, get_db, include_zodb, prepare_file_storage_dirs
-from .downloads import flush_on_sigterm
+from .services.downloads import flush_on_sigterm
 from .http.lastresort import LastResort
 from .http.middleware import PublicURLMiddleware, TokenPrefixMiddleware, install_log_redaction, public_url_parts
 from . import startup
@@ -72,7 +72,7 @@ def make_config(settings: dict) -> Configurator:
 
 def finish_startup(registry) -> None:
     from .evolve import evolve, mark_all_finished
-    from .housekeeping import clean_startup
+    from .services.housekeeping import clean_startup
 
     registry.anarepo_startup_cleanup = clean_startup(get_db(registry))
 

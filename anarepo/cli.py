@@ -90,7 +90,7 @@ def cmd_init(args, registry):
 
 @command("user add")
 def cmd_user_add(args, registry):
-    from .accounts import create_user
+    from .services.accounts import create_user
     from .db import open_root
     from .names import InvalidName, reserved_owner_names
     from .errors import PublishError
@@ -179,7 +179,7 @@ def cmd_pack(args, registry):
 def cmd_gc(args, registry):
     """Remove partial uploads, expired stages, blobs no record references; say what went."""
     from .db import get_db
-    from .housekeeping import collect
+    from .services.housekeeping import collect
 
     report = collect(get_db(registry), grace=args.grace, pack=not args.no_pack, pack_days=args.days,
                      report=registry.anarepo_startup_cleanup)  # start-up removed temporary files already
@@ -195,7 +195,7 @@ def cmd_reindex(args, registry):
     """Rebuild every type's index state from the stored files; say whether it equals the kept state."""
     from tqdm import tqdm
 
-    from .reindex import indexed_types, reindex
+    from .services.reindex import indexed_types, reindex
 
     with tqdm(unit="package", desc="reindex", disable=args.quiet) as bar:
         count, differing = reindex(registry, check_only=args.check, reinspect=args.reinspect, progress=bar.update)
@@ -212,7 +212,7 @@ def cmd_reindex(args, registry):
     problems = []
     if args.check:
         from .db import get_db
-        from .housekeeping import verify_blobs
+        from .services.housekeeping import verify_blobs
 
         with tqdm(unit="file", desc="verify blobs", disable=args.quiet) as bar:
             checked, problems = verify_blobs(get_db(registry), progress=bar.update)

@@ -52,7 +52,7 @@ class AppHarness:
             yield root
 
     def make_user(self, login, password=DEFAULT_PASSWORD, email=None, admin=False):
-        from .accounts import create_user
+        from .services.accounts import create_user
         from .names import reserved_owner_names
 
         with self.root() as root:
@@ -61,7 +61,7 @@ class AppHarness:
         return login
 
     def make_org(self, login, owner):
-        from .accounts import create_organization
+        from .services.accounts import create_organization
         from .names import reserved_owner_names
 
         with self.root() as root:

@@ -65,9 +65,9 @@ from ..client.api import ClientError
 from ..clock import isoformat_z, utcnow
 from ..db import get_db, open_root
 from ..db import root_factory as root_of
-from ..downloads import committed_file, count_download
+from ..services.downloads import committed_file, count_download
 from ..errors import Conflict, FileExists, NameTaken, NotFound, PublishError
-from ..events import package_changed
+from ..services.events import package_changed
 from ..inspection import inspection_pool
 from ..http.mediatypes import media_type
 from ..http.middleware import ORIGINAL_PATH, TOKEN_ENV, web_page_url
@@ -75,7 +75,7 @@ from ..names import (
     LINK_FIELDS, MAX_DESCRIPTION, MAX_LICENSE, PACKAGE_RE, InvalidName, check_label, check_link, check_text,
     package_key,
 )
-from ..reindex import reindex
+from ..services.reindex import reindex
 from ..replay import mark_replayable
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
 from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
@@ -88,7 +88,7 @@ from ..services.packages import MAX_REASON, set_yanked
 from ..sources.proxy import root_projects
 from ..storage import CHUNK_SIZE, TooLarge, blob_tmpdir, request_tmpdir, spool, spool_file
 from ..versions import pep440_key, version_key
-from ..visibility import label_visible
+from ..security.visibility import label_visible
 from ..http.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
 from ..views.files import file_response as send_blob
 from ..views.helpers import face_error, json_error, text_error

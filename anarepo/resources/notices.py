@@ -1,4 +1,4 @@
-"""A channel notice as stored, per owner (the rules and operations are :mod:`anarepo.notices`)."""
+"""A channel notice as stored, per owner (the rules and operations are :mod:`anarepo.services.notices`)."""
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,5 @@
 """A user's dashboard notifications as stored: an :class:`Inbox` of :class:`Notification`
-(sending one is :func:`anarepo.notifications.notify`)."""
+(sending one is :func:`anarepo.services.notifications.notify`)."""
 from __future__ import annotations
 
 from BTrees.Length import Length

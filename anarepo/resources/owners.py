@@ -10,7 +10,7 @@ from persistent import Persistent
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Everyone
 
 from ..clock import utcnow
-from ..notifications import Inbox
+from .notifications import Inbox
 from ..names import package_key
 from ..security.permissions import (
     GROUP_LEVELS,
@@ -62,7 +62,7 @@ class Owner(Persistent):
         #: records, a PyPI index...): the one home of plugin state on an owner
         #: (``plugin_state`` in :mod:`anarepo.plugins.api`)
         self.indexes = OOBTree()
-        self.notices = OOBTree()  # notice id -> anarepo.notices.Notice (banners on the owner's pages)
+        self.notices = OOBTree()  # notice id -> anarepo.resources.notices.Notice (banners on the owner's pages)
 
     # -- traversal -----------------------------------------------------------
     def __getitem__(self, name: str):
@@ -141,7 +141,7 @@ def give_declared_fields(root) -> None:
     use now comes from the constructors; existing objects get it here, empty, so
     nothing is created lazily: ``root.staging``, each owner's ``notices``, each
     user's ``inbox`` and each package's ``download_history``."""
-    from ..staging import StagingArea
+    from .staging import StagingArea
 
     def lacks(obj, name):
         obj._p_activate()
@@ -182,7 +182,7 @@ class User(Owner):
         super().__init__(login, email)
         self.session_epoch = 0  # bumped to end every web session of the user
         self.organizations = OOTreeSet()  # logins of orgs the user belongs to
-        self.inbox = Inbox()  # notifications (anarepo.notifications)
+        self.inbox = Inbox()  # notifications (anarepo.services.notifications)
 
     def admin_principals(self):
         return [user_principal(self.login)]

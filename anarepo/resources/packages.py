@@ -95,7 +95,7 @@ class Package(Persistent):
         self.releases = Folder(self)  # version -> Release
         self.created = self.modified = utcnow()
         self.file_count = Length()
-        self.download_history = OOBTree()  # "YYYY-MM-DD" -> Length (anarepo.downloads)
+        self.download_history = OOBTree()  # "YYYY-MM-DD" -> Length (anarepo.services.downloads)
         #: the order of its versions, from its types (``versions.scheme_for``)
         self.version_scheme = scheme_for(())
         self.local_uploads = False

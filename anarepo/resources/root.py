@@ -13,7 +13,7 @@ from ..security.permissions import SITE_ADMIN, P
 from ..security.external import ExternalAccounts
 from ..security.oidc_provider import ProviderState
 from ..security.throttle import LoginThrottle
-from ..staging import StagingArea
+from .staging import StagingArea
 from .folder import Folder
 from .targets import UPLOADS, UploadTargets
 
@@ -36,7 +36,7 @@ class Root(Persistent):
         self.login_throttle = LoginThrottle()  # failed logins per account and address
         self.external_accounts = ExternalAccounts()  # users of a directory or OIDC provider
         self.oidc_provider = ProviderState()  # OpenID Connect provider: keys, codes, access tokens
-        self.staging = StagingArea()  # uploads staged by the API before their commit (anarepo.staging)
+        self.staging = StagingArea()  # uploads staged by the API before their commit (anarepo.services.staging)
 
     def __acl__(self):
         # UPLOAD on the root = creating a namespace (an organization)

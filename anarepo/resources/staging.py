@@ -1,5 +1,5 @@
 """Staged uploads as stored: one :class:`Stage` per announced upload, kept in the
-root's :class:`StagingArea` (the flow is :mod:`anarepo.staging`)."""
+root's :class:`StagingArea` (the flow is :mod:`anarepo.services.staging`)."""
 from __future__ import annotations
 
 from datetime import timedelta

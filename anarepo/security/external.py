@@ -154,7 +154,7 @@ def sync_groups(root, user, profile: ExternalProfile) -> None:
     Groups the source does not manage are left alone; a mapped organization or
     group that does not exist is logged and skipped (an administrator makes them).
     """
-    from ..orgs import add_group_member, remove_group_member
+    from ..services.orgs import add_group_member, remove_group_member
 
     for org_login, group_name in sorted(profile.mapped):
         org = root.get_owner(org_login)

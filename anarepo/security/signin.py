@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pyramid.settings import asbool, aslist
 
-from ..accounts import authenticate
+from ..services.accounts import authenticate
 from ..db import get_db
 from ..names import reserved_owner_names
 from .directory import get_directory

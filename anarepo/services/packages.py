@@ -4,20 +4,20 @@ copy and yank — one service for the web pages and the API.
 Every function validates first and changes the tree only when the whole change
 can be made, inside the caller's transaction, so a refused change leaves
 everything as it was; each change ends with one index update
-(:func:`anarepo.events.package_changed`).  Permission checks on the package
+(:func:`anarepo.services.events.package_changed`).  Permission checks on the package
 acted on are the caller's (views know the requester); a copy publishes through
 :func:`anarepo.services.publishing.publish`, which checks the target.
 """
 from __future__ import annotations
 
-from .. import labels as label_ops
+from . import labels as label_ops
 from .. import names
-from ..accounts import find_user
+from .accounts import find_user
 from ..errors import Conflict, NameTaken, NotFound, PublishError
-from ..events import package_changed
-from ..notifications import notify
+from .events import package_changed
+from .notifications import notify
 from ..plugins import FileInfo
-from ..staging import StagedFile
+from .staging import StagedFile
 from . import publishing
 from .publishing import check_access
 

@@ -13,7 +13,7 @@ upload (twine, uv), the browser's upload form, a copy to another owner,
    package per PEP 503 project), the file's type may join the package, the
    file is not there already (or is replaced, when asked);
 4. package, release and Distribution are made and placed, and one
-   :class:`~anarepo.events.FilePublished` event updates every index.
+   :class:`~anarepo.services.events.FilePublished` event updates every index.
 
 Metadata comes from the file: the Distribution's ``attrs`` (what the indexes
 build repodata and simple-index records from) are the type's inspection result
@@ -35,10 +35,10 @@ from dataclasses import dataclass, replace
 from .. import names
 from ..clock import utcnow
 from ..errors import Conflict, FileExists, Locked, NameTaken, PublishError
-from ..events import BATCH_KEY, FilePublished, current_batch, notify
+from .events import BATCH_KEY, FilePublished, current_batch, notify
 from ..inspection import inspect_bounded
 from ..plugins import FileInfo, InvalidPackage
-from ..publish import create_package, create_release
+from .contents import create_package, create_release
 from ..resources.packages import ACCESS_LEVELS, Distribution
 from ..resources.targets import UploadTarget
 from ..security import checks

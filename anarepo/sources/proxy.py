@@ -68,9 +68,9 @@ def place(registry, owner, view, want):
     is made here and completed by :func:`fetch_upstream`.
     """
     from ..errors import FileExists
-    from ..events import package_changed
+    from ..services.events import package_changed
     from ..errors import Conflict
-    from ..publish import create_package, create_release
+    from ..services.contents import create_package, create_release
     from ..resources.packages import Distribution
     from ..services import publishing
 
@@ -183,7 +183,7 @@ def _store(registry, db, oid, type_name, spooled) -> None:
     """Put verified bytes into the proxied Distribution (unless another request did)."""
     from ZODB.POSException import ConflictError
 
-    from ..events import package_changed
+    from ..services.events import package_changed
     from ..inspection import inspect_bounded
     from ..names import package_key
     from ..plugins import InvalidPackage

@@ -247,7 +247,7 @@ def _find_dist(owner, entry):
 
 def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=None) -> None:
     """Publish spooled, verified files (key, want, spooled) in one transaction."""
-    from ..events import package_changed
+    from ..services.events import package_changed
     from ..package_types.conda import deferred_indexing, flush_deferred
     from ..plugins import InvalidPackage
     from ..errors import PublishError
@@ -308,7 +308,7 @@ def _publish_one(registry, owner, view, want, spooled, local):
         if dist.sha256 != spooled.sha256 or dist.upstream is not None:
             raise
         if view.label not in dist.labels:
-            from ..events import package_changed
+            from ..services.events import package_changed
 
             dist.set_labels(dist.labels + (view.label,))
             owner.ensure_label(view.label)
@@ -317,8 +317,8 @@ def _publish_one(registry, owner, view, want, spooled, local):
 
 
 def _remove_and_patch(registry, view: SourceView, remove: list, patch: dict, run: Run) -> None:
-    from ..events import package_changed
-    from ..publish import remove_distribution, remove_release
+    from ..services.events import package_changed
+    from ..services.contents import remove_distribution, remove_release
 
     if not remove and not patch:
         return

@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
-from ..accounts import create_user
+from ..services.accounts import create_user
 from ..names import InvalidName, reserved_owner_names
 from ..errors import Conflict
 from ..security.passwords import WeakPassword

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from ..notifications import inbox_of
+from ..services.notifications import inbox_of
 from ..security.permissions import P
 from .account import account_factory
 from .orgs import acting_owner, my_organizations

@@ -11,7 +11,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from ..http.bodies import blob_response
-from ..downloads import committed_file
+from ..services.downloads import committed_file
 from ..http.mediatypes import media_type
 from ..resources.packages import Release
 from ..security.permissions import P
@@ -39,7 +39,7 @@ def file_response(request, dist, disposition: str | None = None):
 
 def record_download(request, dist) -> None:
     """Count the download through the conflict-free, off-request counter."""
-    from ..downloads import count_download
+    from ..services.downloads import count_download
 
     count_download(request, dist)
 

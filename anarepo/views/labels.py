@@ -1,14 +1,14 @@
 """The labels page of an owner (``/<owner>/labels``): list, copy, lock/unlock,
 remove, and move selected files from one label to another
-(``/<owner>/labels/<label>``).  Everything goes through :mod:`anarepo.labels`.
+(``/<owner>/labels/<label>``).  Everything goes through :mod:`anarepo.services.labels`.
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from .. import labels as label_ops
-from .. import visibility
+from ..services import labels as label_ops
+from ..security import visibility
 from ..names import InvalidName
 from ..errors import NotFound, PublishError
 from ..resources.owners import Owner

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
-from .. import orgs
-from ..accounts import create_organization
+from ..services import orgs
+from ..services.accounts import create_organization
 from ..db import root_factory
 from ..names import reserved_owner_names, split_names
 from ..errors import PublishError

@@ -11,7 +11,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..errors import NotFound
-from ..publish import remove_distribution
+from ..services.contents import remove_distribution
 from ..security.checks import authorize
 from ..security.permissions import P
 from ..versions import version_key

@@ -14,7 +14,7 @@ from pyramid.view import view_config
 
 from ..errors import NotFound, PublishError
 from ..names import check_text
-from ..publish import remove_distribution, remove_release
+from ..services.contents import remove_distribution, remove_release
 from ..resources.packages import Package
 from ..security.permissions import P
 from ..services.packages import MAX_REASON, set_yanked

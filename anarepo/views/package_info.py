@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..clock import utcnow
-from ..downloads import daily_downloads
+from ..services.downloads import daily_downloads
 from ..versions import version_key
 
 CHART_DAYS = 30

@@ -6,7 +6,7 @@ from pyramid.view import view_config
 
 from ..db import root_factory
 from ..errors import PublishError
-from ..publish import remove_package
+from ..services.contents import remove_package
 from ..resources.packages import ACCESS_LEVELS, Package
 from ..security.permissions import P
 from ..services import packages as package_service

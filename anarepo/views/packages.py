@@ -12,7 +12,7 @@ from pyramid.view import view_config
 
 from ..errors import NotFound, PublishError
 from ..names import InvalidName
-from ..publish import remove_package
+from ..services.contents import remove_package
 from ..resources.packages import ACCESS_LEVELS
 from ..security.checks import authorize
 from ..security.permissions import P

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from .. import visibility
+from ..security import visibility
 from ..resources.owners import Owner
 from ..resources.packages import Package
 from ..resources.root import Root
@@ -50,7 +50,7 @@ def owner_page(request):
 def owner_label_page(request):
     """``/<owner>/label/<label>``: the channel URL of the guide opened in a browser
     (``/<owner>/label/main`` is the default channel): the packages with files on it.
-    A label the requester may not see (:mod:`anarepo.visibility`) is missing."""
+    A label the requester may not see (:mod:`anarepo.security.visibility`) is missing."""
     owner = request.context
     if len(request.subpath) != 1 or not visibility.label_visible(request, owner, request.subpath[0].lower()):
         raise HTTPNotFound("no such label")

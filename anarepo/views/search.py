@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from ..resources.root import Root
-from ..search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
+from ..services.search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
 from ..security.permissions import P
 from .packages import type_filters
 

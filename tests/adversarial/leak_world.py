@@ -24,7 +24,7 @@ LOGINS = {"outsider": "olive", "reader": "rita", "writer": "wade", "admin": "ali
 
 def build(app) -> dict:
     """The world; returns role → API token (None for the anonymous visitor)."""
-    from anarepo import orgs
+    from anarepo.services import orgs
 
     for login in ("alice", "rita", "wade", "olive", "zqdana"):
         app.make_user(login)

@@ -162,7 +162,7 @@ def test_s3_form_fields_are_bounded(app, testapp, alice, fields, reason):
     assert reason in r.text
     assert snapshot(app) == before
     with app.root() as root:  # the stage is still waiting for its file
-        from anarepo import staging
+        from anarepo.services import staging
 
         assert not staging.get_stage(root, staged["dist_id"]).uploaded
 

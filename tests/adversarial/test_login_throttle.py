@@ -188,7 +188,7 @@ def test_addresses_of_one_ipv6_64_count_as_one(app, testapp, alice):
 
 
 def test_gc_forgets_day_old_counters_and_keeps_the_rest(app):
-    from anarepo.housekeeping import collect
+    from anarepo.services.housekeeping import collect
 
     record_failure(app.db, ["user:made-up-1", "addr:192.0.2.1"], now=time.time() - 2 * 86400)
     record_failure(app.db, ["user:zed"])

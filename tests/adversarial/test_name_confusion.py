@@ -27,7 +27,7 @@ def team(app, testapp):
     app.upload("team", fn, data)
     app.publish_file("team", "notes", "1", "notes.txt", b"n")
     with app.root() as root:
-        from anarepo import orgs
+        from anarepo.services import orgs
 
         org = root.owners["team"]
         group = orgs.create_group(org, "writers", "write")
@@ -64,7 +64,7 @@ def test_api_upload_of_a_twin_wheel_is_refused(app, team, twin):
 @pytest.mark.parametrize("twin", TWINS[:3])
 def test_upload_into_an_older_twin_package_is_refused(app, team, twin):
     """A package made before the PyPI project existed may not get PyPI files later."""
-    from anarepo.publish import create_package
+    from anarepo.services.contents import create_package
 
     with app.root() as root:
         create_package(root.owners["alice"], twin)

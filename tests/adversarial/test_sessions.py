@@ -80,6 +80,6 @@ def test_a_token_never_opens_account_pages(app, testapp, alice, how, method, pat
     assert r.status_int in (403, 404), r.status
     assert snapshot(app) == before
     with app.root() as root:
-        from anarepo.accounts import authenticate
+        from anarepo.services.accounts import authenticate
 
         assert authenticate(root, "alice", DEFAULT_PASSWORD) is not None

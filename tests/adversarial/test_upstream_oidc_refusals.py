@@ -192,8 +192,8 @@ def test_a_rotated_signing_key_is_fetched_again(consumer, provider):
 def test_groups_from_userinfo_only_for_the_same_subject(consumer, provider):
     harness, testapp = consumer()
     with harness.root() as root:
-        from anarepo.accounts import create_organization, create_user
-        from anarepo.orgs import create_group
+        from anarepo.services.accounts import create_organization, create_user
+        from anarepo.services.orgs import create_group
 
         from anarepo.names import reserved_owner_names
 

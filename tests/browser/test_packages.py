@@ -8,7 +8,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from anarepo.downloads import download_counter
+from anarepo.services.downloads import download_counter
 
 from .conftest import flash, shot
 

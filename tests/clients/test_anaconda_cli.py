@@ -198,7 +198,7 @@ def test_bad_uploads_are_refused_and_leave_no_trace(alice, files, server, case):
     assert BAD_UPLOADS[case] in result.output
     names = [p["name"] for p in api(server, "/packages/alice")]
     assert not {"broken", "badmeta", "namea", "nameb", "evil"} & set(names)
-    from anarepo import staging
+    from anarepo.services import staging
 
     with server[0].root() as root:
         area = staging.staging_area(root)
@@ -263,7 +263,7 @@ def test_download_with_download_scoped_tokens(app, alice, server, tmp_path):
 
 
 def test_download_counts(app, alice, server):
-    from anarepo.downloads import download_counter
+    from anarepo.services.downloads import download_counter
 
     download_counter(app.registry).flush()
     assert api(server, "/dist/alice/dataset/2024.1/data.csv")["ndownloads"] >= 1

@@ -29,7 +29,7 @@ def site(tmp_path_factory):
         with served_app(tmp_path_factory.mktemp("signin-site"), users=["alice", "otto"], orgs={"acme": "alice"},
                         **settings) as (harness, live):
             with harness.root() as root:
-                from anarepo.orgs import create_group
+                from anarepo.services.orgs import create_group
                 from anarepo.security.totp import SecondFactor
 
                 create_group(root.owners["acme"], "devs", "write")

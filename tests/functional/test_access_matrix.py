@@ -24,7 +24,7 @@ import itertools
 import pytest
 import webtest
 
-from anarepo.orgs import add_group_member, add_group_package, create_group
+from anarepo.services.orgs import add_group_member, add_group_package, create_group
 from anarepo.services.packages import add_collaborator
 from anarepo.package_types.pypi import builders as pypi_builders
 from anarepo.testing import csrf_from, web_login
@@ -548,7 +548,7 @@ def api_writes(world):
         return name
 
     def notice():
-        from anarepo.notices import create_notice
+        from anarepo.services.notices import create_notice
 
         with app.root() as root:
             return create_notice(root.owners[ORG], "scheduled maintenance").id
@@ -567,7 +567,7 @@ def api_writes(world):
     def second_owner():
         login = org()
         with app.root() as root:
-            from anarepo.orgs import add_org_owner
+            from anarepo.services.orgs import add_org_owner
 
             add_org_owner(root, root.owners[login], "dave")
         return login

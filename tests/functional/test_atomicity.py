@@ -4,9 +4,9 @@ import webtest
 
 from anarepo import finish_startup, make_config
 from anarepo.db import get_db
-from anarepo.events import PackageChanged
+from anarepo.services.events import PackageChanged
 from anarepo.http.middleware import TokenPrefixMiddleware
-from anarepo.orgs import add_group_package, create_group
+from anarepo.services.orgs import add_group_package, create_group
 from anarepo.testing import AppHarness, make_settings
 from tests.conda_builders import build_package
 

@@ -48,7 +48,7 @@ def site(tmp_path, slapd):
         harness.make_user("siteadmin", admin=True)
         harness.make_org("myorg", "siteadmin")
         with harness.root() as root:
-            from anarepo.orgs import create_group
+            from anarepo.services.orgs import create_group
 
             create_group(root.owners["myorg"], "developers", "write")
             create_group(root.owners["myorg"], "ops", "read")
@@ -118,7 +118,7 @@ def test_group_mapping_follows_the_directory_at_each_sign_in_and_leaves_other_gr
     api_sign_in(testapp, "carol", "carol-ldap-pw")
     assert groups_of(harness, "carol") == []
     with harness.root() as root:
-        from anarepo.orgs import add_group_member
+        from anarepo.services.orgs import add_group_member
 
         org = root.owners["myorg"]
         add_group_member(root, org, org.groups["manual"], "carol")  # not managed by the directory

@@ -18,14 +18,14 @@ import webtest
 from ZODB.utils import get_pickle_metadata
 
 from anarepo import main
-from anarepo.notices import create_notice, update_notice
-from anarepo.notifications import inbox_of, notify
+from anarepo.services.notices import create_notice, update_notice
+from anarepo.services.notifications import inbox_of, notify
 from anarepo.resources.moved import MOVED
 from anarepo.resources.notices import Notice
 from anarepo.resources.notifications import Inbox, Notification
 from anarepo.resources.staging import Stage, StagingArea
 from anarepo.resources.tokens import Token
-from anarepo.staging import create_stage, get_stage
+from anarepo.services.staging import create_stage, get_stage
 from anarepo.testing import AppHarness, make_settings
 
 CLASSES = {cls.__name__: cls for cls in (Token, Stage, StagingArea, Notice, Notification, Inbox)}

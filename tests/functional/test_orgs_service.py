@@ -1,7 +1,7 @@
 """The organization service: groups, members, collaborators, access, transfer, deletion."""
 import pytest
 
-from anarepo import orgs
+from anarepo.services import orgs
 from anarepo.errors import Conflict, NotFound, PublishError
 from anarepo.names import InvalidName
 from anarepo.services import packages

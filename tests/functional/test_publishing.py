@@ -15,7 +15,7 @@ import zipfile
 import pytest
 import webtest
 
-from anarepo.events import FilePublished
+from anarepo.services.events import FilePublished
 from anarepo.package_types.pypi import builders as pypi_builders
 from anarepo.plugins import InvalidPackage
 from anarepo.testing import csrf_from, web_login
@@ -134,7 +134,7 @@ def test_a_refusal_on_every_entry_point_leaves_nothing(app, testapp, people, spy
 
     app.make_org("acme", "alice")
     with app.root() as root:
-        from anarepo.orgs import add_group_member, create_group
+        from anarepo.services.orgs import add_group_member, create_group
 
         acme = root.owners["acme"]
         add_group_member(root, acme, create_group(acme, "writers", "write"), "bob")
@@ -179,7 +179,7 @@ def test_a_refusal_on_every_entry_point_leaves_nothing(app, testapp, people, spy
 def test_a_refused_commit_leaves_nothing_but_the_uploaded_bytes_it_had(app, testapp, people, spy):
     """The API's form POST stores the bytes before the commit inspects them: a
     refused commit adds nothing and drops the stage."""
-    from anarepo import staging
+    from anarepo.services import staging
 
     fn, data = build_package("tool", "1.0")
     headers = {"Authorization": f"token {people['alice']}"}
@@ -269,7 +269,7 @@ def test_a_batch_indexes_each_package_once_with_the_same_result(app, testapp, ba
 
 
 def test_changes_outside_a_batch_see_none_even_after_one_ended(app):
-    from anarepo.events import current_batch
+    from anarepo.services.events import current_batch
     from anarepo.services import publishing
 
     app.make_user("alice")

@@ -3,7 +3,7 @@ compares all of them (issue 15: it rebuilt conda alone)."""
 from __future__ import annotations
 
 from anarepo.package_types.pypi import builders
-from anarepo.reindex import reindex
+from anarepo.services.reindex import reindex
 from tests.builders import r_package
 from tests.conda_builders import build_package, publish_conda
 

@@ -13,7 +13,7 @@ import html
 import pytest
 import webtest
 
-from anarepo.orgs import add_group_member, add_group_package, create_group
+from anarepo.services.orgs import add_group_member, add_group_package, create_group
 from anarepo.package_types.pypi import builders as pypi_builders
 from anarepo.testing import csrf_from, web_login
 

@@ -75,7 +75,7 @@ class Provider:
         self.harness.make_user("provadmin")
         self.harness.make_org("corp", "provadmin")
         with self.harness.root() as root:
-            from anarepo.orgs import add_group_member, create_group
+            from anarepo.services.orgs import add_group_member, create_group
 
             org = root.owners["corp"]
             add_group_member(root, org, create_group(org, "devs", "write"), "pat")
@@ -141,7 +141,7 @@ def consumer(tmp_path, provider):
     harness.make_user("admin1", admin=True)
     harness.make_org("myorg", "admin1")
     with harness.root() as root:
-        from anarepo.orgs import create_group
+        from anarepo.services.orgs import create_group
 
         create_group(root.owners["myorg"], "developers", "write")
         create_group(root.owners["myorg"], "sales", "read")
@@ -175,7 +175,7 @@ def test_sign_in_through_another_anarepo_maps_its_group_claims(consumer, provide
         assert root.external_accounts.accounts["pat"].subject == f"{provider.issuer}|pat"
     # the provider moves pat from devs to sales: the next sign-in follows
     with provider.harness.root() as root:
-        from anarepo.orgs import add_group_member, remove_group_member
+        from anarepo.services.orgs import add_group_member, remove_group_member
 
         corp = root.owners["corp"]
         remove_group_member(root, corp, corp.groups["devs"], "pat")

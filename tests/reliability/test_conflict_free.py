@@ -90,7 +90,7 @@ def test_a_real_conflict_still_conflicts(alice):
 
 def test_a_removal_racing_an_upload_is_not_merged(alice):
     """One side lowers the latest version (release removed), the other adds one: retried."""
-    from anarepo.publish import remove_release
+    from anarepo.services.contents import remove_release
 
     wheel = builders.wheel("hot", "0.5")
     with alice.root() as root:

@@ -11,7 +11,8 @@ import pytest
 import webtest
 from ZODB.utils import p64
 
-from anarepo import main, staging
+from anarepo import main
+from anarepo.services import staging
 from anarepo.storage import blob_tmpdir
 from anarepo.testing import AppHarness, make_settings
 from tests.functional.api.conftest import Api

@@ -96,7 +96,7 @@ def import_channel(registry, directory: str, owner_name: str, label: str = "main
 
 
 def reindex(registry, check_only: bool = False, reinspect: bool = False, progress=None) -> tuple[int, list[str]]:
-    """Rebuild the conda index of every owner (see :func:`anarepo.reindex.reindex`, which
+    """Rebuild the conda index of every owner (see :func:`anarepo.services.reindex.reindex`, which
     rebuilds every type's); returns (packages indexed, owners whose state differed)."""
     from ...plugins.api import reindex as reindex_types
 

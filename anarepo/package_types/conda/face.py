@@ -123,7 +123,7 @@ class Channel:
 
 
 class Labels:
-    """``label/<name>``: only the labels the requester may see (:mod:`anarepo.visibility`);
+    """``label/<name>``: only the labels the requester may see (:mod:`anarepo.security.visibility`);
     another one is missing (404), so its name is not revealed by an empty index."""
 
     __name__ = "label"

@@ -1,7 +1,7 @@
 """Package collaborators: list (``edit``), add and remove (``admin``)."""
 from __future__ import annotations
 
-from ... import orgs
+from ...services import orgs
 from ...security.permissions import P
 from ...resources.packages import Package
 from .base import api_view, empty

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import labels as label_ops
+from ...services import labels as label_ops
 from ... import names
 from ...errors import NotFound
 from ...resources.packages import Release

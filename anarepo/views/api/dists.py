@@ -1,8 +1,8 @@
 """Files: ``GET|DELETE /dist/o/p/v/<basename with slashes>``."""
 from __future__ import annotations
 
-from ...labels import check_unlocked
-from ...publish import remove_distribution
+from ...services.labels import check_unlocked
+from ...services.contents import remove_distribution
 from ...security.permissions import P
 from ...resources.packages import Release
 from .base import api_view, dist_of

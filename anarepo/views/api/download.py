@@ -3,7 +3,7 @@
 The client fetches the ``Location`` without its token, so the URL authorizes
 itself: an expiry and an HMAC (the site secret) over the file's path.  The
 file is served from the committed blob with ``FileResponse`` (Content-Length,
-ETag, Range), and counted through :mod:`anarepo.downloads`.  No 304 ever
+ETag, Range), and counted through :mod:`anarepo.services.downloads`.  No 304 ever
 reaches the CLI: it sends no validators.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ...http.bodies import blob_response
-from ...downloads import committed_file, count_download
+from ...services.downloads import committed_file, count_download
 from ...errors import NotFound
 from ...http.mediatypes import media_type
 from ...names import package_key

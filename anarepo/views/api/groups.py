@@ -4,13 +4,14 @@ Changes need ``manage-groups`` on the organization (its owners and admin
 groups, and tokens with the ``api:modify-group`` scope); reading needs
 ``manage-groups`` or membership of the organization, and a member who does not
 manage groups sees only the groups they belong to: another group answers 404
-as a missing one does (:mod:`anarepo.visibility`).
+as a missing one does (:mod:`anarepo.security.visibility`).
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import orgs, visibility
+from ...services import orgs
+from ...security import visibility
 from ...clock import isoformat
 from ...errors import NotFound
 from ...resources.owners import Organization

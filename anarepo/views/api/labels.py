@@ -2,15 +2,15 @@
 
 Whole-label operations (copy, lock, remove a label) need ``manage`` on the
 owner; adding or removing the files of one package needs ``edit`` on it.
-Lists and lookups name only the labels :mod:`anarepo.visibility` lets the
+Lists and lookups name only the labels :mod:`anarepo.security.visibility` lets the
 requester see; another label answers 404 as a missing one does.
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import labels as label_ops
-from ... import visibility
+from ...services import labels as label_ops
+from ...security import visibility
 from ...resources.owners import Owner
 from ...security.checks import authorize
 from ...security.permissions import P

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import notices
+from ...services import notices
 from ...clock import isoformat
 from ...security.permissions import P
 from ...resources.owners import Owner

@@ -2,7 +2,7 @@
 
 * ``POST /api/organizations/{org}`` ``{"email": ...}`` creates an organization
   owned by the requester; ``GET`` shows it (to its members: the owners and the
-  groups :mod:`anarepo.visibility` lets them see);
+  groups :mod:`anarepo.security.visibility` lets them see);
   ``DELETE`` with ``{"confirm": "<org>"}`` deletes it and all its data.
 * ``PUT|DELETE /api/organizations/{org}/owners/{login}`` manage its owners.
 * ``POST /api/package/{owner}/{package}/transfer`` ``{"to_owner": ...}`` moves a
@@ -13,8 +13,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 
-from ... import orgs, visibility
-from ...accounts import create_organization
+from ...services import orgs
+from ...security import visibility
+from ...services.accounts import create_organization
 from ...errors import NotFound
 from ...names import reserved_owner_names
 from ...resources.owners import Organization

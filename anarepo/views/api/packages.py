@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ... import orgs
+from ...services import orgs
 from ...errors import PublishError
-from ...events import package_changed
-from ...publish import apply_package_attrs, create_package, remove_package
+from ...services.events import package_changed
+from ...services.contents import apply_package_attrs, create_package, remove_package
 from ...resources.owners import Owner
 from ...resources.packages import ACCESS_LEVELS, Package
 from ...security.checks import authorize

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ...clock import utcnow
-from ...events import package_changed
-from ...labels import check_unlocked
-from ...publish import create_release, remove_release, set_release_attrs
+from ...services.events import package_changed
+from ...services.labels import check_unlocked
+from ...services.contents import create_release, remove_release, set_release_attrs
 from ...security.permissions import P
 from ...resources.packages import Package, Release
 from .base import api_view, empty, json_body

@@ -1,13 +1,13 @@
 """``GET /search?name=Q[&type=T][&platform=P]``: packages whose name contains Q.
 
 Only packages the requester may see are listed; the matching is shared with the
-web search page (:mod:`anarepo.search`), stopping at :data:`MAX_RESULTS`.
+web search page (:mod:`anarepo.services.search`), stopping at :data:`MAX_RESULTS`.
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ...search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
+from ...services.search import MAX_RESULTS, QueryTooLong, matching_packages, normalize_query, resolve_type
 from ...resources.root import Root
 from ...security.permissions import P
 from .base import api_view

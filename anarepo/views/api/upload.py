@@ -29,7 +29,8 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ... import names, staging
+from ... import names
+from ...services import staging
 from ...db import open_root
 from ...errors import Conflict, Forbidden, NotFound, PublishError
 from ...names import InvalidName

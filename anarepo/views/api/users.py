@@ -1,12 +1,12 @@
 """Users and organizations: ``GET /user/{login}``, the orgs of a user.
 
 A user's organizations are listed in full to the user; to anyone else only
-those whose membership :func:`anarepo.visibility.membership_visible` lets them
+those whose membership :func:`anarepo.security.visibility.membership_visible` lets them
 see (``anaconda show USER`` of a stranger lists none).
 """
 from __future__ import annotations
 
-from ... import visibility
+from ...security import visibility
 from ...resources.owners import Owner, User
 from ...security.permissions import P
 from .base import api_view, require_user, requester_view

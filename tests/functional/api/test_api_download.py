@@ -1,7 +1,7 @@
 """Downloads: 302 to a signed link, served from the blob, counted off the request."""
 from urllib.parse import urlsplit
 
-from anarepo.downloads import daily_downloads, download_counter
+from anarepo.services.downloads import daily_downloads, download_counter
 
 
 def _local(url):

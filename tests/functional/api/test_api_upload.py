@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from tests.clients.anaconda_builders import conda_tar_bz2, conda_v2
 
-from anarepo import staging
+from anarepo.services import staging
 from anarepo.clock import utcnow
 from anarepo.http.retry import retry_attempts
 

@@ -276,7 +276,7 @@ def test_a_file_published_without_inspection_is_read_from_its_blob(app, testapp)
 
 def test_conda_downloads_are_counted(app, testapp):
     """Counting happens off the request (GETs never write); a flush makes it visible."""
-    from anarepo.downloads import download_counter
+    from anarepo.services.downloads import download_counter
     from tests.conda_builders import build_package
 
     app.make_user("counter")

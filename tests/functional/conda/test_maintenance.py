@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from anarepo import labels as label_ops
+from anarepo.services import labels as label_ops
 from anarepo.package_types.conda.index import get_channel, snapshot
 from tests.conda_builders import build_package, publish_conda
 
@@ -59,7 +59,7 @@ def test_a_label_change_leaves_other_subdirs_and_packages_untouched(channel, tes
 
 
 def test_removing_files_releases_and_packages(channel, testapp):
-    from anarepo.publish import remove_distribution, remove_package, remove_release
+    from anarepo.services.contents import remove_distribution, remove_package, remove_release
 
     app = channel
     with app.root() as root:
@@ -91,7 +91,7 @@ def test_transfer_moves_the_records_to_the_new_owner(channel, testapp):
 
 
 def test_a_yanked_file_moves_to_removed_but_stays_downloadable(channel, testapp):
-    from anarepo.events import package_changed
+    from anarepo.services.events import package_changed
 
     app = channel
     with app.root() as root:
@@ -105,7 +105,7 @@ def test_a_yanked_file_moves_to_removed_but_stays_downloadable(channel, testapp)
 
 
 def test_unchanged_packages_do_not_bump_revisions(channel, testapp):
-    from anarepo.events import package_changed
+    from anarepo.services.events import package_changed
 
     app = channel
     before = testapp.get("/conda/alice/noarch/repodata.json")

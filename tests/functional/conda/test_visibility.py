@@ -105,7 +105,7 @@ def test_access_change_moves_a_package_in_and_out_of_public_view(app, testapp, c
 
 
 def test_org_group_members_see_the_org_private_packages(app, testapp):
-    from anarepo.orgs import add_group_member, add_group_package, create_group
+    from anarepo.services.orgs import add_group_member, add_group_package, create_group
 
     app.make_user("owner1")
     app.make_user("reader")

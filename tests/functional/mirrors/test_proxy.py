@@ -135,7 +135,7 @@ def test_proxied_packages_are_ordinary_on_web_and_api_pages(mirror_app, testapp,
 
 
 def test_maintenance_understands_proxied_files_not_fetched_yet(mirror_app, testapp, conda_upstream):
-    from anarepo.housekeeping import verify_blobs
+    from anarepo.services.housekeeping import verify_blobs
     from anarepo.package_types.conda.admin import reindex
 
     add(mirror_app, url=conda_upstream.url, mode="proxy")

@@ -248,7 +248,7 @@ def test_labels_are_separate_indexes(testapp, app, alice, upload):
 
 
 def test_label_changes_update_the_index(testapp, app, alice, upload):
-    from anarepo import labels
+    from anarepo.services import labels
 
     fn, data = builders.wheel("movable", "1.0")
     upload("/pypi/alice/label/dev/", fn, data, alice["upload"])
@@ -349,7 +349,7 @@ def test_yank_shows_in_both_formats(testapp, app, alice, upload):
 
 def test_removal_and_transfer_update_the_index(testapp, app, alice, upload):
     from anarepo.services.packages import transfer_package
-    from anarepo.publish import remove_distribution, remove_package
+    from anarepo.services.contents import remove_distribution, remove_package
 
     w, wd = builders.wheel("gone", "1.0")
     s, sd = builders.sdist("gone", "1.0")

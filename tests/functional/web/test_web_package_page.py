@@ -4,7 +4,7 @@ import re
 
 from BTrees.Length import Length
 
-from anarepo.downloads import download_counter
+from anarepo.services.downloads import download_counter
 from anarepo.testing import web_login
 
 
@@ -24,7 +24,7 @@ def test_download_total_and_chart_count_the_same_downloads(app, testapp):
     page = testapp.get("/alice/data")
     assert _text(page, "download-total") == "3" and _text(page, "download-recent").startswith("3 downloads in")
     # removing a downloaded file keeps its downloads in both numbers (the total used to drop to 1)
-    from anarepo.publish import remove_distribution
+    from anarepo.services.contents import remove_distribution
 
     with app.root() as root:
         remove_distribution(app.registry, root.owners["alice"].packages["data"].releases["1"].files["gone.csv"])

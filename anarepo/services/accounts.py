@@ -1,10 +1,10 @@
 """Creating and authenticating accounts (used by the web, the API and the CLI)."""
 from __future__ import annotations
 
-from . import names
-from .errors import Conflict, NotFound
-from .resources.owners import Organization, User
-from .security.passwords import set_password, verify_password
+from .. import names
+from ..errors import Conflict, NotFound
+from ..resources.owners import Organization, User
+from ..security.passwords import set_password, verify_password
 
 #: verified against when the login is unknown, so both cases cost the same time
 _DUMMY_HASH = None
@@ -51,7 +51,7 @@ def authenticate(root, login: str, password: str) -> User | None:
     user = root.owners.get(names.normalize_owner(login or ""))
     if user is None or user.kind != "user" or user.disabled or not user.password_hash:
         if _DUMMY_HASH is None:
-            from .security.passwords import hash_password
+            from ..security.passwords import hash_password
 
             _DUMMY_HASH = hash_password("not a real password")
         verify_password(_DUMMY_HASH, password or "")

@@ -2,7 +2,7 @@
 
 A label is a name on files (``main`` by default); conda channels and PyPI
 indexes per label are derived from ``Distribution.labels``.  Every change here
-ends with :func:`anarepo.events.package_changed` for each affected package, in
+ends with :func:`anarepo.services.events.package_changed` for each affected package, in
 the caller's transaction, so the type plugins keep their indexes in step.  A
 locked label refuses every write: adding or removing files, copying into it,
 removing it.  Permission checks are the caller's.
@@ -15,8 +15,8 @@ them), and ``main``, the default label, is never removed as a whole.
 """
 from __future__ import annotations
 
-from . import names
-from .errors import Conflict, Locked, NotFound
+from .. import names
+from ..errors import Conflict, Locked, NotFound
 from .events import package_changed
 
 DEFAULT_LABEL = "main"

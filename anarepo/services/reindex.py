@@ -8,7 +8,7 @@ the incremental path and a full rebuild agree, and the repair when they do not.
 """
 from __future__ import annotations
 
-from .db import ROOT_KEY, get_db
+from ..db import ROOT_KEY, get_db
 from .events import PackageChanged
 
 

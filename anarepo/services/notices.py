@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .clock import utcnow
-from .errors import NotFound, PublishError
-from .resources.notices import Notice
+from ..clock import utcnow
+from ..errors import NotFound, PublishError
+from ..resources.notices import Notice
 
 LEVELS = ("info", "warning", "critical")
 STATUSES = ("draft", "published", "archived")

@@ -6,7 +6,7 @@ without bound.
 """
 from __future__ import annotations
 
-from .resources.notifications import Inbox, Notification
+from ..resources.notifications import Inbox, Notification
 
 def notify(user, text: str, link: str | None = None) -> None:
     if getattr(user, "kind", None) != "user":

@@ -24,8 +24,8 @@ from collections import Counter
 from BTrees.Length import Length
 from ZODB.POSException import ConflictError
 
-from .clock import utcnow
-from .names import package_key
+from ..clock import utcnow
+from ..names import package_key
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class DownloadCounter:
             return 0
         if getattr(self.db, "_mvcc_storage", None) is None:  # the database was closed
             return 0
-        from .db import ROOT_KEY
+        from ..db import ROOT_KEY
 
         for attempt in range(3):
             try:
@@ -140,7 +140,7 @@ def flush_on_sigterm() -> bool:
 def download_counter(registry) -> DownloadCounter:
     counter = getattr(registry, "download_counter", None)
     if counter is None:
-        from .db import get_db
+        from ..db import get_db
 
         interval = float(registry.settings.get("anarepo.download_flush_seconds", DEFAULT_INTERVAL))
         counter = registry.download_counter = DownloadCounter(get_db(registry), interval)

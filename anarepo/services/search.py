@@ -7,7 +7,7 @@ its key matches) and stops after ``limit`` results.
 """
 from __future__ import annotations
 
-from .security.permissions import P
+from ..security.permissions import P
 
 MAX_RESULTS = 200
 MAX_QUERY = 200

@@ -17,9 +17,9 @@ label list never names what the requester may not read (docs/security.md,
 """
 from __future__ import annotations
 
-from .labels import DEFAULT_LABEL
-from .security.permissions import P
-from .security.policy import acting_login
+from ..services.labels import DEFAULT_LABEL
+from .permissions import P
+from .policy import acting_login
 
 
 def _login(request, org) -> str | None:
@@ -94,7 +94,7 @@ def label_visible(request, owner, name: str) -> bool:
 def visible_label_summary(request, owner) -> dict:
     """label → {is_locked, num_files} of the labels the requester may see, counting
     only files of packages it may read."""
-    from .labels import label_summary
+    from ..services.labels import label_summary
 
     summary = label_summary(owner, visible=lambda p: request.has_permission(P.VIEW, p))
     if manages_labels(request, owner):

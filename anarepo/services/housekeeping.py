@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from ZODB.POSException import POSKeyError
 
-from .security.throttle import forget_old
-from .storage import CHUNK_SIZE
+from ..security.throttle import forget_old
+from ..storage import CHUNK_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def remove_orphans(db, grace: float, report: Report) -> None:
 
 def expire_stages(db, report: Report) -> None:
     from . import staging
-    from .db import ROOT_KEY
+    from ..db import ROOT_KEY
 
     while True:
         with db.transaction("anarepo gc: expired stages") as conn:
@@ -188,7 +188,7 @@ def _digest(path: str) -> tuple[int, str]:
 
 def verify_blobs(db, progress=None) -> tuple[int, list[BlobProblem]]:
     """Read every distribution's blob; return (files checked, problems)."""
-    from .db import ROOT_KEY
+    from ..db import ROOT_KEY
 
     problems, count = [], 0
     conn = db.open()

@@ -22,8 +22,8 @@ from datetime import timedelta, timezone
 
 from ZODB.blob import Blob
 
-from .clock import utcnow
-from .resources.staging import DEFAULT_TTL, Stage, StagingArea
+from ..clock import utcnow
+from ..resources.staging import DEFAULT_TTL, Stage, StagingArea
 
 
 def _digest(raw: str) -> str:
@@ -32,7 +32,7 @@ def _digest(raw: str) -> str:
 
 @dataclass
 class StagedFile:
-    """What :func:`anarepo.publish.publish` needs: the committed stage blob and its hashes."""
+    """What :func:`anarepo.services.publishing.publish` needs: the committed stage blob and its hashes."""
 
     blob: Blob
     size: int

@@ -8,16 +8,16 @@ check the data: names, existence, membership rules.
 """
 from __future__ import annotations
 
-from . import names
+from .. import names
 from .accounts import find_user
-from .errors import Conflict, NotFound, PublishError
+from ..errors import Conflict, NotFound, PublishError
 from .events import package_changed
 from .notifications import notify
-from .resources.owners import Group
-from .security.permissions import GROUP_LEVELS
-from .security.tokens import revoke_token, tokens_of
+from ..resources.owners import Group
+from ..security.permissions import GROUP_LEVELS
+from ..security.tokens import revoke_token, tokens_of
 # moved to services.packages; the API views still import them from here
-from .services.packages import add_collaborator, remove_collaborator, set_access, transfer_package  # noqa: F401
+from .packages import add_collaborator, remove_collaborator, set_access, transfer_package  # noqa: F401
 
 
 def _org(owner):
@@ -154,7 +154,7 @@ def _packages_changed(registry, org, keys) -> None:
 
 def delete_organization(registry, root, org) -> None:
     """Delete an organization and everything in it: packages, groups, tokens."""
-    from .publish import remove_package
+    from .contents import remove_package
 
     org = _org(org)
     for key in list(org.packages.keys()):

@@ -2,7 +2,7 @@
 
 Publishing a file is :func:`anarepo.services.publishing.publish`; these are the
 building blocks it and the package API use.  Callers check permissions first.
-Each removal ends with :func:`anarepo.events.package_changed`, so type plugins
+Each removal ends with :func:`anarepo.services.events.package_changed`, so type plugins
 update the index records of that one package in the same transaction.  An
 error raises before anything is visible; the transaction is aborted by the caller.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
-from . import names
-from .clock import utcnow
-from .errors import Conflict, NameTaken, PublishError
+from .. import names
+from ..clock import utcnow
+from ..errors import Conflict, NameTaken, PublishError
 from .events import package_changed
-from .resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Release
+from ..resources.packages import ACCESS_LEVELS, PACKAGE_TEXT_FIELDS, Package, Release
 
 #: Release attributes besides the description (bounded by names.MAX_DESCRIPTION):
 #: the same budget as a staged upload's attrs and dependencies.
