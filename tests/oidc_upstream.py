@@ -36,6 +36,7 @@ class ScriptedProvider:
         self.token_calls = 0
         self.userinfo: dict | None = None
         self.discovery_issuer = None  # None: the real issuer
+        self.discovery_changes = {}  # other fields of the discovery document, changed
         self.lock = threading.Lock()
         provider = self
 
@@ -98,6 +99,7 @@ class ScriptedProvider:
             "response_types_supported": ["code"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
+            **self.discovery_changes,
         }
 
     def claims(self, request: dict, **changes) -> dict:

@@ -111,6 +111,16 @@ def _parse_claim_map(text: str) -> tuple:
     return tuple(mapping)
 
 
+def _protected(url) -> bool:
+    """https, or plain http to this machine (a provider on the loopback, as in tests)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost"))
+
+
 class UpstreamProvider:
     """One configured issuer: its metadata and keys (cached per process), the flow."""
 
@@ -145,6 +155,12 @@ class UpstreamProvider:
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(data.get(key), str) or not data[key].startswith(("https://", "http://")):
                     raise ProviderUnavailable(f"the identity provider's discovery document lacks {key}")
+            for key in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"):
+                # the code and client secret, the keys ID tokens are checked with and the
+                # access token travel to these: never in clear over the network
+                if data.get(key) is not None and not _protected(data[key]):
+                    log.error("OIDC: discovery gives %s %r, not https", key, data[key])
+                    raise ProviderUnavailable(f"the identity provider's {key} is not an https URL")
             self._metadata = (time.monotonic(), data)
         return data
 

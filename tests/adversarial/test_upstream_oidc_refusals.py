@@ -46,6 +46,7 @@ def consumer(tmp_path, provider):
         return harness, webtest.TestApp(harness.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
 
     provider.discovery_issuer = None
+    provider.discovery_changes = {}
     provider.userinfo = None
     provider.published = [provider.key]
     yield make
@@ -176,6 +177,17 @@ def test_discovery_naming_another_issuer_and_an_unreachable_provider_are_503(con
     harness, testapp = consumer(**{"anarepo.login.oidc.issuer": f"http://127.0.0.1:{free_port()}",
                                    "anarepo.login.oidc.timeout": "2"})
     assert "cannot be reached" in testapp.get("/account/login/oidc", status=503).text
+
+
+@pytest.mark.parametrize("endpoint", ["token_endpoint", "jwks_uri", "userinfo_endpoint"])
+def test_endpoints_in_clear_over_the_network_are_refused(consumer, provider, endpoint):
+    """The code and client secret (token endpoint), the keys that vouch for ID tokens
+    (JWKS) and the access token (userinfo) never travel over plain http to another host."""
+    harness, testapp = consumer()
+    provider.discovery_changes = {endpoint: "http://idp.example.org/" + endpoint}
+    page = testapp.get("/account/login/oidc", status=503)
+    assert "not an https URL" in page.text
+    assert owners(harness) == []
 
 
 def test_a_rotated_signing_key_is_fetched_again(consumer, provider):
