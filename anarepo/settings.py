@@ -140,3 +140,10 @@ def with_defaults(settings: dict) -> dict:
         merged[key] = asbool(merged[key])
     merged["anarepo.max_upload_size"] = int(merged["anarepo.max_upload_size"])
     return merged
+
+
+def section_reader(settings, prefix: str):
+    """``get(key, default="")`` for one group of settings (``anarepo.ldap.``,
+    ``anarepo.login.oidc.``): the stripped value of ``prefix + key``, the default
+    when it is unset or empty."""
+    return lambda key, default="": (settings.get(prefix + key) or default).strip()

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pyramid.httpexceptions import HTTPServiceUnavailable
 from pyramid.settings import asbool, aslist
 
+from ..settings import section_reader
+
 log = logging.getLogger(__name__)
 
 PREFIX = "anarepo.ldap."
@@ -97,7 +99,7 @@ class DirectorySettings:
         urls = tuple(aslist(settings.get(PREFIX + "url", "") or ""))
         if not urls:
             return None
-        get = lambda key, default="": (settings.get(PREFIX + key) or default).strip()  # noqa: E731
+        get = section_reader(settings, PREFIX)
         directory = cls(
             urls=urls,
             search_base=get("search_base"),

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pyramid.httpexceptions import HTTPBadRequest, HTTPServiceUnavailable
 from pyramid.settings import aslist
 
+from ..settings import section_reader
 from .directory import parse_group_map
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class OidcSettings:
         issuer = (settings.get(PREFIX + "issuer") or "").strip().rstrip("/")
         if not issuer:
             return None
-        get = lambda key, default="": (settings.get(PREFIX + key) or default).strip()  # noqa: E731
+        get = section_reader(settings, PREFIX)
         config = cls(
             issuer=issuer,
             client_id=get("client_id"),
