@@ -39,9 +39,10 @@ def make_config(settings: dict) -> Configurator:
     db = get_db(config.registry)
     close_at_exit(db)
     forget_prefetched_oids_on_reconnect(db)
-    published.install(db, settings)  # every commit ends the documents nginx sends alone
+    published.install(db, settings)  # every commit that may change them ends the documents nginx sends alone
     startup.begin(config.registry, db)  # one process at a time from here to finish_startup
     secret, fresh = ensure_root(db)
+    published.ensure_documents_counter(db)
     if not config.registry.settings.get("anarepo.secret"):
         config.registry.settings["anarepo.secret"] = secret
     config.registry.anarepo_fresh_db = fresh

@@ -134,13 +134,33 @@ def open_root(registry, note: str | None = None):
         yield conn.root()[ROOT_KEY]
 
 
-def in_own_transaction(db, change):
+#: transaction data key of :func:`changes_no_document`
+_NO_DOCUMENT_CHANGE = object()
+
+
+def changes_no_document(txn) -> None:
+    """Declare that transaction ``txn`` changes nothing a public index document shows
+    (download counts, login throttles): its commit does not end the published documents
+    (anarepo/deploy/published.py).  Only for transactions that write nothing else."""
+    txn.set_data(_NO_DOCUMENT_CHANGE, True)
+
+
+def changes_no_document_declared(txn) -> bool:
+    try:
+        return bool(txn.data(_NO_DOCUMENT_CHANGE))
+    except KeyError:
+        return False
+
+
+def in_own_transaction(db, change, *, documents: bool = True):
     """Apply ``change(root)`` in a transaction of its own (retried on conflicts) and
     return what it returns; an exception out of ``change`` aborts and propagates.
 
     For what must be kept although the request's transaction is aborted (a refused
     request: failed-login counters, a reused authorization code's revocations) or
-    may not write (GET requests are doomed: a sign-in callback, a first signing key)."""
+    may not write (GET requests are doomed: a sign-in callback, a first signing key).
+    ``documents=False``: ``change`` alters nothing an index document shows
+    (:func:`changes_no_document`)."""
     import transaction
     from ZODB.POSException import ConflictError
 
@@ -148,7 +168,9 @@ def in_own_transaction(db, change):
         manager = transaction.TransactionManager(explicit=True)
         conn = db.open(transaction_manager=manager)
         try:
-            manager.begin()
+            txn = manager.begin()
+            if not documents:
+                changes_no_document(txn)
             result = change(conn.root()[ROOT_KEY])
             manager.commit()
             return result

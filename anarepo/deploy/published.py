@@ -11,21 +11,33 @@ How the files stay current (``anarepo.publish.dir``, written by ``gen-config``):
 * **Generations.** Files live in ``DIR/g-<tid>/<scheme>/<host><path>@<accept>.<ext>``;
   ``DIR/current`` is a symlink to the generation nginx reads (``try_files``).
   ``<tid>`` is the database revision every file in it was rendered at.
-* **Every commit ends the generation** before the transaction returns (so before a
-  write is acknowledged): :class:`PublishingConnection` swaps ``current`` to a new,
+* **The documents revision.**  Only some commits change what an index document
+  shows: a download-count flush or a login's throttle counters do not.  Every commit
+  of an anarepo process (:class:`DocumentsConnection`, installed whether publishing is
+  on or not) also changes one conflict-free counter in the database root
+  (:data:`DOCUMENTS_KEY`), unless its transaction declared that it changes no document
+  (:func:`anarepo.db.changes_no_document`).  The counter's serial — the id of the last
+  commit that may have changed a document — is the *documents revision*; generations
+  are named by it.
+* **Every such commit ends the generation** before the transaction returns (so before
+  a write is acknowledged): :class:`PublishingConnection` swaps ``current`` to a new,
   empty generation after the storage finished the commit.  Every anarepo process,
-  command-line ones included, opens the database with it.
-* **Publishing checks the revision under a lock.**  The replay middleware hands over
-  each public answer it stores (anonymous ``GET``, ``200``, ``Cache-Control: public``,
-  no query) with the revision it read before the view ran.  Under an exclusive
-  ``flock`` shared by all processes the revision is read again through the storage
-  (:mod:`anarepo.revision`): only if unchanged is the file written, into the
-  generation of that revision.  A commit either finished before that read (then it
-  is seen and nothing is written) or swaps ``current`` after the write (its swap
-  waits for the lock): no file older than an acknowledged commit is ever served.
-* **A safety net** for commits made by something that is not an anarepo process
-  with this setting: each app process reads the revision once a second and ends a
-  generation whose revision is no longer the database's.
+  command-line ones included, opens the database with it.  A declared commit ends
+  nothing.
+* **Publishing checks the documents revision under a lock.**  The replay middleware
+  hands over each public answer it stores (anonymous ``GET``, ``200``,
+  ``Cache-Control: public``, no query) with the revision it read before the view ran.
+  Under an exclusive ``flock`` shared by all processes the documents revision is read
+  through the storage (:mod:`anarepo.revision` first makes the process current, then
+  a fresh connection reads the counter): only if no document-changing commit came
+  after the view's revision is the file written, into the generation of the
+  documents revision.  Such a commit either finished before that read (then it is
+  seen and nothing is written) or swaps ``current`` after the write (its swap waits
+  for the lock): no file older than an acknowledged commit is ever served.
+* **A safety net** for commits of anarepo processes that do not publish: each app
+  process reads the documents revision once a second and ends a generation named by
+  another one.  (Every process writing the database must be an anarepo process: a
+  foreign writer does not move the counter.)
 * A file removed between nginx's existence check and its open gives a 404 that
   nginx hands to the app (``error_page 404 = @anarepo``), never to the client.
 
@@ -148,8 +160,40 @@ class Generations:
                 pass
 
 
-class PublishingConnection(Connection):
-    """A ZODB connection that ends the published generation after each of its commits.
+#: key of the documents counter in the ZODB root mapping (see the module docstring)
+DOCUMENTS_KEY = "anarepo.documents"
+#: transaction data key: this connection's commit moved the documents counter
+_MOVED = object()
+
+
+class DocumentsConnection(Connection):
+    """A ZODB connection whose commits move the documents counter, unless the
+    transaction declared that it changes no document (:func:`anarepo.db.changes_no_document`).
+
+    ``commit`` runs only for connections that wrote something (or hold savepoints).
+    """
+
+    def commit(self, transaction):
+        from ..db import changes_no_document_declared
+
+        if not changes_no_document_declared(transaction):
+            counter = self.root().get(DOCUMENTS_KEY)
+            if counter is not None:
+                counter.change(1)  # a Length: concurrent commits merge, never conflict
+            transaction.set_data(_MOVED, True)
+        super().commit(transaction)
+
+
+def moved_documents(transaction) -> bool:
+    try:
+        return bool(transaction.data(_MOVED))
+    except KeyError:
+        return False
+
+
+class PublishingConnection(DocumentsConnection):
+    """A ZODB connection that ends the published generation after each of its commits
+    that may change a document.
 
     ``tpc_finish`` runs only for connections that wrote something, after the storage
     made the transaction durable and before ``commit()`` returns to the caller.
@@ -158,20 +202,55 @@ class PublishingConnection(Connection):
     def tpc_finish(self, transaction):
         super().tpc_finish(transaction)
         generations = getattr(self._db, "anarepo_published", None)
-        if generations is not None:
+        if generations is not None and moved_documents(transaction):
             generations.invalidate()
 
 
 def install(db, settings) -> Generations | None:
-    """Make every commit through ``db`` end the published generation (when publishing is on)."""
+    """Make every commit through ``db`` move the documents counter, and (when publishing
+    is on) end the published generation when it did."""
     root = (settings.get("anarepo.publish.dir") or "").strip()
+    db.klass = PublishingConnection if root else DocumentsConnection
+    db.pool.clear()  # the connection ZODB opened to create its root is of the old class
     if not root:
         return None
     generations = Generations(root)
+    generations.db = db
     db.anarepo_published = generations
-    db.klass = PublishingConnection
-    db.pool.clear()  # the connection ZODB opened to create its root is of the old class
     return generations
+
+
+def ensure_documents_counter(db) -> None:
+    """Create the counter (start-up, one process at a time: databases from before it)."""
+    from BTrees.Length import Length
+
+    with db.transaction("anarepo: documents counter") as conn:
+        if DOCUMENTS_KEY not in conn.root():
+            conn.root()[DOCUMENTS_KEY] = Length()
+
+
+def documents_revision(db, revision):
+    """The id of the last commit that may have changed a document, read through the
+    storage: ``revision()`` makes this process current first (ZEO round trip, RelStorage
+    poll), then a fresh connection reads the counter.  None when the storage can not be
+    asked; the database revision itself for a database without the counter."""
+    import transaction
+
+    tid = revision()
+    if tid is None or getattr(db, "_mvcc_storage", None) is None:  # unknown, or the database was closed
+        return None
+    manager = transaction.TransactionManager(explicit=True)  # not the thread's: a request's may be open
+    conn = db.open(transaction_manager=manager)
+    try:
+        manager.begin()  # a snapshot at least as new as ``tid``
+        counter = conn.root().get(DOCUMENTS_KEY)
+        if counter is None:
+            return tid
+        counter._p_activate()
+        return counter._p_serial
+    finally:
+        manager.abort()
+        conn.close()
 
 
 def document_key(environ, headers) -> str | None:
@@ -245,11 +324,12 @@ class Publisher:
             return None
         modified = next((v for k, v in headers if k.lower() == "last-modified"), None)
         with self.generations.locked():
-            if self.revision() != tid:
-                return None  # a commit since the view read the database
+            documents = documents_revision(self.generations.db, self.revision)
+            if documents is None or documents > tid:
+                return None  # a commit that may change documents since the view read the database
             name = self.generations.current_name()
-            if name is None or self.generations.current_tid() != _tid_name(tid):
-                name = self.generations.swap(_tid_name(tid))
+            if name is None or self.generations.current_tid() != _tid_name(documents):
+                name = self.generations.swap(_tid_name(documents))
             path = os.path.join(self.generations.root, name, key)
             _write(path, plain, modified)
             if encoding == "gzip":
@@ -281,14 +361,14 @@ class Publisher:
                 log.exception("published documents check failed")
 
     def check(self) -> None:
-        """End the generation if the database moved on without telling us (a commit by
+        """End the generation if the documents moved on without telling us (a commit by
         a process that does not publish)."""
         if self.generations.current_name() is None:
             return
         with self.generations.locked():
-            tid = self.revision()
-            if tid is not None and self.generations.current_tid() != _tid_name(tid):
-                self.generations.swap(_tid_name(tid))
+            documents = documents_revision(self.generations.db, self.revision)
+            if documents is not None and self.generations.current_tid() != _tid_name(documents):
+                self.generations.swap(_tid_name(documents))
 
 
 def _write(path: str, data: bytes, modified: str | None, makedirs: bool = True) -> None:

@@ -116,7 +116,7 @@ def forget_old(db, settings: ThrottleSettings = ThrottleSettings(), now: float |
             for key in dropped:
                 del attempts[key]
 
-        in_own_transaction(db, change)
+        in_own_transaction(db, change, documents=False)  # counters no index document shows
         forgotten += len(dropped)
         if len(dropped) < 1000:
             return forgotten
@@ -154,7 +154,7 @@ def record_failure(db, keys, now: float | None = None) -> None:
             attempts.failures += 1
             attempts.last = now
 
-    in_own_transaction(db, change)
+    in_own_transaction(db, change, documents=False)  # counters no index document shows
 
 
 def record_success(db, login: str, key: str | None = None) -> None:
@@ -166,7 +166,7 @@ def record_success(db, login: str, key: str | None = None) -> None:
         if attempts is not None and attempts.failures:
             attempts.failures = 0
 
-    in_own_transaction(db, change)
+    in_own_transaction(db, change, documents=False)  # counters no index document shows
 
 
 class HashSlots:

@@ -69,11 +69,12 @@ class DownloadCounter:
             return 0
         if getattr(self.db, "_mvcc_storage", None) is None:  # the database was closed
             return 0
-        from ..db import ROOT_KEY
+        from ..db import ROOT_KEY, changes_no_document
 
         for attempt in range(3):
             try:
                 with self.db.transaction("anarepo: download counts") as conn:
+                    changes_no_document(conn.transaction_manager.get())  # no index document shows them
                     root = conn.root()[ROOT_KEY]
                     for (owner, pkey, version, basename, day), n in batch.items():
                         _apply(root, owner, pkey, version, basename, day, n)

@@ -1,6 +1,7 @@
 """Published public index documents (anarepo/deploy/published.py) against the real app
-and database: what is written for nginx to send alone, and that every commit, from a
-request or not, ends it before the commit returns.  The same path through a real nginx
+and database: what is written for nginx to send alone, and that every commit that may
+change a document, from a request or not, ends it before the commit returns (a
+download-count flush or a login does not).  The same path through a real nginx
 and two processes: tests/deploy/test_multiprocess.py."""
 from __future__ import annotations
 
@@ -110,3 +111,32 @@ def test_an_answer_rendered_before_a_commit_is_not_published(app, testapp, root,
     environ = {"PATH_INFO": REPODATA, "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}
     assert replay.publisher.publish(environ, "200 OK", [("Content-Type", "application/json")], b"{}", tid) is None
     assert published(root, REPODATA) is None
+
+
+def test_a_download_count_flush_or_a_login_does_not_end_the_documents_an_upload_does(app, testapp, root, alice):
+    """Only commits that may change what a document shows end the published ones: the
+    download counts flushed after a download and a login's throttle counters do not;
+    an upload does, and the next answer is the new one."""
+    import webtest
+
+    from anarepo.services.downloads import flush_all
+    from anarepo.testing import csrf_from, web_login
+
+    body = testapp.get(REPODATA).body
+    assert published(root, REPODATA) == body
+    before = app.db.lastTransaction()
+    assert testapp.get(f"/conda/alice/noarch/{alice}").status_int == 200  # a download...
+    assert flush_all() == 1  # ... counted in a commit of its own
+    browser = webtest.TestApp(app.wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+    page = browser.get("/account/login")
+    wrong = {"login": "alice", "password": "wrong-password-1", "csrf_token": csrf_from(page)}
+    browser.post("/account/login", wrong, status="*")  # a failed login: its throttle counter is written
+    web_login(browser, "alice")  # and a successful one
+    assert app.db.lastTransaction() != before  # the database moved on
+    assert published(root, REPODATA) == body  # the documents did not
+    assert testapp.get(REPODATA).body == body
+    fn, data = build_package("tool", "2.0")
+    publish_conda(app, "alice", fn, data)
+    assert published(root, REPODATA) is None
+    fresh = testapp.get(REPODATA).body
+    assert fn.encode() in fresh and published(root, REPODATA) == fresh
