@@ -8,6 +8,7 @@ spend seconds of CPU on (45 s at 1 MiB); here a smaller one against a 1 s limit.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -73,3 +74,37 @@ def test_a_render_leaves_no_process_behind(app):
     assert open(children).read().split() == []
     assert os.path.exists(f"/proc/{server.pid}")
 
+
+
+def test_killing_a_render_child_never_hits_a_process_that_took_its_pid():
+    """The render server's children are reaped the moment they exit, so a finished
+    child's pid may already name another process when the server process kills "the
+    child" after its answer.  The handle it keeps (a pidfd) names the child only: the
+    other process lives.  (The pid is handed on deterministically through the kernel's
+    ns_last_pid.)"""
+    import subprocess
+
+    from anarepo.package_types.ipynb.sandbox import _ChildHandle
+
+    last_pid = "/proc/sys/kernel/ns_last_pid"
+    if not os.access(last_pid, os.W_OK):
+        pytest.skip("needs a writable /proc/sys/kernel/ns_last_pid (root) to reuse a pid on purpose")
+    for _ in range(50):  # another process may take the pid first: try again
+        child = subprocess.Popen(["sleep", "30"])
+        handle = _ChildHandle(child.pid)
+        child.kill()
+        child.wait()  # gone and reaped: its pid is free
+        with open(last_pid, "w") as f:
+            f.write(str(child.pid - 1))
+        stranger = subprocess.Popen(["sleep", "30"])
+        try:
+            if stranger.pid != child.pid:
+                continue
+            handle.kill()
+            time.sleep(0.2)
+            assert stranger.poll() is None, "the stranger that took the child's pid was killed"
+            return
+        finally:
+            stranger.kill()
+            stranger.wait()
+    pytest.fail("could not hand a pid on in 50 attempts")

@@ -100,12 +100,13 @@ class RenderServer:
 
     def render(self, source: bytes, cpu_seconds: int, seconds: float, memory: int) -> tuple[bytes, bytes]:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = None
+        child = None
         try:
             self._hand_over(theirs, cpu_seconds, memory)
             theirs.close()
             mine.settimeout(max(seconds, STARTUP_SECONDS))  # a first render waits for the server to start
             (pid,) = _PID.unpack(_recv_exactly(mine, _PID.size))
+            child = _ChildHandle(pid)  # now, while the child waits for the notebook: alive
             deadline = time.monotonic() + seconds
             mine.settimeout(seconds)
             _send_frame(mine, b"n", source)
@@ -115,13 +116,36 @@ class RenderServer:
             raise TooCostly(f"stopped after {cpu_seconds} s of CPU, {seconds:g} s or {memory // MiB} MiB"
                             f" ({type(exc).__name__})") from None
         finally:
-            if pid is not None:
-                try:
-                    os.kill(pid, signal.SIGKILL)  # gone already when it answered
-                except ProcessLookupError:
-                    pass
+            if child is not None:
+                child.kill()  # gone already when it answered
             mine.close()
             theirs.close()
+
+
+class _ChildHandle:
+    """A render child to kill, held by a pidfd: its pid is reaped by the kernel the
+    moment it exits (the render server ignores SIGCHLD) and may soon name another
+    process, which ``os.kill(pid)`` would then kill.  A pidfd keeps naming the child."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        try:
+            self.fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfd (an old kernel): the pid, as before
+            self.fd = None
+
+    def kill(self) -> None:
+        try:
+            if self.fd is not None:
+                signal.pidfd_send_signal(self.fd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        finally:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
 
 
 _server = RenderServer()
