@@ -23,7 +23,7 @@ from .deploy import published
 from .deploy.xaccel import document_files
 from .deploy.bodybuffer import install as install_body_buffer
 from .deploy.zeoclient import forget_prefetched_oids_on_reconnect
-from .replay import ReplayMiddleware
+from .http.replay import ReplayMiddleware
 from .settings import with_defaults
 
 
@@ -61,6 +61,7 @@ def make_config(settings: dict) -> Configurator:
     config.add_evolve_step("anarepo.resources.owners.give_declared_fields", "core.declared-fields-1")
     config.include(".security")
     config.include(".inspection")
+    config.include(".http.caching")  # the rendered documents of every face
     config.include(".plugins")  # directives first, then every plugin's includeme
     config.include(".views")
     config.include(".sources")

@@ -24,7 +24,10 @@
 ``anarepo.replay.max_bytes``        memory for replayed public index answers
                                     (256 MiB; 0 turns replay off)
 ``anarepo.replay.max_age``          seconds an unasked replayable answer is
-                                    kept (5; see anarepo/replay.py)
+                                    kept (5; see anarepo/http/replay.py)
+``anarepo.documents.max_bytes``     memory for rendered index documents of
+                                    every face (768 MiB; anarepo/http/caching.py)
+``anarepo.documents.max_entries``   documents kept at most (8192; 0: no bound)
 ``anarepo.x_accel.location``        nginx internal location for package files
                                     (empty: the app sends the bytes; see
                                     anarepo/deploy/xaccel.py)
@@ -107,6 +110,8 @@ DEFAULTS = {
     "anarepo.disabled_plugins": "",
     "anarepo.replay.max_bytes": str(256 << 20),
     "anarepo.replay.max_age": "5",
+    "anarepo.documents.max_bytes": str(768 << 20),
+    "anarepo.documents.max_entries": "8192",
     "anarepo.zeo_wait_timeout": "2",
     "anarepo.inspect.workers": "2",
     "anarepo.inspect.queue": "2",

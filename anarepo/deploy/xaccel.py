@@ -98,7 +98,7 @@ GRACE = 60.0
 class DocumentFiles:
     """Replayed public index documents written once to files that nginx sends.
 
-    The replay middleware (``anarepo/replay.py``) still decides, per request, that
+    The replay middleware (``anarepo/http/replay.py``) still decides, per request, that
     a stored answer is current (the revision check) and answers ``304``s itself; it
     then names the file in ``X-Accel-Redirect`` instead of pushing megabytes of
     ``repodata.json`` through waitress.  Each process writes into a directory of

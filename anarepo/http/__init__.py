@@ -8,5 +8,9 @@ before and after the views, with no repository decisions in it.
 * :mod:`.bodies`: sending large documents and blobs without copying them;
 * :mod:`.multipart`: reading ``multipart/form-data`` bodies part by part;
 * :mod:`.bounded`: parsing untrusted JSON and YAML with bounds;
-* :mod:`.mediatypes`: the Content-Type of a stored file.
+* :mod:`.mediatypes`: the Content-Type of a stored file;
+* :mod:`.caching`: the one cache of rendered documents (revision and visibility
+  keyed) and the one conditional-response rule;
+* :mod:`.replay`: the WSGI front of those documents for anonymous clients;
+* :mod:`.blobs`: the one way to send a stored file, with one header policy.
 """

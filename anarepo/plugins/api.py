@@ -36,8 +36,10 @@ Grouped by what a plugin does:
   :func:`count_download` (conflict-free, off the request), :func:`media_type`,
   :func:`face_error` / :func:`text_error` / :func:`json_error` (errors in the
   face's format), :func:`web_page_url`;
-* **cached documents**: :func:`mark_replayable` (a public document the replay
-  cache may answer again), :func:`body_iter`, :data:`ORIGINAL_PATH` and
+* **cached documents**: :func:`cached_document` (a rendered document in the one
+  document cache, keyed by revision and visibility), :func:`document_response`
+  (an index document with the one header and 304 policy), :func:`not_modified`,
+  :func:`mark_replayable` (a public document the replay front may answer again), :func:`body_iter`, :data:`ORIGINAL_PATH` and
   :data:`TOKEN_ENV` (the request's path before the token was cut out, and the
   path token, for faces that answer before traversal);
 * **persistent state**: :func:`plugin_state` / :func:`drop_plugin_state` (the
@@ -68,6 +70,7 @@ from ..db import root_factory as root_of
 from ..services.downloads import committed_file, count_download
 from ..errors import Conflict, FileExists, NameTaken, NotFound, PublishError
 from ..services.events import package_changed
+from ..http.caching import cached_document, document_response, mark_replayable, not_modified
 from ..inspection import inspection_pool
 from ..http.mediatypes import media_type
 from ..http.middleware import ORIGINAL_PATH, TOKEN_ENV, web_page_url
@@ -76,7 +79,6 @@ from ..names import (
     package_key,
 )
 from ..services.reindex import reindex
-from ..replay import mark_replayable
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
 from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
 from ..resources.packages import Distribution, Package, Release, adopt_dist_extra, dist_extra, set_dist_extra
@@ -96,15 +98,16 @@ from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
 from .faces import ANY, Scope
 
 __all__ = [
-    "add_counts", "adopt_dist_extra", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir", "body_iter",
-    "boundary_of", "BudgetExceeded", "check_label", "check_link", "check_text", "CHUNK_SIZE", "clock",
-    "client", "ClientError", "CommandError", "committed_file", "Conflict", "count_download", "dist_extra", "Distribution", "drop_plugin_state",
-    "face_error", "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName",
-    "InvalidPackage", "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json",
-    "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",
-    "MultipartError", "MultipartReader", "NameTaken", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
-    "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
-    "publishing", "queue_writer", "Refused", "reindex", "Release", "root_projects", "request_tmpdir", "root_of", "Scope",
-    "send_blob", "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
+    "add_counts", "adopt_dist_extra", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir",
+    "body_iter", "boundary_of", "BudgetExceeded", "cached_document", "check_label", "check_link", "check_text",
+    "CHUNK_SIZE", "client", "ClientError", "clock", "CommandError", "committed_file", "Conflict", "count_download",
+    "dist_extra", "Distribution", "document_response", "drop_plugin_state", "face_error", "FileExists", "FileInfo",
+    "fresh_revision", "get_db", "inspection_pool", "InvalidName", "InvalidPackage", "isoformat_z", "json_error",
+    "label_visible", "LINK_FIELDS", "load_yaml", "loads_json", "mark_replayable", "MAX_DESCRIPTION",
+    "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type", "MultipartError", "MultipartReader", "NameTaken",
+    "not_modified", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package", "package_changed", "package_key",
+    "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError", "publishing", "queue_writer",
+    "Refused", "reindex", "Release", "request_tmpdir", "root_of", "root_projects", "Scope", "send_blob",
+    "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
     "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
 ]

@@ -330,7 +330,7 @@ def refresh_target(registry, target) -> tuple[float, str | None]:
 
 def proxy_tween_factory(handler, registry):
     """Revalidate proxied indexes before the request's transaction sees them."""
-    from ..replay import REPLAYABLE
+    from ..http.caching import REPLAYABLE
 
     due = registry.anarepo_proxy_due = DueTimes()
     registry.anarepo_fetch_slots = threading.BoundedSemaphore(

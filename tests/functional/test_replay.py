@@ -1,4 +1,4 @@
-"""Replayed public index answers (anarepo/replay.py) against the real app and database.
+"""Replayed public index answers (anarepo/http/replay.py) against the real app and database.
 
 Each test checks both that a replay happened (the middleware's hit counter) and
 that what a client receives is what the application itself would answer.

@@ -34,7 +34,7 @@ ALLOWED = {
     ("anarepo/views/upload.py", "upload", "file"): "form field name",
     ("anarepo/views/api/upload.py", "s3_upload", "file"): "multipart part name of the anaconda.org API",
     # words that happen to be a type name
-    ("anarepo/replay.py", "Entry", "file"): "__slots__ entry",
+    ("anarepo/http/replay.py", "Entry", "file"): "__slots__ entry",
     ("anarepo/deploy/xaccel.py", "_blob_path", "file"): "attribute of a WSGI file wrapper",
     ("anarepo/cli.py", "cmd_reindex", "file"): "tqdm's progress unit",
     # anaconda-client's own enum of package types (a protocol, not our plugins)

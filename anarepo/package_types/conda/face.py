@@ -4,9 +4,9 @@ A route ``/conda/*traverse`` whose factory returns a transient :class:`CondaFace
 traversal continues over transient resources (channel → label → subdir →
 package file or shard) built on the owner and its :mod:`.index` state.
 
-Index documents are rendered from the kept per-package fragments into a
-process-local cache keyed by (document, index object, revision, visibility);
-the strong ETag is that key, shared by ``repodata.json`` and ``.zst`` of one
+Index documents are rendered from the kept per-package fragments into the
+core's document cache (``cached_document``) keyed by (document, index object,
+revision, visibility); the strong ETag is that key, shared by ``repodata.json`` and ``.zst`` of one
 revision, so a conditional request is answered 304 before anything is
 rendered.  Requesters see only packages they may read: public records for
 everyone, restricted ones merged in after a permission check per package.
@@ -18,8 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 
 from pyramid.authorization import Allow, Everyone
 from pyramid.exceptions import ConfigurationError
@@ -28,8 +26,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ...plugins.api import (
-    ANY, P, Scope, blob_response, body_iter, clock, committed_file, count_download, label_visible, mark_replayable,
-    root_of, web_page_url,
+    ANY, P, Scope, blob_response, cached_document, committed_file, count_download, document_response,
+    label_visible, mark_replayable, root_of, web_page_url,
 )
 from . import render
 from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
@@ -37,46 +35,6 @@ from .inspect import EXTENSIONS, KNOWN_SUBDIRS
 
 SHARD_RE = re.compile(r"^([0-9a-f]{64})\.msgpack\.zst$")
 IMMUTABLE = "max-age=31536000, immutable"
-
-
-# -- the process-local render cache --------------------------------------------------
-class RenderCache:
-    """LRU of rendered documents by key, bounded in bytes; renders are single-flight."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.data: OrderedDict = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-        self.render_lock = threading.RLock()  # .zst renders the .json first
-
-    def get(self, key, build):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-                return value
-        with self.render_lock:
-            with self.lock:
-                value = self.data.get(key)
-            if value is None:
-                value = build()
-                self.put(key, value)
-            return value
-
-    def put(self, key, value: bytes) -> None:
-        with self.lock:
-            if key in self.data:
-                return
-            self.data[key] = value
-            self.size += len(value)
-            while self.size > self.max_bytes and len(self.data) > 1:
-                _, old = self.data.popitem(last=False)
-                self.size -= len(old)
-
-
-def render_cache(registry) -> RenderCache:
-    return registry.conda_render_cache
 
 
 # -- transient resources ------------------------------------------------------------
@@ -263,21 +221,6 @@ def validators(index, vis: str) -> tuple[str, float]:
     return f"{_oid(index)}.{rev.counter}.{vis}", rev.mtime
 
 
-def settled(mtime: float | None) -> bool:
-    """Whether the second of the last change is over.  Last-Modified has one-second
-    resolution: sent (and compared) earlier, a second change within the same second
-    would carry the same date and be answered 304.  Until then only the ETag
-    validates (RFC 9110 8.8.2.2: such a date is a weak validator)."""
-    return bool(mtime) and int(mtime) < int(clock.epoch())
-
-
-def not_modified(request, etag: str, mtime: float | None) -> bool:
-    if request.if_none_match:
-        return etag in request.if_none_match
-    ims = request.if_modified_since
-    return bool(ims) and settled(mtime) and int(mtime) <= ims.timestamp()
-
-
 #: Content codings offered for JSON documents, preferred first when the client's
 #: q-values tie (conda's requests and rattler accept both).
 ENCODINGS = ("zstd", "gzip")
@@ -293,11 +236,11 @@ def negotiate(request) -> str | None:
 
 def encoders(request, key, body_fn, zstd=None) -> dict:
     """Encoding → function giving the cached encoded body of a JSON document."""
-    cache = render_cache(request.registry)
     level = int(request.registry.settings.get("anarepo.conda.zstd_level", 3))
     return {
-        "zstd": zstd or (lambda: cache.get((key, "zstd"), lambda: render.compress(body_fn(), level))),
-        "gzip": lambda: cache.get((key, "gzip"), lambda: gzip.compress(body_fn(), compresslevel=6, mtime=0)),
+        "zstd": zstd or (lambda: cached_document(request, (key, "zstd"), lambda: render.compress(body_fn(), level))),
+        "gzip": lambda: cached_document(request, (key, "gzip"),
+                                        lambda: gzip.compress(body_fn(), compresslevel=6, mtime=0)),
     }
 
 
@@ -305,32 +248,12 @@ def index_response(request, etag, mtime, vis, body_fn, content_type, encoded=Non
     """An index document with validators and caching headers; ``encoded`` (see
     :func:`encoders`) sends it gzip- or zstd-encoded when the client asks, each
     coding with its own strong ETag."""
-    settings = request.registry.settings
-    max_age = int(settings.get("anarepo.conda.max_age", 60))
     encoding = negotiate(request) if encoded else None
-    if encoding:
-        etag = f"{etag}.{encoding}"
-    headers = {
-        "ETag": f'"{etag}"',
-        "Cache-Control": f"{'public' if vis == 'p' else 'private'}, max-age={max_age}",
-        "Vary": "Authorization, Accept-Encoding" if encoded else "Authorization",
-    }
-    if settled(mtime):
-        from email.utils import formatdate
-
-        headers["Last-Modified"] = formatdate(int(mtime), usegmt=True)
-    if not_modified(request, etag, mtime):
-        return Response(status=304, headers=headers)
-    body = encoded[encoding]() if encoding else body_fn()
-    if vis == "p":
-        mark_replayable(request, body)
-    response = Response(content_type=content_type, charset=None)
-    response.headers.update(headers)
-    if encoding:
-        response.content_encoding = encoding
-    response.app_iter = body_iter(request.environ, body)
-    response.content_length = len(body)
-    return response
+    return document_response(
+        request, encoded[encoding] if encoding else body_fn,
+        etag=f"{etag}.{encoding}" if encoding else etag, content_type=content_type, public=vis == "p",
+        max_age=int(request.registry.settings.get("anarepo.conda.max_age", 60)),
+        vary="Authorization, Accept-Encoding" if encoded else "Authorization", mtime=mtime, encoding=encoding)
 
 
 class SubdirDocs:
@@ -340,7 +263,6 @@ class SubdirDocs:
         self.request = request
         self.subdir = context.__name__
         self.index = context.index
-        self.cache = render_cache(request.registry)
         restricted = self.index.restricted if self.index is not None else None
         self.visible, self.vis = visible_restricted(request, context.owner, restricted)
         if self.index is None:
@@ -362,14 +284,15 @@ class SubdirDocs:
 
     def repodata(self, current: bool = False) -> bytes:
         kind = "current" if current else "repodata"
-        return self.cache.get(
-            (kind, self.etag),
+        return cached_document(
+            self.request, ("conda", kind, self.etag),
             lambda: render.repodata(self.subdir, (fr for _, fr in self._filtered(self.index.frags)) if self.index is not None else (), current),
         )
 
     def repodata_zst(self) -> bytes:
         level = int(self.request.registry.settings.get("anarepo.conda.zstd_level", 3))
-        return self.cache.get(("repodata.zst", self.etag), lambda: render.compress(self.repodata(), level))
+        return cached_document(self.request, ("conda", "repodata.zst", self.etag),
+                               lambda: render.compress(self.repodata(), level))
 
     def shard_index(self) -> bytes:
         def build():
@@ -382,7 +305,7 @@ class SubdirDocs:
                 entries = list(self.index.shard_entries.values())
             return render.shard_index(self.subdir, entries, self.mtime or 0)
 
-        return self.cache.get(("shards", self.etag), build)
+        return cached_document(self.request, ("conda", "shards", self.etag), build)
 
     def respond(self, body_fn, content_type, encoded=None):
         return index_response(self.request, self.etag, self.mtime, self.vis, body_fn, content_type, encoded)
@@ -399,10 +322,11 @@ def _current(docs):
 #: the encoders of a JSON document or None).
 SUBDIR_DOCUMENTS = {
     "repodata.json": (lambda docs: docs.repodata, "application/json",
-                      lambda docs: encoders(docs.request, ("repodata", docs.etag), docs.repodata, docs.repodata_zst)),
+                      lambda docs: encoders(docs.request, ("conda", "repodata", docs.etag), docs.repodata,
+                                           docs.repodata_zst)),
     "repodata.json.zst": (lambda docs: docs.repodata_zst, "application/zstd", None),
     "current_repodata.json": (_current, "application/json",
-                              lambda docs: encoders(docs.request, ("current", docs.etag), _current(docs))),
+                              lambda docs: encoders(docs.request, ("conda", "current", docs.etag), _current(docs))),
     "repodata_shards.msgpack.zst": (lambda docs: docs.shard_index, "application/zstd", None),
 }
 
@@ -441,10 +365,10 @@ def channeldata_json(context, request):
         return render.channeldata(subdirs, entries)
 
     def body():
-        return render_cache(request.registry).get(("channeldata", etag), build)
+        return cached_document(request, ("conda", "channeldata", etag), build)
 
     return index_response(request, etag, mtime, vis, body, "application/json",
-                          encoders(request, ("channeldata", etag), body))
+                          encoders(request, ("conda", "channeldata", etag), body))
 
 
 def immutable(package) -> str:
@@ -485,7 +409,6 @@ def includeme(config):
         raise ConfigurationError(
             f"anarepo.conda.max_age may not exceed {KEEP_SHARDS_SECONDS} s: clients holding a shard index"
             " that long would ask for shards no longer kept")
-    config.registry.conda_render_cache = RenderCache(int(settings.get("anarepo.conda.render_cache_mb", 512)) << 20)
     config.add_face(
         "conda", mount="conda", factory=face_factory, error_format="text", subdomain=True, title="conda channels",
         api_root_key="conda_url",

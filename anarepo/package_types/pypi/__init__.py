@@ -4,7 +4,6 @@
 * ``index``    — index state per (owner, label, project), kept by ``package_changed``;
 * ``face``     — the ``/pypi/*traverse`` route and its transient resources;
 * ``simple``   — PEP 503 HTML / PEP 691 JSON pages, negotiated, cached, 304;
-* ``fastpath`` — the same public pages for anonymous clients without traversal;
 * ``files``    — files and their PEP 658 ``.metadata``;
 * ``upload``   — the legacy upload API (twine, uv publish, poetry);
 * ``yank``     — ``/api/yank/...`` (PEP 592).
@@ -177,20 +176,12 @@ class PypiType(PackageType):
 
 
 def includeme(config):
-    from .cache import PageCache
-
     config.add_package_type(PypiType())
-    settings = config.registry.settings
-    config.registry.anarepo_pypi_pages = PageCache(
-        int(settings.get("anarepo.pypi.page_cache_entries", 2048)),
-        int(settings.get("anarepo.pypi.page_cache_bytes", 256 << 20)),
-    )
     config.include(".face")
     config.scan(".simple")
     config.scan(".files")
     config.scan(".upload")
     config.include(".yank")
-    config.include(".fastpath")
     # the index moves into Owner.indexes first: the steps below read it there
     config.add_evolve_step("anarepo.package_types.pypi.index.move_to_plugin_state", "pypi.plugin-state-1")
     # and each wheel's METADATA into Distribution.extras (after core.distribution-extras-1)

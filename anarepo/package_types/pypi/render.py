@@ -7,7 +7,10 @@ bytes whatever token prefix or host it was reached through.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
@@ -130,3 +133,24 @@ def index_html(projects: list[tuple[str, str]]) -> bytes:
         for name, display in projects
     )
     return _html_page("Simple index", body)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered page as the document cache keeps it: the bytes, their gzip form
+    (pages above 1 KiB) and a strong ETag of the content."""
+
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    content_type: str
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
+
+def make_page(body: bytes, content_type: str) -> Page:
+    etag = hashlib.sha256(body).hexdigest()[:40]
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
+    return Page(body, gzipped, etag, content_type)

@@ -4,7 +4,8 @@ A requester sees exactly the packages it may read: public packages need no
 check (the face's own VIEW check already applied the token's scopes and
 organization), restricted ones are checked one by one with
 ``request.has_permission``.  The set of visible restricted packages is part of
-the page cache key, so an anonymous client and a token holder never share a
+the key of the page in the core's document cache (``cached_document``), with
+the index revision, so an anonymous client and a token holder never share a
 page with different content.
 """
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently, HTTPNotAcceptable, HTTPNotFound
-from pyramid.response import Response
 from pyramid.view import view_config
 from webob.acceptparse import create_accept_header
 
-from ...plugins.api import ORIGINAL_PATH, P, body_iter, mark_replayable, web_page_url
+from ...plugins.api import ORIGINAL_PATH, P, cached_document, document_response, web_page_url
 from . import render
-from .cache import make_page, page_cache
+from .render import make_page
 from .face import ROUTE, OwnerFace, ProjectPage, SimpleRoot
 from .index import label_index, project_index
 from .inspect import normalize
@@ -88,30 +88,16 @@ def visible(request, owner, pkeys) -> tuple[str, ...]:
     return tuple(out)
 
 
-def page_response(request, page, restricted: bool) -> Response:
-    """The page's bytes (gzip when accepted) with precomputed headers; 304 on a match.
-
-    Built by hand rather than through WebOb's header setters: this is the hot
-    path of every ``pip install`` and costs a few microseconds this way.
-    """
+def page_response(request, page, restricted: bool):
+    """The page's bytes (gzip when accepted), each coding with its own ETag; 304 on a match."""
     gzip_ok = page.gzipped is not None and "gzip" in request.environ.get("HTTP_ACCEPT_ENCODING", "")
-    body, etag = (page.gzipped, f'"{page.etag}-gz"') if gzip_ok else (page.body, f'"{page.etag}"')
-    max_age = request.registry.settings.get("anarepo.pypi.max_age", DEFAULT_MAX_AGE)
-    headers = [
-        ("ETag", etag),
-        ("Vary", "Accept, Accept-Encoding"),
-        ("Cache-Control", f"{'private' if restricted else 'public'}, max-age={max_age}"),
-    ]
-    if etag in request.environ.get("HTTP_IF_NONE_MATCH", ""):
-        return Response(status=304, headerlist=headers)  # no content headers on a 304
-    headers.append(("Content-Type", page.content_type + ("; charset=utf-8" if page.content_type == render.HTML
-                                                         else "")))
-    if gzip_ok:
-        headers.append(("Content-Encoding", "gzip"))
-    headers.append(("Content-Length", str(len(body))))
-    if not restricted:
-        mark_replayable(request, body)
-    return Response(app_iter=body_iter(request.environ, body), headerlist=headers)
+    html = page.content_type == render.HTML
+    return document_response(
+        request, (lambda: page.gzipped) if gzip_ok else (lambda: page.body),
+        etag=f"{page.etag}-gz" if gzip_ok else page.etag,
+        content_type=page.content_type + ("; charset=utf-8" if html else ""), public=not restricted,
+        max_age=request.registry.settings.get("anarepo.pypi.max_age", DEFAULT_MAX_AGE),
+        vary="Accept, Accept-Encoding", encoding="gzip" if gzip_ok else None)
 
 
 @view_config(route_name=ROUTE, context=OwnerFace, request_method=("GET", "HEAD"), permission=P.VIEW)
@@ -138,7 +124,7 @@ def simple_root(context, request):
     from ...plugins.api import root_projects
 
     proxied_key, proxied = root_projects(context.owner, context.label)
-    key = ("index", context.owner.login, context.label, revision, hidden, content_type, proxied_key)
+    key = ("pypi", "index", context.owner.login, context.label, revision, hidden, content_type, proxied_key)
 
     def build():
         rows = []
@@ -151,7 +137,7 @@ def simple_root(context, request):
         body = render.index_json(rows) if render.is_json(content_type) else render.index_html(rows)
         return make_page(body, content_type)
 
-    page = page_cache(request.registry).get_or_render(key, build)
+    page = cached_document(request, key, build)
     # private only when this requester sees a restricted project: the anonymous page
     # does not reveal that private projects exist
     return page_response(request, page, restricted=bool(lindex is not None and len(lindex.restricted) > len(hidden)))
@@ -174,15 +160,14 @@ def project_page(context, request):
     if not seen:
         raise HTTPNotFound()
     restricted = len(seen) != len(public)
-    page = project_document(request.registry, context.owner.login, context.label, project, pindex, seen,
-                            content_type)
+    page = project_document(request, context.owner.login, context.label, project, pindex, seen, content_type)
     return page_response(request, page, restricted)
 
 
-def project_document(registry, owner_login: str, label: str, project: str, pindex, seen: tuple,
+def project_document(request, owner_login: str, label: str, project: str, pindex, seen: tuple,
                      content_type: str):
     """The rendered page for the packages ``seen``, from the cache or rendered now."""
-    key = ("project", owner_login, label, project, pindex.revision, seen, content_type)
+    key = ("pypi", "project", owner_login, label, project, pindex.revision, seen, content_type)
 
     def build():
         allowed = set(seen)
@@ -193,4 +178,4 @@ def project_document(registry, owner_login: str, label: str, project: str, pinde
             body = render.project_html(project, records)
         return make_page(body, content_type)
 
-    return page_cache(registry).get_or_render(key, build)
+    return cached_document(request, key, build)

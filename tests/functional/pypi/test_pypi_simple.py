@@ -387,9 +387,9 @@ def test_reindex_rebuilds_lost_state(testapp, app, alice, upload):
 
 @pytest.mark.parametrize("headers", [{}, {"Accept": JSON}, {"Accept": JSON, "Accept-Encoding": "gzip"},
                                      {"Accept": HTML_V1}])
-def test_anonymous_short_cut_answers_like_the_view(testapp, project, alice, headers):
-    """Anonymous public pages come from the fastpath tween; a token request goes through
-    traversal and the view: same bytes, same headers."""
+def test_anonymous_and_token_requests_get_the_same_public_page(testapp, project, alice, headers):
+    """An anonymous request and a token request for a public page get the same
+    bytes and headers (only the token's answer is private)."""
     fast = testapp.get("/pypi/alice/simple/foo-bar/", headers=headers)
     slow = testapp.get(f"/pypi/t/{alice['read']}/alice/simple/foo-bar/", headers=headers)
     assert fast.body == slow.body

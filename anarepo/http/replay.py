@@ -1,4 +1,5 @@
-"""Replaying public index documents to anonymous clients without entering the application.
+"""The WSGI front of the document cache: public answers replayed to anonymous clients
+without entering the application.
 
 conda, pixi, pip and uv fetch the same few documents (``repodata.json``, the shard
 index, simple pages) over and over, mostly without credentials.  The
@@ -25,28 +26,27 @@ processes).  With ``server-sync`` ZEO does that round trip itself, so it is not
 repeated for requests that are not replay candidates.
 
 The key holds every request field those views read: method, host, scheme,
-script name, path, query, ``Accept`` and ``Accept-Encoding``.  ``If-None-Match``
-is answered with a ``304`` here when it names the stored ETag; a request with
-only ``If-Modified-Since`` goes to the application.
+script name, path, query, ``Accept`` and ``Accept-Encoding``, and the revision
+(the visibility is that of anybody: only anonymous answers are kept).  The
+answers live in a :class:`~anarepo.http.caching.DocumentCache` (the engine of
+the rendered documents; their bodies are the very ``bytes`` objects that cache
+holds, so a replayed document costs no second copy).  ``If-None-Match`` is
+answered with a ``304`` here by the one ETag rule
+(:func:`~anarepo.http.caching.etag_matches`) when it names the stored ETag; a
+request with only ``If-Modified-Since`` goes to the application.
 """
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 
-from .http.bodies import body_iter
-from .http.middleware import TOKEN_ENV
-from .revision import keeps_up_with_other_processes, revision_reader
+from ..revision import keeps_up_with_other_processes, revision_reader
+from .bodies import body_iter
+from .caching import REPLAYABLE, DocumentCache, etag_matches, mark_replayable
+from .middleware import TOKEN_ENV
 
-REPLAYABLE = "anarepo.replayable"
+__all__ = ["REPLAYABLE", "ReplayMiddleware", "mark_replayable"]
+
 CONTENT_HEADERS = ("content-type", "content-length", "content-encoding")
-
-
-def mark_replayable(request, body: bytes) -> None:
-    """Views call this with the exact body of a public answer that depends only on
-    the request fields in the key and on the database."""
-    request.environ[REPLAYABLE] = body
 
 
 def _anonymous_get(environ) -> bool:
@@ -66,11 +66,6 @@ def _key(environ) -> tuple:
     )
 
 
-def _etag_matches(if_none_match: str, etag: str) -> bool:
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
-
-
 class Entry:
     __slots__ = ("status", "headers", "not_modified_headers", "body", "etag", "tid", "stored", "file")
 
@@ -80,6 +75,10 @@ class Entry:
         self.etag = next((v for k, v in headers if k.lower() == "etag"), None)
         self.stored = time.monotonic()
         self.file = None  # (name, headers) when nginx sends the body (DocumentFiles)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body)
 
 
 class ReplayMiddleware:
@@ -95,16 +94,29 @@ class ReplayMiddleware:
         self.publisher = None  # anarepo.deploy.published.Publisher: files nginx sends alone
         generations = getattr(db, "anarepo_published", None)
         if generations is not None and publish and max_bytes > 0:
-            from .deploy.published import Publisher
+            from ..deploy.published import Publisher
 
             self.publisher = Publisher(generations, self.revision, gzip_min=gzip_min)
         self.sync_each_request = not keeps_up_with_other_processes(db)
-        self.max_bytes = max_bytes
+        self.cache = DocumentCache(max_bytes, on_drop=self._dropped)
         self.max_age = max_age
-        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
-        self.size = 0
         self.hits = 0
-        self._lock = threading.Lock()
+
+    @property
+    def max_bytes(self) -> int:
+        return self.cache.max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self.cache.max_bytes = value
+
+    @property
+    def entries(self):
+        return self.cache.entries
+
+    @property
+    def size(self) -> int:
+        return self.cache.size
 
     def __call__(self, environ, start_response):
         if (self.max_bytes <= 0 or not _anonymous_get(environ)
@@ -142,43 +154,32 @@ class ReplayMiddleware:
         return "set-cookie" not in names and "public" in names.get("cache-control", "")
 
     def _lookup(self, key, tid):
-        with self._lock:
-            entry = self.entries.get(key)
-            if entry is None:
-                return None
-            if entry.tid != tid or time.monotonic() - entry.stored > self.max_age:
-                self._drop(key)
-                return None
-            self.entries.move_to_end(key)
-            self.hits += 1
-            return entry
+        entry = self.cache.get(key)
+        if entry is None:
+            return None
+        if entry.tid != tid or time.monotonic() - entry.stored > self.max_age:
+            self.cache.drop(key)
+            return None
+        self.hits += 1
+        return entry
 
     def _store(self, key, entry: Entry) -> None:
         if len(entry.body) > self.max_bytes // 4 or self.revision() != entry.tid:
             return  # too big to keep, or already outdated by a commit during the request
         if self.documents is not None:
             entry.file = self.documents.publish(entry.body, entry.headers)
-        with self._lock:
-            stale = [k for k, e in self.entries.items() if e.tid != entry.tid] if self.entries else ()
-            for k in stale:  # a newer transaction outdated all of them
-                self._drop(k)
-            if key in self.entries:
-                self._drop(key)
-            self.entries[key] = entry
-            self.size += len(entry.body)
-            while self.size > self.max_bytes:
-                self._drop(next(iter(self.entries)))
+        if self.entries:  # a newer transaction outdated every answer of another one
+            self.cache.drop_where(lambda k, e: e.tid != entry.tid)
+        self.cache.put(key, entry)
 
-    def _drop(self, key) -> None:
-        entry = self.entries.pop(key)
-        self.size -= len(entry.body)
+    def _dropped(self, key, entry: Entry) -> None:
         if entry.file is not None:
             self.documents.forget(entry.file[0])
 
     @staticmethod
     def _replay(entry: Entry, environ, start_response):
         inm = environ.get("HTTP_IF_NONE_MATCH")
-        if inm and entry.etag and _etag_matches(inm, entry.etag):
+        if inm and etag_matches(inm, entry.etag):
             start_response("304 Not Modified", entry.not_modified_headers)
             return []
         if entry.file is not None:  # nginx sends the stored bytes (X-Accel-Redirect)
