@@ -31,8 +31,9 @@ Grouped by what a plugin does:
   :func:`blob_tmpdir`, :data:`CHUNK_SIZE`, :class:`TooLarge`, and the bounded
   streaming multipart reader (:class:`MultipartReader`, :func:`boundary_of`,
   :class:`MultipartError`, :data:`MAX_FIELD_BYTES`);
-* **answer**: :func:`send_blob` (a stored file for people: safe headers),
-  :func:`blob_response` (the bytes for tools), :func:`committed_file`,
+* **answer**: :func:`send_blob` (a distribution's stored file with the core's
+  one header policy, counted), :func:`file_response` (another committed blob,
+  same policy), :func:`blob_response` (bare bytes of a blob), :func:`committed_file`,
   :func:`count_download` (conflict-free, off the request), :func:`media_type`,
   :func:`face_error` / :func:`text_error` / :func:`json_error` (errors in the
   face's format), :func:`web_page_url`;
@@ -70,6 +71,7 @@ from ..db import root_factory as root_of
 from ..services.downloads import committed_file, count_download
 from ..errors import Conflict, FileExists, NameTaken, NotFound, PublishError
 from ..services.events import package_changed
+from ..http.blobs import file_response, send_blob
 from ..http.caching import cached_document, document_response, mark_replayable, not_modified
 from ..inspection import inspection_pool
 from ..http.mediatypes import media_type
@@ -92,7 +94,6 @@ from ..storage import CHUNK_SIZE, TooLarge, blob_tmpdir, request_tmpdir, spool, 
 from ..versions import pep440_key, version_key
 from ..security.visibility import label_visible
 from ..http.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
-from ..views.files import file_response as send_blob
 from ..views.helpers import face_error, json_error, text_error
 from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
 from .faces import ANY, Scope
@@ -101,13 +102,13 @@ __all__ = [
     "add_counts", "adopt_dist_extra", "adopt_plugin_state", "ANY", "authorize", "blob_response", "blob_tmpdir",
     "body_iter", "boundary_of", "BudgetExceeded", "cached_document", "check_label", "check_link", "check_text",
     "CHUNK_SIZE", "client", "ClientError", "clock", "CommandError", "committed_file", "Conflict", "count_download",
-    "dist_extra", "Distribution", "document_response", "drop_plugin_state", "face_error", "FileExists", "FileInfo",
-    "fresh_revision", "get_db", "inspection_pool", "InvalidName", "InvalidPackage", "isoformat_z", "json_error",
-    "label_visible", "LINK_FIELDS", "load_yaml", "loads_json", "mark_replayable", "MAX_DESCRIPTION",
-    "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type", "MultipartError", "MultipartReader", "NameTaken",
-    "not_modified", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package", "package_changed", "package_key",
-    "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError", "publishing", "queue_writer",
-    "Refused", "reindex", "Release", "request_tmpdir", "root_of", "root_projects", "Scope", "send_blob",
-    "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge",
-    "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
+    "dist_extra", "Distribution", "document_response", "drop_plugin_state", "face_error", "file_response",
+    "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName", "InvalidPackage",
+    "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json", "mark_replayable",
+    "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type", "MultipartError",
+    "MultipartReader", "NameTaken", "not_modified", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
+    "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
+    "publishing", "queue_writer", "Refused", "reindex", "Release", "request_tmpdir", "root_of", "root_projects",
+    "Scope", "send_blob", "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge",
+    "TOKEN_ENV", "TooLarge", "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
 ]

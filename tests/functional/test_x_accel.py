@@ -9,7 +9,7 @@ import pytest
 
 from anarepo.package_types.pypi import builders
 from anarepo.testing import make_settings
-from anarepo.views.files import SANDBOX_CSP
+from anarepo.http.blobs import SANDBOX_CSP
 from tests.conda_builders import build_package, publish_conda
 
 LOCATION = "/_anarepo_blobs/"
@@ -44,12 +44,19 @@ def test_every_face_names_the_blob_and_keeps_its_headers(app, testapp, files):
     conda_fn, conda_data = files["conda"]
     wheel, wheel_data = files["pypi"]
     api = testapp.get("/api/download/alice/notes/1/notes.txt", status=302).headers["Location"]
+    # one header policy for every face (anarepo/http/blobs.py)
+    safe = {"Content-Security-Policy": SANDBOX_CSP, "X-Content-Type-Options": "nosniff"}
     cases = [
-        (f"/conda/alice/noarch/{conda_fn}", conda_data, {}),
-        (f"/pypi/alice/files/demo/1.0/{wheel}", wheel_data, {"X-Content-Type-Options": "nosniff"}),
+        (f"/conda/alice/noarch/{conda_fn}", conda_data,
+         {**safe, "Cache-Control": "public, no-cache", "Content-Type": "application/x-bzip2",
+          "Content-Disposition": f'attachment; filename="{conda_fn}"'}),
+        (f"/pypi/alice/files/demo/1.0/{wheel}", wheel_data,
+         {**safe, "Cache-Control": "public, no-cache", "Content-Type": "application/zip",
+          "Content-Disposition": f'attachment; filename="{wheel}"'}),
         ("/alice/notes/1/download/notes.txt", b"plain text\n",
-         {"Content-Security-Policy": SANDBOX_CSP, "X-Content-Type-Options": "nosniff"}),
-        (api.split("localhost", 1)[-1], b"plain text\n", {}),
+         {**safe, "Cache-Control": "public, no-cache", "Content-Disposition": 'inline; filename="notes.txt"'}),
+        (api.split("localhost", 1)[-1], b"plain text\n",
+         {**safe, "Cache-Control": "private, no-cache", "Content-Disposition": 'attachment; filename="notes.txt"'}),
     ]
     for url, data, headers in cases:
         response = testapp.get(url, status=200)

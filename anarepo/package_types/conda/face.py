@@ -26,8 +26,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ...plugins.api import (
-    ANY, P, Scope, blob_response, cached_document, committed_file, count_download, document_response,
-    label_visible, mark_replayable, root_of, web_page_url,
+    ANY, P, Scope, cached_document, document_response, label_visible, mark_replayable, root_of, send_blob,
+    web_page_url,
 )
 from . import render
 from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
@@ -376,12 +376,6 @@ def immutable(package) -> str:
     return ("public, " if package.access == "public" else "private, ") + IMMUTABLE
 
 
-def revalidated(package) -> str:
-    """Cache-Control of package files: ``anaconda upload --force`` may put other bytes
-    at the same URL, so caches keep them but revalidate (a 304 on the sha256 ETag)."""
-    return ("public, " if package.access == "public" else "private, ") + "no-cache"
-
-
 @view_config(route_name="conda", context=Shard, request_method=GET, permission=P.VIEW)
 def shard_view(context, request):
     response = Response(body=context.data, content_type="application/zstd", conditional_response=True)
@@ -394,13 +388,8 @@ def shard_view(context, request):
 
 @view_config(route_name="conda", context=PackageFile, request_method=GET, permission=P.VIEW)
 def package_file(context, request):
-    dist = context.dist
-    if request.method == "GET":
-        count_download(request, dist)  # buffered, written off the request (GETs never write)
-    response = blob_response(request, committed_file(request, dist), "application/octet-stream")
-    response.etag = dist.sha256
-    response.cache_control = revalidated(context.package)
-    return response
+    """The core's one blob policy: revalidated (``--force`` may replace the bytes), counted."""
+    return send_blob(request, context.dist)
 
 
 def includeme(config):

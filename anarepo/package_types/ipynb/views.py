@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from ...plugins.api import P, Release, blob_response
+from ...plugins.api import P, Release, file_response
 from .render import TYPE, rendered_html
 
 #: A sandboxed document has an opaque origin: no cookies, no storage, no same-origin
@@ -23,12 +23,11 @@ def rendered_notebook(request):
     rendered = rendered_html(dist) if dist is not None else None
     if rendered is None:
         raise HTTPNotFound()
-    response = blob_response(request, rendered.committed(), "text/html")
-    response.headers["Content-Security-Policy"] = NOTEBOOK_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = file_response(request, rendered.committed(), filename=dist.basename.rsplit("/", 1)[-1] + ".html",
+                             content_type="text/html", etag=None, shared=False, disposition="inline",
+                             csp=NOTEBOOK_CSP)
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.cache_control.private = True
-    response.cache_control.max_age = 300
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 

@@ -12,7 +12,7 @@ import gzip
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from ...plugins.api import P, Scope, check_label, count_download, root_of, send_blob
+from ...plugins.api import P, Scope, check_label, root_of, send_blob
 from .index import index_of
 
 INDEX_FILES = ("PACKAGES", "PACKAGES.gz")
@@ -117,7 +117,6 @@ def packages_index(context, request):
 @view_config(route_name="r.contrib", context=RArchive, permission=P.VIEW)
 @view_config(route_name="r.label.contrib", context=RArchive, permission=P.VIEW)
 def archive(context, request):
-    count_download(request, context.dist)
     return send_blob(request, context.dist, disposition="attachment")
 
 

@@ -2,9 +2,10 @@
 
 The client fetches the ``Location`` without its token, so the URL authorizes
 itself: an expiry and an HMAC (the site secret) over the file's path.  The
-file is served from the committed blob with ``FileResponse`` (Content-Length,
-ETag, Range), and counted through :mod:`anarepo.services.downloads`.  No 304 ever
-reaches the CLI: it sends no validators.
+file is sent by the core's one blob policy (:mod:`anarepo.http.blobs`: ETag,
+Range, nosniff, counted), always as a private ``attachment``: the link is a
+capability, not for shared caches.  No 304 ever reaches the CLI: it sends no
+validators.
 """
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from ...http.bodies import blob_response
-from ...services.downloads import committed_file, count_download
 from ...errors import NotFound
-from ...http.mediatypes import media_type
+from ...http.blobs import send_blob
 from ...names import package_key
 from ...resources.packages import Release
 from ...security.checks import authorize
@@ -70,14 +69,7 @@ def serve_file(request):
     dist = release.files.get(basename) if release is not None else None
     if dist is None:
         raise NotFound("file not found")
-    content_type = media_type(basename)
-    response = blob_response(request, committed_file(request, dist), content_type)
-    response.etag = dist.sha256
-    response.content_disposition = f'attachment; filename="{basename.rsplit("/", 1)[-1]}"'
-    response.cache_control.private = True
-    if request.method == "GET" and not request.range:
-        count_download(request, dist)
-    return response
+    return send_blob(request, dist, disposition="attachment", shared=False)
 
 
 def includeme(config):
