@@ -43,6 +43,11 @@ Grouped by what a plugin does:
   :func:`mark_replayable` (a public document the replay front may answer again), :func:`body_iter`, :data:`ORIGINAL_PATH` and
   :data:`TOKEN_ENV` (the request's path before the token was cut out, and the
   path token, for faces that answer before traversal);
+* **index skeleton**: :class:`IndexSkeleton` (revision, public revision,
+  restricted set, :meth:`~IndexSkeleton.visible_subset` and validators of one
+  index), :class:`IndexRoot` (an owner's index: package key → places),
+  :class:`Revision`, :func:`visible_subset`, :func:`readable`,
+  :func:`owner_indexes` (for evolve steps);
 * **persistent state**: :func:`plugin_state` / :func:`drop_plugin_state` (the
   plugin's state of an owner, in ``Owner.indexes``), :func:`adopt_plugin_state`
   (for an evolve step moving older state there), :func:`dist_extra` /
@@ -82,6 +87,9 @@ from ..names import (
 )
 from ..services.reindex import reindex
 from ..resources.merge import add_counts, fresh_revision, three_way_merge
+from ..resources.indexes import (
+    PUBLIC, IndexRoot, IndexSkeleton, Revision, owner_indexes, readable, visible_subset,
+)
 from ..resources.owners import adopt_plugin_state, drop_plugin_state, plugin_state
 from ..resources.packages import Distribution, Package, Release, adopt_dist_extra, dist_extra, set_dist_extra
 from ..http.retry import queue_writer
@@ -103,12 +111,13 @@ __all__ = [
     "body_iter", "boundary_of", "BudgetExceeded", "cached_document", "check_label", "check_link", "check_text",
     "CHUNK_SIZE", "client", "ClientError", "clock", "CommandError", "committed_file", "Conflict", "count_download",
     "dist_extra", "Distribution", "document_response", "drop_plugin_state", "face_error", "file_response",
-    "FileExists", "FileInfo", "fresh_revision", "get_db", "inspection_pool", "InvalidName", "InvalidPackage",
-    "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml", "loads_json", "mark_replayable",
-    "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type", "MultipartError",
-    "MultipartReader", "NameTaken", "not_modified", "NotFound", "open_root", "ORIGINAL_PATH", "P", "Package",
-    "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key", "plugin_state", "PublishError",
-    "publishing", "queue_writer", "Refused", "reindex", "Release", "request_tmpdir", "root_of", "root_projects",
-    "Scope", "send_blob", "set_dist_extra", "set_yanked", "spool", "spool_file", "text_error", "three_way_merge",
-    "TOKEN_ENV", "TooLarge", "Unbounded", "utcnow", "version_key", "web_page_url", "work_budget",
+    "FileExists", "FileInfo", "fresh_revision", "get_db", "IndexRoot", "IndexSkeleton", "inspection_pool",
+    "InvalidName", "InvalidPackage", "isoformat_z", "json_error", "label_visible", "LINK_FIELDS", "load_yaml",
+    "loads_json", "mark_replayable", "MAX_DESCRIPTION", "MAX_FIELD_BYTES", "MAX_LICENSE", "MAX_REASON", "media_type",
+    "MultipartError", "MultipartReader", "NameTaken", "not_modified", "NotFound", "open_root", "ORIGINAL_PATH",
+    "owner_indexes", "P", "Package", "package_changed", "package_key", "PACKAGE_RE", "PackageType", "pep440_key",
+    "plugin_state", "PUBLIC", "PublishError", "publishing", "queue_writer", "readable", "Refused", "reindex",
+    "Release", "request_tmpdir", "Revision", "root_of", "root_projects", "Scope", "send_blob", "set_dist_extra",
+    "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge", "Unbounded",
+    "utcnow", "version_key", "visible_subset", "web_page_url", "work_budget",
 ]

@@ -16,7 +16,6 @@ Shards are content-addressed and immutable; package files may be replaced
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 
 from pyramid.authorization import Allow, Everyone
@@ -27,7 +26,7 @@ from pyramid.view import view_config
 
 from ...plugins.api import (
     ANY, P, Scope, cached_document, document_response, label_visible, mark_replayable, root_of, send_blob,
-    web_page_url,
+    visible_subset, web_page_url,
 )
 from . import render
 from .index import KEEP_SHARDS_SECONDS, get_channel, label_index, subdir_index
@@ -186,41 +185,7 @@ def face_factory(request):
     return CondaFace(request)
 
 
-# -- visibility and HTTP caching ----------------------------------------------------------
-def visible_restricted(request, owner, restricted) -> tuple[frozenset, str]:
-    """Names of non-public packages this requester may read, and a key for them.
-
-    Anonymous requesters never read non-public packages: no check at all.
-    """
-    if restricted is None or not len(restricted) or request.identity is None:
-        return frozenset(), "p"
-    names = []
-    for name, key in restricted.items():
-        package = owner.packages.get(key)
-        if package is not None and request.has_permission(P.VIEW, package):
-            names.append(name)
-    if not names:
-        return frozenset(), "p"
-    digest = hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
-    return frozenset(names), "v" + digest
-
-
-def _oid(obj) -> str:
-    oid = getattr(obj, "_p_oid", None)
-    return oid.hex().lstrip("0") or "0" if oid else "0"
-
-
-def validators(index, vis: str) -> tuple[str, float]:
-    """ETag and Last-Modified of an index document for visibility ``vis``: the
-    public view follows only changes an anonymous reader sees (``a`` marks that
-    counter, so it never collides with a tag of the full one)."""
-    if vis == "p":
-        rev = index.public_revision
-        return f"{_oid(index)}.a{rev.counter}.p", rev.mtime
-    rev = index.revision
-    return f"{_oid(index)}.{rev.counter}.{vis}", rev.mtime
-
-
+# -- HTTP caching ------------------------------------------------------------------------
 #: Content codings offered for JSON documents, preferred first when the client's
 #: q-values tie (conda's requests and rattler accept both).
 ENCODINGS = ("zstd", "gzip")
@@ -263,16 +228,15 @@ class SubdirDocs:
         self.request = request
         self.subdir = context.__name__
         self.index = context.index
-        restricted = self.index.restricted if self.index is not None else None
-        self.visible, self.vis = visible_restricted(request, context.owner, restricted)
+        self.visible, self.vis = visible_subset(request, context.owner, self.index)
         if self.index is None:
             self.etag, self.mtime = f"e-{self.subdir}", None
         else:
-            self.etag, self.mtime = validators(self.index, self.vis)
+            self.etag, self.mtime = self.index.validators(self.vis)
 
     def _skip(self):
         """Names of restricted packages this requester may not read."""
-        return set(self.index.restricted.keys()) - self.visible if len(self.index.restricted) else ()
+        return self.index.hidden(self.visible)
 
     def _filtered(self, tree):
         if self.index is None:
@@ -348,16 +312,16 @@ def channel_in_a_browser(request):
 @view_config(route_name="conda", context=Channel, name="channeldata.json", request_method=GET, permission=P.VIEW)
 def channeldata_json(context, request):
     lab = context.index
-    visible, vis = visible_restricted(request, context.owner, lab.restricted if lab is not None else None)
+    visible, vis = visible_subset(request, context.owner, lab)
     if lab is None:
         etag, mtime = "e-channeldata", None
     else:
-        etag, mtime = validators(lab, vis)
+        etag, mtime = lab.validators(vis)
 
     def build():
         entries, subdirs = [], {"noarch"}
         if lab is not None:
-            skip = set(lab.restricted.keys()) - visible
+            skip = lab.hidden(visible)
             for name, (fragment, subs) in lab.channeldata.items():
                 if name not in skip:
                     entries.append(fragment)

@@ -26,7 +26,9 @@ from __future__ import annotations
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from ...plugins.api import adopt_plugin_state, clock, package_key, plugin_state, version_key
+from ...plugins.api import (
+    IndexRoot, IndexSkeleton, Revision, adopt_plugin_state, clock, package_key, plugin_state, version_key,
+)
 from . import render
 from .inspect import timestamp_ms
 
@@ -36,22 +38,8 @@ from .inspect import timestamp_ms
 KEEP_SHARDS_SECONDS = 3600
 
 
-class Revision(Persistent):
-    """A change counter and the time of the last change; concurrent bumps add up."""
-
-    def __init__(self):
-        self.counter = 0
-        self.mtime = clock.epoch()
-
-    def bump(self) -> None:
-        self.counter += 1
-        self.mtime = max(clock.epoch(), self.mtime)
-
-    def _p_resolveConflict(self, old, committed, new):
-        return {
-            "counter": committed["counter"] + new["counter"] - old["counter"],
-            "mtime": max(committed["mtime"], new["mtime"]),
-        }
+# Revision moved to the core's index skeleton (anarepo.resources.indexes); the name
+# imported above keeps pickles that name anarepo.package_types.conda.index.Revision loading.
 
 
 class Bucket(Persistent):
@@ -76,38 +64,38 @@ def bump(index, public: bool) -> None:
     The anonymous documents' validators (ETag, Last-Modified) follow
     ``public_revision`` alone, so they change only when what an anonymous reader
     sees changes (an upload of a private package leaves them as they were)."""
-    index.revision.bump()
-    if public:
-        index.public_revision.bump()
+    index.bump(public)
 
 
-class SubdirIndex(Persistent):
+class SubdirIndex(IndexSkeleton):
+    """One (label, subdir): the skeleton (revision, restricted names → package key) and records."""
+
     def __init__(self, name: str):
+        super().__init__()
         self.name = name
-        self.revision = Revision()
-        self.public_revision = Revision()
         self.buckets = OOBTree()
         self.frags = OOBTree()
         self.shard_hashes = OOBTree()
         self.shard_entries = OOBTree()
         self.by_hash = OOBTree()
-        self.restricted = OOBTree()
 
 
-class LabelIndex(Persistent):
+class LabelIndex(IndexSkeleton):
+    """One label: the skeleton (for channeldata.json) and its subdirs."""
+
     def __init__(self, name: str):
+        super().__init__()
         self.name = name
-        self.revision = Revision()
-        self.public_revision = Revision()
         self.subdirs = OOBTree()
         self.channeldata = OOBTree()
-        self.restricted = OOBTree()
 
 
-class CondaChannel(Persistent):
+class CondaChannel(IndexRoot):
+    """An owner's channel: places (package key → (label, subdir, name) triples) and labels."""
+
     def __init__(self):
+        super().__init__()
         self.labels = OOBTree()
-        self.places = OOBTree()
 
 
 STATE = "conda"  # the key of a channel's state in Owner.indexes
@@ -242,10 +230,7 @@ def _set_bucket(sub: SubdirIndex, name: str, key: str, dists, restricted: bool) 
         sub.by_hash[digest.hex()] = name
         sub.shard_hashes[name] = digest
         sub.shard_entries[name] = render.shard_entry(name, digest)
-    if restricted:
-        sub.restricted[name] = key
-    elif was_restricted:
-        del sub.restricted[name]
+    sub.set_restricted(name, key if restricted else None)
     bump(sub, public_change)
     return True
 
@@ -332,10 +317,7 @@ def _set_channeldata(lab: LabelIndex, name: str, key: str, package, dists, restr
     if lab.channeldata.get(name) == value and was_restricted == restricted:
         return False
     lab.channeldata[name] = value
-    if restricted:
-        lab.restricted[name] = key
-    elif was_restricted:
-        del lab.restricted[name]
+    lab.set_restricted(name, key if restricted else None)
     bump(lab, not restricted or (existed and not was_restricted))
     return True
 
@@ -374,10 +356,7 @@ def update_package(owner, package) -> int:
         lab = label_index(channel, label, create=bool(dists))
         if lab is not None:
             _set_channeldata(lab, name, key, package, dists, restricted)
-    if groups:
-        channel.places[key] = tuple(sorted(groups))
-    elif key in channel.places:
-        del channel.places[key]
+    channel.set_places(key, tuple(sorted(groups)))
     return changed
 
 

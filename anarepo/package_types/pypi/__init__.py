@@ -133,7 +133,7 @@ class PypiType(PackageType):
         package = event.package
         if not event.removed and event.previous_owner is None and "pypi" not in package.package_types:
             index = owner_index(package.owner)
-            if index is None or package_key(package.name) not in index.packages:
+            if index is None or package_key(package.name) not in index.places:
                 return  # no PyPI file now nor indexed before: nothing to read (a conda package's change)
         if event.added is not None and add_distribution(event.package, event.added):
             return
@@ -186,6 +186,8 @@ def includeme(config):
     config.add_evolve_step("anarepo.package_types.pypi.index.move_to_plugin_state", "pypi.plugin-state-1")
     # and each wheel's METADATA into Distribution.extras (after core.distribution-extras-1)
     config.add_evolve_step("anarepo.package_types.pypi.index.move_metadata_to_extras", "pypi.distribution-extras-1")
+    # then onto the core's index skeleton (places, Revision objects): the steps below use it
+    config.add_evolve_step("anarepo.package_types.pypi.index.onto_skeleton", "pypi.skeleton-1")
     # databases that held wheels before this plugin indexed them (fresh ones skip it)
     config.add_evolve_step("anarepo.package_types.pypi.index.reindex_all", "pypi.index-state-1")
     # records BTree conflict resolution can order (two uploads into one project)

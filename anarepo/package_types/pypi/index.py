@@ -10,14 +10,14 @@ request walks an owner.
 
 Layout, on the owner (``owner.indexes["pypi"]``, created on the first pypi file)::
 
-    OwnerIndex
+    OwnerIndex (the core's IndexRoot)
       labels    OOBTree label -> LabelIndex
-      packages  OOBTree package key -> (project, labels it has pypi files in)
+      places    OOBTree package key -> (project, labels it has pypi files in)
       projects  OOBTree project -> tuple of package keys   (upload lookup)
-    LabelIndex
+    LabelIndex (the core's IndexSkeleton)
       projects    OOBTree project -> ProjectIndex
       restricted  OOBTree project -> package keys, for projects without a public package
-      revision    changes when the project list or its visibility changes
+      revision    Revision: changes when the project list or its visibility changes
     ProjectIndex
       files     OOBTree filename -> record dict (immutable by convention)
       access    dict package key -> access level
@@ -35,8 +35,8 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ...plugins.api import (
-    adopt_dist_extra, adopt_plugin_state, dist_extra, drop_plugin_state, fresh_revision, isoformat_z, package_key,
-    plugin_state, set_dist_extra, three_way_merge,
+    IndexRoot, IndexSkeleton, Revision, adopt_dist_extra, adopt_plugin_state, dist_extra, drop_plugin_state,
+    fresh_revision, isoformat_z, owner_indexes, package_key, plugin_state, set_dist_extra, three_way_merge,
 )
 from .inspect import InvalidPackage, normalize, read_metadata
 
@@ -78,22 +78,39 @@ class ProjectIndex(Persistent):
         return three_way_merge(old or {}, committed, new, {"revision": fresh_revision, "access": _merge_access})
 
 
-class LabelIndex(Persistent):
+class LabelIndex(IndexSkeleton):
+    """One label: the skeleton (revision, restricted projects → package keys) and its projects."""
+
     def __init__(self, name: str):
+        super().__init__()
         self.name = name
         self.projects = OOBTree()
-        self.restricted = OOBTree()
-        self.revision = new_revision()
-
-    def _p_resolveConflict(self, old, committed, new):
-        return three_way_merge(old or {}, committed, new, {"revision": fresh_revision})
 
 
-class OwnerIndex(Persistent):
+class OwnerIndex(IndexRoot):
+    """An owner's index: places (package key → (project, labels)), labels, projects."""
+
     def __init__(self):
+        super().__init__()
         self.labels = OOBTree()
-        self.packages = OOBTree()
         self.projects = OOBTree()
+
+
+def onto_skeleton(root) -> int:
+    """Evolve step ``pypi.skeleton-1``: indexes of older releases onto the core's
+    skeleton: ``packages`` becomes ``places`` (the same BTree), a label's revision
+    (a random string) becomes a :class:`Revision` with its public twin."""
+    count = 0
+    for _owner, index in owner_indexes(root, STATE):
+        if "packages" in index.__dict__:
+            index.places = index.__dict__["packages"]
+            del index.packages
+            count += 1
+        for lindex in index.labels.values():
+            if not isinstance(lindex.revision, Revision):
+                lindex.revision, lindex.public_revision = Revision(), Revision()
+                count += 1
+    return count
 
 
 def owner_index(owner, create: bool = False) -> OwnerIndex | None:
@@ -271,7 +288,7 @@ def add_distribution(package, dist) -> bool:
         return False
     index = owner_index(package.owner)
     pkey, project = package_key(package.name), normalize(package.name)
-    entry = index.packages.get(pkey) if index is not None else None
+    entry = index.places.get(pkey) if index is not None else None
     if entry is None or entry[0] != project or not set(dist.labels) <= set(entry[1]):
         return False
     pindexes = [project_index(package.owner, label, project) for label in dist.labels]
@@ -288,7 +305,7 @@ def _replace(owner, pkey: str, project: str | None, records: dict, package) -> N
     index = owner_index(owner, create=bool(records))
     if index is None:
         return
-    old_project, old_labels = index.packages.get(pkey, (None, ()))
+    old_project, old_labels = index.places_of(pkey) or (None, ())
     if not records and old_project is None:
         return
     access = package.access if package is not None else None
@@ -297,12 +314,7 @@ def _replace(owner, pkey: str, project: str | None, records: dict, package) -> N
         if old_project is not None and old_project != project and label in old_labels:
             _replace_in_label(index, label, old_project, pkey, {}, None, None)
         _replace_in_label(index, label, project, pkey, records.get(label, {}), access, display)
-    if records:
-        entry = (project, tuple(sorted(records)))
-        if index.packages.get(pkey) != entry:  # unchanged: no write, no conflict
-            index.packages[pkey] = entry
-    elif pkey in index.packages:
-        del index.packages[pkey]
+    index.set_places(pkey, (project, tuple(sorted(records))) if records else None)  # unchanged: no write
     for name in {old_project, project} - {None}:
         _set_owner_project(index, name, pkey, bool(records) and name == project)
 
@@ -331,7 +343,7 @@ def _replace_in_label(index: OwnerIndex, label: str, project: str | None, pkey: 
         if not records:
             return
         pindex = lindex.projects[project] = ProjectIndex(project)
-        lindex.revision = new_revision()
+        lindex.bump()
     changed = False
     for filename, record in list(pindex.files.items()):
         if record["pkey"] != pkey:
@@ -353,25 +365,20 @@ def _replace_in_label(index: OwnerIndex, label: str, project: str | None, pkey: 
         changed = True
     if records and display and pindex.display_name != display:
         pindex.display_name = display
-        lindex.revision = new_revision()
+        lindex.bump()
         changed = True
     if changed:
         pindex.revision = new_revision()
     if not pindex.access:
         del lindex.projects[project]
-        if project in lindex.restricted:
-            del lindex.restricted[project]
-        lindex.revision = new_revision()
+        lindex.set_restricted(project, None)
+        lindex.bump()
         if not len(lindex.projects):
             del index.labels[label]
         return
     restricted = tuple(sorted(pindex.access)) if "public" not in pindex.access.values() else None
-    if lindex.restricted.get(project) != restricted:
-        if restricted is None:
-            del lindex.restricted[project]
-        else:
-            lindex.restricted[project] = restricted
-        lindex.revision = new_revision()
+    if lindex.set_restricted(project, restricted):
+        lindex.bump()
 
 
 def snapshot(owner) -> dict:
@@ -385,7 +392,7 @@ def snapshot(owner) -> dict:
                     for name, p in lab.projects.items() if len(p.files)}
         if projects:
             labels[label] = {"projects": projects, "restricted": dict(lab.restricted.items())}
-    packages = {k: v for k, v in index.packages.items() if v}
+    packages = {k: v for k, v in index.places.items() if v}
     projects = {k: v for k, v in index.projects.items() if v}
     return {"packages": packages, "projects": projects, "labels": labels} if labels or packages else {}
 

@@ -16,7 +16,9 @@ from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently, HTTPNotAccep
 from pyramid.view import view_config
 from webob.acceptparse import create_accept_header
 
-from ...plugins.api import ORIGINAL_PATH, P, cached_document, document_response, web_page_url
+from ...plugins.api import (
+    ORIGINAL_PATH, PUBLIC, P, cached_document, document_response, readable, root_projects, visible_subset, web_page_url,
+)
 from . import render
 from .render import make_page
 from .face import ROUTE, OwnerFace, ProjectPage, SimpleRoot
@@ -79,15 +81,6 @@ def redirect_to(request, last_segment: str | None = None):
     raise HTTPMovedPermanently(location=location)
 
 
-def visible(request, owner, pkeys) -> tuple[str, ...]:
-    out = []
-    for pkey in pkeys:
-        package = owner.packages.get(pkey)
-        if package is not None and request.has_permission(P.VIEW, package):
-            out.append(pkey)
-    return tuple(out)
-
-
 def page_response(request, page, restricted: bool):
     """The page's bytes (gzip when accepted), each coding with its own ETag; 304 on a match."""
     gzip_ok = page.gzipped is not None and "gzip" in request.environ.get("HTTP_ACCEPT_ENCODING", "")
@@ -113,22 +106,14 @@ def simple_root(context, request):
         redirect_to(request)
     content_type = negotiate(request)
     lindex = label_index(context.owner, context.label)
-    if lindex is None:
-        hidden, revision = (), ""
-    else:
-        hidden = tuple(
-            project for project, pkeys in lindex.restricted.items()
-            if not visible(request, context.owner, pkeys)
-        )
-        revision = lindex.revision
-    from ...plugins.api import root_projects
-
+    visible, vis = visible_subset(request, context.owner, lindex)
+    revision = lindex.validators(vis)[0] if lindex is not None else ""  # revision and visibility
     proxied_key, proxied = root_projects(context.owner, context.label)
-    key = ("pypi", "index", context.owner.login, context.label, revision, hidden, content_type, proxied_key)
+    key = ("pypi", "index", context.owner.login, context.label, revision, content_type, proxied_key)
 
     def build():
         rows = []
-        skip = set(hidden)
+        skip = lindex.hidden(visible) if lindex is not None else set()
         if lindex is not None:
             rows = [(name, p.display_name) for name, p in lindex.projects.items() if name not in skip]
         if proxied:  # a PyPI proxy lists every upstream project its filters let through
@@ -140,7 +125,7 @@ def simple_root(context, request):
     page = cached_document(request, key, build)
     # private only when this requester sees a restricted project: the anonymous page
     # does not reveal that private projects exist
-    return page_response(request, page, restricted=bool(lindex is not None and len(lindex.restricted) > len(hidden)))
+    return page_response(request, page, restricted=vis != PUBLIC)
 
 
 @view_config(route_name=ROUTE, context=ProjectPage, request_method=("GET", "HEAD"), permission=P.VIEW)
@@ -156,7 +141,7 @@ def project_page(context, request):
         raise HTTPNotFound()
     access = pindex.access
     public = tuple(k for k, a in access.items() if a == "public")
-    seen = public + visible(request, context.owner, [k for k, a in access.items() if a != "public"])
+    seen = public + readable(request, context.owner, [k for k, a in access.items() if a != "public"])
     if not seen:
         raise HTTPNotFound()
     restricted = len(seen) != len(public)

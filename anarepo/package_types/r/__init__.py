@@ -88,7 +88,8 @@ class RType(PackageType):
         index = index_of(owner)
         if index is None:
             return {}
-        return {label: dict(entries.items()) for label, entries in index.labels.items() if len(entries)}
+        return {label: (dict(lab.entries.items()), dict(lab.restricted.items()))
+                for label, lab in index.labels.items() if len(lab.entries)}
 
     def reset_index(self, owner) -> None:
         from .index import reset
@@ -107,4 +108,5 @@ class RType(PackageType):
 def includeme(config):
     config.add_package_type(RType())
     config.add_evolve_step("anarepo.package_types.r.index.move_to_plugin_state", "r.plugin-state-1")
+    config.add_evolve_step("anarepo.package_types.r.index.onto_skeleton", "r.skeleton-1")
     config.include(".face")

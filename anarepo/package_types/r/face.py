@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gzip
 
-from pyramid.response import Response
 from pyramid.view import view_config
 
-from ...plugins.api import P, Scope, check_label, root_of, send_blob
+from ...plugins.api import (
+    PUBLIC, P, Scope, cached_document, check_label, document_response, root_of, send_blob, visible_subset,
+)
 from .index import index_of
 
 INDEX_FILES = ("PACKAGES", "PACKAGES.gz")
@@ -88,30 +89,38 @@ class RArchive:
         return self.package.__acl__()
 
 
-def render_packages(request, owner, label: str) -> bytes:
+def packages_response(request, owner, label: str, gzipped: bool):
+    """``PACKAGES[.gz]``: the stanzas the requester may see (the skeleton's
+    ``visible_subset``), rendered once per (revision, visibility) into the core's
+    document cache, with the core's validators and 304."""
     index = index_of(owner)
-    entries = index.labels.get(label) if index is not None else None
-    stanzas = []
-    for key, (stanza, _basename, _version) in (entries.items() if entries is not None else ()):
-        package = owner.packages.get(key)
-        if package is not None and request.has_permission(P.VIEW, package):
-            stanzas.append(stanza)
-    return "\n".join(stanzas).encode("utf-8")
+    lab = index.labels.get(label) if index is not None else None
+    visible, vis = visible_subset(request, owner, lab)
+    etag, mtime = lab.validators(vis) if lab is not None else ("e-r", None)
+
+    def build():
+        if lab is None:
+            return b""
+        skip = lab.hidden(visible)
+        return "\n".join(stanza for key, (stanza, _, _) in lab.entries.items() if key not in skip).encode("utf-8")
+
+    def plain():
+        return cached_document(request, ("r", "PACKAGES", etag), build)
+
+    def compressed():
+        return cached_document(request, ("r", "PACKAGES.gz", etag), lambda: gzip.compress(plain(), mtime=0))
+
+    return document_response(
+        request, compressed if gzipped else plain, etag=f"{etag}.gz" if gzipped else etag,
+        content_type="application/gzip" if gzipped else "text/plain; charset=UTF-8", public=vis == PUBLIC,
+        max_age=60, vary="Authorization", mtime=mtime)
 
 
 @view_config(route_name="r.contrib", context=RIndex, permission=P.VIEW)
 @view_config(route_name="r.label.contrib", context=RIndex, permission=P.VIEW)
 def packages_index(context, request):
     channel = context.channel
-    body = render_packages(request, channel.owner, channel.label)
-    gzipped = context.__name__.endswith(".gz")
-    if gzipped:
-        body = gzip.compress(body, mtime=0)
-    response = Response(body=body, content_type="application/gzip" if gzipped else "text/plain")
-    response.md5_etag()
-    response.conditional_response = True
-    response.cache_control.max_age = 60
-    return response
+    return packages_response(request, channel.owner, channel.label, context.__name__.endswith(".gz"))
 
 
 @view_config(route_name="r.contrib", context=RArchive, permission=P.VIEW)

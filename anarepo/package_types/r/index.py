@@ -1,29 +1,41 @@
-"""Per-owner CRAN index state: label -> package key -> the latest version's stanza.
+"""Per-owner CRAN index state on the core's index skeleton.
+
+Shape (``owner.indexes["r"]``)::
+
+    RIndex (IndexRoot)
+      places   package key -> labels the package has an entry in
+      labels   label -> RLabel
+    RLabel (IndexSkeleton)
+      entries     package key -> (stanza, basename, version) of the latest version
+      restricted  package key -> package key, for non-public packages
+      revision    Revision (and public_revision: changes anonymous readers see)
 
 Kept current by ``RType.package_changed`` for the one package that changed; the
-PACKAGES file is then a join of the stanzas the requester may see.
+PACKAGES file is then a join of the stanzas the requester may see, rendered once
+per (revision, visibility) into the core's document cache.
 """
 from __future__ import annotations
 
 from BTrees.OOBTree import OOBTree
-from persistent import Persistent
 
 from ...plugins.api import (
-    add_counts, adopt_plugin_state, drop_plugin_state, package_key, plugin_state, three_way_merge, version_key,
+    IndexRoot, IndexSkeleton, adopt_plugin_state, drop_plugin_state, owner_indexes, package_key, plugin_state,
+    version_key,
 )
 from .description import packages_entry
 
 
-class RIndex(Persistent):
+class RLabel(IndexSkeleton):
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.entries = OOBTree()
+
+
+class RIndex(IndexRoot):
     def __init__(self):
-        self.labels = OOBTree()  # label -> OOBTree(package key -> (stanza, basename, version))
-        self.revision = 0
-
-    def bump(self):
-        self.revision += 1
-
-    def _p_resolveConflict(self, old, committed, new):
-        return three_way_merge(old or {}, committed, new, {"revision": add_counts})
+        super().__init__()
+        self.labels = OOBTree()
 
 
 STATE = "r"  # the key of the R index in Owner.indexes
@@ -42,20 +54,54 @@ def move_to_plugin_state(root) -> None:
     adopt_plugin_state(root, "r_index", STATE)
 
 
+def onto_skeleton(root) -> int:
+    """Evolve step ``r.skeleton-1``: an older index (label -> OOBTree of stanzas and an
+    integer revision) onto the skeleton: each label's stanzas move into an
+    :class:`RLabel` (the same BTree), with the restricted set and places rebuilt
+    from the packages' access."""
+    count = 0
+    for owner, index in owner_indexes(root, STATE):
+        if "places" in index.__dict__:
+            continue
+        old = index.labels
+        index.labels, index.places = OOBTree(), OOBTree()
+        index.__dict__.pop("revision", None)
+        index._p_changed = True
+        places: dict[str, list] = {}
+        for label, entries in old.items():
+            lab = index.labels[label] = RLabel(label)
+            lab.entries = entries
+            for key in entries.keys():
+                package = owner.packages.get(key)
+                if package is not None and package.access != "public":
+                    lab.restricted[key] = key
+                places.setdefault(key, []).append(label)
+        for key, labels in places.items():
+            index.places[key] = tuple(sorted(labels))
+        count += 1
+    return count
+
+
+def _drop_entry(index: RIndex, label: str, key: str) -> None:
+    lab = index.labels.get(label)
+    if lab is None or key not in lab.entries:
+        return
+    del lab.entries[key]
+    public = key not in lab.restricted
+    lab.set_restricted(key, None)
+    if not len(lab.entries):
+        del index.labels[label]
+    else:
+        lab.bump(public)
+
+
 def _drop(owner, key: str) -> None:
     index = index_of(owner)
     if index is None:
         return
-    changed = False
-    for label in list(index.labels.keys()):
-        entries = index.labels[label]
-        if key in entries:
-            del entries[key]
-            changed = True
-        if not len(entries):
-            del index.labels[label]
-    if changed:
-        index.bump()
+    for label in index.places_of(key):
+        _drop_entry(index, label, key)
+    index.set_places(key, None)
 
 
 def update_package(event) -> None:
@@ -78,15 +124,19 @@ def update_package(event) -> None:
     index = index_of(owner, create=bool(latest))
     if index is None:
         return
-    for label in list(index.labels.keys()):
-        if label not in latest and key in index.labels[label]:
-            del index.labels[label][key]
-            if not len(index.labels[label]):
-                del index.labels[label]
+    for label in set(index.places_of(key)) - set(latest):
+        _drop_entry(index, label, key)
+    restricted = key if package.access != "public" else None
     for label, dist in latest.items():
-        entries = index.labels.get(label)
-        if entries is None:
-            entries = index.labels[label] = OOBTree()
-        stanza = packages_entry(dist.attrs, package.name, dist.version, dist.md5)
-        entries[key] = (stanza, dist.basename, dist.version)
-    index.bump()
+        lab = index.labels.get(label)
+        if lab is None:
+            lab = index.labels[label] = RLabel(label)
+        value = (packages_entry(dist.attrs, package.name, dist.version, dist.md5), dist.basename, dist.version)
+        existed, was_public = key in lab.entries, key not in lab.restricted
+        changed = lab.entries.get(key) != value
+        if changed:
+            lab.entries[key] = value
+        changed |= lab.set_restricted(key, restricted)
+        if changed:
+            lab.bump(restricted is None or (existed and was_public))
+    index.set_places(key, tuple(sorted(latest)))
