@@ -248,8 +248,8 @@ def _find_dist(owner, entry):
 def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=None) -> None:
     """Publish spooled, verified files (key, want, spooled) in one transaction."""
     from ..services.events import package_changed
-    from ..package_types.conda import deferred_indexing, flush_deferred
     from ..plugins import InvalidPackage
+    from ..services.publishing import batch as publishing_batch
     from ..errors import PublishError
     from .shadowing import LocalPackages
 
@@ -258,7 +258,7 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
         with db.transaction(f"anarepo mirror sync {view.owner}/{view.name}") as conn:
             owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
             local = LocalPackages(owner, view.merge_local)
-            with deferred_indexing():
+            with publishing_batch(registry, owner):  # each type indexes once, at its end
                 for key, want, spooled in batch:
                     try:
                         dist = _publish_one(registry, owner, view, want, spooled, local)
@@ -284,7 +284,6 @@ def _publish_batch(registry, view: SourceView, batch: list, run: Run, progress=N
                     run.added += 1
                     if progress is not None:
                         progress(1)
-                flush_deferred()
     finally:
         for _, _, spooled in batch:
             spooled.discard()  # consumed ones are gone already
@@ -379,15 +378,15 @@ def _without_shadowed(registry, view: SourceView, to_fetch: dict, run: Run) -> d
 
 def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
     """Proxy mode: list the files (proxied Distributions), fetch nothing."""
-    from ..package_types.conda import deferred_indexing, flush_deferred
     from ..errors import PublishError
+    from ..services.publishing import batch as publishing_batch
     from .proxy import place
     from .shadowing import LocalPackages
 
     with get_db(registry).transaction(f"anarepo proxy refresh {view.owner}/{view.name}") as conn:
         owner, source = find_source(conn.root()[ROOT_KEY], view.owner, view.name)
         local = LocalPackages(owner, view.merge_local)
-        with deferred_indexing():
+        with publishing_batch(registry, owner):  # each type indexes once, at its end
             for key, want in items:
                 try:
                     local.check(want.name, want.filename)  # a local upload may have come since the plan
@@ -398,7 +397,6 @@ def _place_batch(registry, view: SourceView, items: list, run: Run) -> None:
                 source.remember(key, (dist.package.name, dist.version, dist.basename, dist.sha256,
                                       _patch_key(want.patch)))
                 run.added += 1
-            flush_deferred()
 
 
 def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch: int = 100,

@@ -8,35 +8,9 @@
 """
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-
 from ...plugins.api import InvalidPackage, PackageType, package_key
 from .index import STATE, CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
-
-# -- a bridge for anarepo.sources, which has not moved to publishing.batch yet ----------
-_bridge = threading.local()
-
-
-@contextmanager
-def deferred_indexing():
-    """Deprecated: open ``publishing.batch(registry, owner)`` instead (the mirror
-    engine in ``anarepo.sources`` still calls this and :func:`flush_deferred`).
-    Package changes of this thread are indexed once, at :func:`flush_deferred`."""
-    _bridge.packages = {}
-    try:
-        yield _bridge.packages
-    finally:
-        _bridge.packages = None
-
-
-def flush_deferred() -> int:
-    """Deprecated: see :func:`deferred_indexing`."""
-    pending = getattr(_bridge, "packages", None) or {}
-    changed = _index_once(pending.values())
-    pending.clear()
-    return changed
 
 
 def _index_once(packages) -> int:
@@ -76,10 +50,6 @@ class CondaType(PackageType):
         batch = event.batch
         if batch is not None:  # many files in this transaction: index the package once, at the end
             batch.defer(self.name, package)
-            return
-        bridged = getattr(_bridge, "packages", None)
-        if bridged is not None:
-            bridged[id(package)] = package
             return
         update_package(package.owner, package)
 
@@ -141,4 +111,4 @@ def includeme(config):
     config.add_evolve_step("anarepo.package_types.conda.index.rebuild_all", "conda.version-order-1")
 
 
-__all__ = ["CondaType", "InvalidPackage", "deferred_indexing", "flush_deferred"]
+__all__ = ["CondaType", "InvalidPackage"]
