@@ -44,8 +44,10 @@ def face_error(request, status: int, message: str, **page) -> Response:
 
 
 def safe_next_url(request, candidate: str | None, default: str = "/") -> str:
-    """Only local paths: no open redirects through ``came_from``."""
-    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+    """Only local paths: no open redirects through ``came_from``, and nothing but
+    printable ASCII (a line break would be a 500 at best, a header at worst)."""
+    if (not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate
+            or not all(" " < c < "\x7f" for c in candidate)):
         return request.application_url + default
     return request.application_url + candidate
 

@@ -77,6 +77,18 @@ def test_login_redirect_stays_on_this_site(app, testapp):
     assert response.location == "http://localhost/"
 
 
+@pytest.mark.parametrize("came_from", ["/x\r\nSet-Cookie: evil=1", "/x\ny", "/\tx", "/x\x00", "/x\x7f"])
+def test_a_login_redirect_with_control_characters_goes_home(app, testapp, came_from):
+    """A ``came_from`` with a line break or another control character is no local path:
+    the login answers the usual redirect home (it was a 500 after a right password)."""
+    app.make_user("alice")
+    page = testapp.get("/account/login")
+    response = testapp.post("/account/login", {"login": "alice", "password": DEFAULT_PASSWORD,
+                                               "came_from": came_from, "csrf_token": csrf_from(page)}, status=302)
+    assert response.location == "http://localhost/"
+    assert "evil" not in str(response.headers)
+
+
 def test_forms_without_csrf_token_are_refused_and_change_nothing(app, testapp):
     app.make_user("alice")
     testapp.post("/account/login", {"login": "alice", "password": DEFAULT_PASSWORD}, status=400)
