@@ -41,7 +41,6 @@ Rules kept here, each because a weaker one is an attack:
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -65,6 +64,7 @@ from pyramid.settings import asbool, aslist
 
 from ..db import get_db, in_own_transaction
 from .policy import app_root, session_auth_time
+from .tokens import secret_digest
 
 #: anaconda-client's fixed public client (anaconda_auth.config.AnacondaAuthSite)
 ANACONDA_CLIENT_ID = "b4ad7f1d-c784-46b5-a9fe-106e50441f5a"
@@ -118,7 +118,7 @@ class Client(ClientMixin):
     def check_client_secret(self, client_secret):
         if not self.secret_sha256 or not isinstance(client_secret, str):
             return False
-        digest = hashlib.sha256(client_secret.encode("utf-8", "replace")).hexdigest()
+        digest = secret_digest(client_secret)
         return hmac.compare_digest(digest, self.secret_sha256)
 
     def check_endpoint_auth_method(self, method, endpoint):
@@ -343,7 +343,7 @@ def add_refresh_tokens(root) -> None:
 
 
 def nonce_key(client_id: str, nonce: str) -> str:
-    return f"{client_id}|{code_digest(nonce)}"
+    return f"{client_id}|{secret_digest(nonce)}"
 
 
 def login_required_after(params, now: float | None = None) -> int | None:
@@ -446,10 +446,6 @@ def api_audience(request) -> str:
     return issuer(request) + "/api"
 
 
-def code_digest(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii", "replace")).hexdigest()
-
-
 # -- Authlib's authorization server over Pyramid ----------------------------------------
 
 class PyramidPayload(OAuth2Payload):
@@ -527,7 +523,7 @@ class AuthorizationCodeGrant(_AuthorizationCodeGrant):
     def save_authorization_code(self, code, request):
         server = self.server
         data = request.payload.data
-        digest = code_digest(code)
+        digest = secret_digest(code)
         now = time.time()
         record = CodeRecord(digest, request.client.client_id, request.user.login, data.get("redirect_uri"),
                             request.scope or "", data.get("code_challenge"), data.get("code_challenge_method"),
@@ -546,7 +542,7 @@ class AuthorizationCodeGrant(_AuthorizationCodeGrant):
 
     def query_authorization_code(self, code, client):
         state = self.server.state
-        record = state.codes.get(code_digest(code)) if isinstance(code, str) else None
+        record = state.codes.get(secret_digest(code)) if isinstance(code, str) else None
         if record is None or record.client_id != client.client_id:
             return None
         if record.used:
@@ -575,7 +571,7 @@ class RefreshTokenGrant(_RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token):
         state = self.server.state
-        record = state.refresh_tokens.get(code_digest(refresh_token)) if isinstance(refresh_token, str) else None
+        record = state.refresh_tokens.get(secret_digest(refresh_token)) if isinstance(refresh_token, str) else None
         if record is None or record.family.revoked or time.time() >= record.family.expires:
             return None
         if record.used:
@@ -749,7 +745,7 @@ class Provider(AuthorizationServer):
                     request.client.client_id, user.login, time.time() + self.settings.refresh_token_lifetime,
                     user.session_epoch, code.digest, code.auth_time)
             family.grants = tuple(family.grants) + (record.jti,)
-            digest = code_digest(token["refresh_token"])
+            digest = secret_digest(token["refresh_token"])
             self.state.refresh_tokens[digest] = RefreshRecord(digest, family, claims["scope"])
             self.state.forget_later(family.expires, "refresh", digest)
         elif family is not None:

@@ -36,8 +36,11 @@ def generate_token() -> str:
     return TOKEN_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(40))
 
 
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("ascii", "replace")).hexdigest()
+def secret_digest(raw: str) -> str:
+    """What is stored of a secret shown once or held by a client (API tokens, upload
+    ids, authorization codes, refresh tokens, recovery codes): its sha256.  They are
+    long random strings, so a fast hash is enough."""
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
 
 
 def check_token_name(name) -> str:
@@ -71,7 +74,7 @@ def create_token(root, user, name, scopes=None, max_age=None, org=None, replace=
             raise TokenExists(f"a token named {name!r} exists already")
         revoke_token(root, root.tokens[owner.token_names[name]])
     raw = generate_token()
-    digest = token_digest(raw)
+    digest = secret_digest(raw)
     token = Token(digest, user.login, name, scopes, expires=expires, org=org, **info)
     root.tokens.add(digest, token)
     owner.token_names.add(name, digest)
@@ -82,7 +85,7 @@ def lookup_token(root, raw: str):
     """Return ``(token, None)`` or ``(None, reason)``; constant-time on the digest."""
     if not isinstance(raw, str) or not TOKEN_RE.fullmatch(raw):
         return None, "invalid token"
-    digest = token_digest(raw)
+    digest = secret_digest(raw)
     token = root.tokens.get(digest)
     if token is None or not hmac.compare_digest(token.digest, digest):
         return None, "invalid or revoked token"

@@ -14,7 +14,6 @@ right code clears: a right password does not reset them.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -71,8 +70,10 @@ class SecondFactor(Persistent):
 
 
 def _digest(code: str) -> str:
-    normalized = (code or "").strip().lower().replace("-", "").replace(" ", "")
-    return hashlib.sha256(normalized.encode("utf-8", "replace")).hexdigest()
+    """A recovery code's digest, as typed: case, dashes and spaces do not matter."""
+    from .tokens import secret_digest
+
+    return secret_digest((code or "").strip().lower().replace("-", "").replace(" ", ""))
 
 
 def active_factor(user) -> SecondFactor | None:

@@ -15,7 +15,6 @@ Only a sha256 of the id is stored, so the database does not hold usable ids.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta, timezone
@@ -24,10 +23,7 @@ from ZODB.blob import Blob
 
 from ..clock import utcnow
 from ..resources.staging import DEFAULT_TTL, Stage, StagingArea
-
-
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+from ..security.tokens import secret_digest
 
 
 @dataclass
@@ -60,7 +56,7 @@ def create_stage(root, *, ttl: timedelta = DEFAULT_TTL, **fields) -> tuple[str, 
     """Record a stage; return (the raw one-time id, the Stage)."""
     area = staging_area(root)
     raw = secrets.token_urlsafe(32)
-    digest = _digest(raw)
+    digest = secret_digest(raw)
     stage = Stage(digest, expires=utcnow() + ttl, **fields)
     area.stages[digest] = stage
     area.by_expiry[_expiry_key(stage)] = digest
@@ -73,7 +69,7 @@ def get_stage(root, raw) -> Stage | None:
     if not isinstance(raw, str) or not 16 <= len(raw) <= 128:
         return None
     area = staging_area(root)
-    stage = area.stages.get(_digest(raw))
+    stage = area.stages.get(secret_digest(raw))
     if stage is None or stage.used or stage.is_expired():
         return None
     return stage

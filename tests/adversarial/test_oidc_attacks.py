@@ -20,7 +20,7 @@ from joserfc.jwk import RSAKey
 
 from anarepo import main
 from anarepo.testing import AppHarness, make_settings
-from anarepo.security.oidc_provider import code_digest
+from anarepo.security.tokens import secret_digest
 from tests.oidc_flow import PORTAL, PORTAL_SECRET, Flow, mint, redirect_query, signed_in, stored
 
 REGISTERED = "http://127.0.0.1:8000/auth/oidc"
@@ -186,7 +186,7 @@ def test_expired_codes_and_access_tokens_are_refused_and_a_late_reuse_still_revo
         flow = Flow(testapp)
         used_code = flow.code()
         with harness.root() as root:  # the browser signed in two hours before this code
-            root.oidc_provider.codes[code_digest(used_code)].auth_time -= 7200
+            root.oidc_provider.codes[secret_digest(used_code)].auth_time -= 7200
         access = flow.exchange(used_code).json["access_token"]
         api_token = mint(testapp, access).json["token"]
         with harness.root() as root:  # the access token's record is kept as long as its code
