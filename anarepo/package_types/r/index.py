@@ -112,6 +112,11 @@ def update_package(event) -> None:
     if event.removed:
         _drop(event.previous_owner or package.owner, key)
         return
+    if "r" not in (package.package_types or ()):
+        # no R file in it (a conda or PyPI package): nothing to read; a mirror batch
+        # changes big conda packages, whose every file the walk below would load
+        _drop(package.owner, key)
+        return
     latest: dict[str, object] = {}
     for dist in package.distributions():
         if dist.type != "r":

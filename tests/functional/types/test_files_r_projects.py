@@ -84,3 +84,25 @@ def test_unsafe_project_archives_are_refused(app):
                    type_name="project", version="1")
     with pytest.raises(InvalidPackage, match="revisions are numbers"):
         app.upload("alice", "p.tar.gz", project_archive("p"), type_name="project", version="one")
+
+
+def test_the_r_index_reads_no_file_of_a_package_without_r_files(app):
+    """A change to a conda package (a mirror batch changes big ones) costs the R type
+    nothing: it used to load every file of every changed package to find R ones."""
+    from anarepo.services.events import PackageChanged
+    from tests.conda_builders import build_package, publish_conda
+
+    app.make_user("alice")
+    for minor in range(5):
+        publish_conda(app, "alice", *build_package("tool", f"1.{minor}"))
+    with app.root() as root:
+        package = root.owners["alice"].get_package("tool")
+        dists = list(package.distributions())
+        root._p_jar.cacheMinimize()
+        app.registry.package_types["r"].package_changed(PackageChanged(package), app.registry)
+        assert all(dist._p_status == "ghost" for dist in dists)
+    app.upload("alice", "mypkg_1.2.3.tar.gz", r_package())  # an R package is still indexed
+    with app.root() as root:
+        from anarepo.package_types.r.index import index_of
+
+        assert index_of(root.owners["alice"]).places_of("mypkg")
