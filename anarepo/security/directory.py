@@ -52,6 +52,12 @@ class DirectoryEntry:
     email: str
     name: str
     groups: frozenset = frozenset()  # normalized DNs of the user's groups
+    uuid: str = ""  # the entry's unique id (uuid_attribute), which survives renames
+
+    @property
+    def subject(self) -> str:
+        """What an account is bound to: ``uuid:<id>|<dn>``, or the DN without an id."""
+        return f"uuid:{self.uuid}|{self.dn}" if self.uuid else self.dn
 
 
 def normalize_dn(dn: str) -> str:
@@ -86,6 +92,7 @@ class DirectorySettings:
     login_attribute: str = "uid"
     email_attribute: str = "mail"
     name_attribute: str = "cn"
+    uuid_attribute: str = "entryUUID"  # Active Directory: objectGUID
     group_search_base: str = ""
     group_filter: str = DEFAULT_GROUP_FILTER
     group_map: tuple = ()
@@ -110,6 +117,7 @@ class DirectorySettings:
             login_attribute=get("login_attribute", "uid"),
             email_attribute=get("email_attribute", "mail"),
             name_attribute=get("name_attribute", "cn"),
+            uuid_attribute=get("uuid_attribute", "entryUUID"),
             group_search_base=get("group_search_base"),
             group_filter=get("group_filter", DEFAULT_GROUP_FILTER),
             group_map=parse_group_map(settings.get(PREFIX + "group_map", "")),
@@ -208,7 +216,7 @@ class Directory:
 
     def _find(self, conn, login: str) -> DirectoryEntry | None:
         cfg = self.config
-        attributes = [cfg.login_attribute, cfg.email_attribute, cfg.name_attribute]
+        attributes = [cfg.login_attribute, cfg.email_attribute, cfg.name_attribute, cfg.uuid_attribute]
         entries = self._search(conn, cfg.search_base, self._user_filter(login), attributes)
         if len(entries) != 1:
             return None  # absent, disabled (filtered out) or ambiguous
@@ -231,7 +239,7 @@ class Directory:
             found = self._search(conn, cfg.group_search_base or cfg.search_base, flt, [])
             groups = frozenset(normalize_dn(g["dn"]) for g in found)
         return DirectoryEntry(dn=dn, login=login, email=first(cfg.email_attribute),
-                              name=first(cfg.name_attribute), groups=groups)
+                              name=first(cfg.name_attribute), groups=groups, uuid=first(cfg.uuid_attribute)[:200])
 
     def authenticate(self, login: str, password: str) -> DirectoryEntry | None:
         """The directory entry when ``password`` is the user's, else None.
@@ -300,7 +308,7 @@ class Directory:
         (its groups through ``group_map``)."""
         from .external import ExternalProfile, map_groups
 
-        return ExternalProfile(login=entry.login, subject=entry.dn, email=entry.email, name=entry.name,
+        return ExternalProfile(login=entry.login, subject=entry.subject, email=entry.email, name=entry.name,
                                **map_groups(self.config.group_map, entry.groups))
 
     def lookup_profile(self, login: str):

@@ -49,7 +49,7 @@ class ExternalProfile:
     """What a source says about a user at sign-in or re-check."""
 
     login: str
-    subject: str  # the directory DN, or ``issuer|sub``
+    subject: str  # ``uuid:<entry id>|<dn>`` (or the DN) of a directory entry, or ``issuer|sub``
     email: str = ""
     name: str = ""
     groups: frozenset = frozenset()  # (org, group) pairs the user is in
@@ -126,8 +126,7 @@ def provision(root, source: str, profile: ExternalProfile, now: float | None = N
         log.info("provisioned %s from %s", login, source)
     elif user.kind != "user" or account is None or account.source != source:
         raise SignInRefused(f"the name {login!r} belongs to an account that does not sign in through {source}")
-    elif source != "ldap" and account.subject != profile.subject:
-        # an OIDC subject is stable; a directory DN may move (renames, OUs)
+    elif not same_identity(account.subject, profile.subject):
         raise SignInRefused(f"the name {login!r} belongs to another {source} identity")
     if user.disabled:
         raise SignInRefused("this account is disabled")
@@ -139,6 +138,21 @@ def provision(root, source: str, profile: ExternalProfile, now: float | None = N
     account.active = True
     sync_groups(root, user, profile)
     return user
+
+
+def same_identity(recorded: str, given: str) -> bool:
+    """Whether a source's subject is still the account's person.  An OpenID Connect
+    ``issuer|sub`` is stable and compared whole.  A directory entry is known by its
+    unique id (``uuid:<id>|<dn>``): its DN may move (renames, OUs), but another entry
+    under a reused name is another person; a record from before ids (a bare DN) takes
+    the entry it finds, as it always did, and keeps its id from then on."""
+    if recorded == given:
+        return True
+    if recorded.startswith("uuid:") and given.startswith("uuid:"):
+        return recorded.partition("|")[0] == given.partition("|")[0]
+    if recorded.startswith("uuid:") != given.startswith("uuid:"):
+        return not recorded.startswith("uuid:")  # a bare DN upgrades; an id never goes back to a DN
+    return "|" not in recorded  # two bare DNs: a directory entry that moved
 
 
 def _valid_email(email: str) -> str:
@@ -217,7 +231,7 @@ def still_active(request, root, user) -> bool:
         checker.outage_until = now + OUTAGE_RETRY
         log.warning("%s cannot be reached; %s keeps its last verdict", account.source, user.login)
         return True
-    active = profile is not None
+    active = profile is not None and same_identity(account.subject, profile.subject)
 
     def record(fresh_root):
         fresh = external_account(fresh_root, user.login)

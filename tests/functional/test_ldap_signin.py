@@ -87,7 +87,7 @@ def test_first_sign_in_provisions_the_user_with_the_directory_email_and_groups(s
     with harness.root() as root:
         alice = root.owners["alice"]
         assert alice.email == "alice@corp.example.org" and alice.password_hash == ""
-        assert root.external_accounts.accounts["alice"].subject == f"uid=alice,{PEOPLE}"
+        assert root.external_accounts.accounts["alice"].subject.endswith(f"|uid=alice,{PEOPLE}")  # uuid:<entryUUID>|DN
         assert "myorg" in alice.organizations
     assert groups_of(harness, "alice") == ["developers"]
     # the API's password login (anaconda login --username --password) is the same check
@@ -327,3 +327,26 @@ def test_a_direct_bind_signs_in_only_as_the_entry_it_bound_as(site, slapd):
     api_sign_in(testapp, "eve", "eve-ldap-pw", status=401)
     with harness.root() as root:
         assert "zvictim" not in root.owners and "eve" not in root.owners
+
+
+def test_another_directory_entry_under_a_reused_name_is_another_person(site, slapd):
+    """A directory account is bound to its entry's entryUUID: a DN may move (a rename,
+    another OU), but when frank leaves and a new frank is created under the same name,
+    the newcomer does not get the old account (its packages, its tokens): sign-in is
+    refused, and the old account's tokens stop at the next re-check."""
+    interval = 1.0
+    harness, testapp = site(**{"anarepo.ldap.recheck_interval": str(interval)})
+    dn = slapd.add_user("frank", "frank-ldap-pw")
+    try:
+        token = api_sign_in(testapp, "frank", "frank-ldap-pw").json["token"]
+        with harness.root() as root:
+            assert root.external_accounts.accounts["frank"].subject.startswith("uuid:")
+        slapd.remove(dn)
+        slapd.add_user("frank", "new-frank-pw")  # same name, same DN, another entry
+        time.sleep(interval + 0.1)
+        auth = {"Authorization": f"token {token}"}
+        assert testapp.get("/api/user", headers=auth, status=401).json["error"].startswith("the account was removed")
+        refused = api_sign_in(testapp, "frank", "new-frank-pw", status=403).json["error"]
+        assert "another ldap identity" in refused
+    finally:
+        slapd.remove(f"uid=frank,{PEOPLE}")
