@@ -224,6 +224,8 @@ def ensure_documents_counter(db) -> None:
     """Create the counter (start-up, one process at a time: databases from before it)."""
     from BTrees.Length import Length
 
+    if db.storage.isReadOnly():  # a read-only database starts, writing nothing
+        return
     with db.transaction("anarepo: documents counter") as conn:
         if DOCUMENTS_KEY not in conn.root():
             conn.root()[DOCUMENTS_KEY] = Length()

@@ -140,3 +140,24 @@ def test_a_download_count_flush_or_a_login_does_not_end_the_documents_an_upload_
     assert published(root, REPODATA) is None
     fresh = testapp.get(REPODATA).body
     assert fn.encode() in fresh and published(root, REPODATA) == fresh
+
+
+def test_a_database_from_before_the_documents_counter_starts_read_only_and_gets_it_writable(tmp_path):
+    """Start-up creates the counter, except on a read-only database (which starts)."""
+    from anarepo import main
+    from anarepo.deploy.published import DOCUMENTS_KEY
+    from anarepo.testing import AppHarness
+
+    first = AppHarness(main({}, **make_settings(tmp_path)))
+    with first.db.transaction() as conn:
+        del conn.root()[DOCUMENTS_KEY]  # as a database stored by an older release
+    first.close()
+    settings = make_settings(tmp_path)
+    settings["zodbconn.uri"] += "&read_only=1"
+    AppHarness(main({}, **settings)).close()
+    again = AppHarness(main({}, **make_settings(tmp_path)))
+    try:
+        with again.db.transaction() as conn:
+            assert DOCUMENTS_KEY in conn.root()
+    finally:
+        again.close()
