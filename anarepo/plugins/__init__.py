@@ -17,7 +17,7 @@ from ..versions import register_type_scheme
 
 from .budget import BudgetExceeded, work_budget  # noqa: F401
 from .faces import ANY, Face, Scope  # noqa: F401
-from .interface import FileInfo, InvalidPackage, PackageType  # noqa: F401
+from .interface import FileInfo, InvalidPackage, PackageType, UpstreamRecords  # noqa: F401
 
 ENTRY_POINT_GROUP = "anarepo.package_types"
 

@@ -56,8 +56,9 @@ Grouped by what a plugin does:
   :func:`add_counts` (conflict resolution helpers), and the model classes a
   view may take as its context (:class:`Package`, :class:`Release`,
   :class:`Distribution`);
-* **mirrors**: :func:`root_projects` (the upstream projects an owner's PyPI
-  proxies list on a label's root page);
+* **mirrors**: :class:`UpstreamRecords` (a type's ``upstream_records``: how mirrors
+  and proxies check, place and complete its upstream records), :func:`root_projects`
+  (the upstream projects an owner's PyPI proxies list on a label's root page);
 * **commands**: :class:`CommandError` for ``PackageType.add_cli_commands``; for
   client commands (over HTTP), :mod:`client` (``api_for``, ``latest_files``,
   ``fetch``, ``add_common``) and :class:`ClientError`.
@@ -103,7 +104,7 @@ from ..versions import pep440_key, version_key
 from ..security.visibility import label_visible
 from ..http.multipart import MAX_FIELD_BYTES, MultipartError, MultipartReader, boundary_of
 from ..views.helpers import face_error, json_error, text_error
-from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, work_budget
+from . import BudgetExceeded, FileInfo, InvalidPackage, PackageType, UpstreamRecords, work_budget
 from .faces import ANY, Scope
 
 __all__ = [
@@ -119,5 +120,6 @@ __all__ = [
     "plugin_state", "PUBLIC", "PublishError", "publishing", "queue_writer", "readable", "Refused", "reindex",
     "Release", "request_tmpdir", "Revision", "root_of", "root_projects", "Scope", "send_blob", "set_dist_extra",
     "set_yanked", "spool", "spool_file", "text_error", "three_way_merge", "TOKEN_ENV", "TooLarge", "Unbounded",
+    "UpstreamRecords",
     "utcnow", "version_key", "visible_subset", "web_page_url", "work_budget",
 ]

@@ -32,6 +32,29 @@ class FileInfo:
     payload: dict = field(default_factory=dict)
 
 
+class UpstreamRecords:
+    """How mirrors and proxies (``anarepo.sources``) treat one type's upstream index
+    records: which records may be listed at all (:meth:`record_ok`, the rules of an
+    upload's own metadata), what a proxied Distribution carries before its bytes are
+    fetched (:meth:`place`: it is served to clients as it is), and how it is completed
+    from the bytes once they are (:meth:`fetched`).  A type without one
+    (``PackageType.upstream_records = None``) is not an upstream kind."""
+
+    def record_ok(self, record: dict, scope: str, filename: str) -> bool:
+        """Whether an upstream record may be listed (a record an upload of the type
+        would refuse is left out)."""
+        return True
+
+    def place(self, dist, want) -> None:
+        """Fill a new proxied ``dist`` from the upstream's ``want`` (name, version,
+        record, patch, yanked); raise a domain error when the record does not
+        describe the file."""
+
+    def fetched(self, dist, info) -> None:
+        """The proxied ``dist``'s bytes arrived and were inspected (``info``): complete
+        what the type keeps of them (upstream patches win over the file's fields)."""
+
+
 class PackageType:
     """Base class: override what the type knows; the defaults are safe.
 
@@ -78,6 +101,8 @@ class PackageType:
     packs_directories: bool = False
     #: whether ``package_changed`` keeps index state that ``anarepo reindex`` rebuilds
     keeps_index: bool = False
+    #: mirrors and proxies of upstream indexes of this type (:class:`UpstreamRecords`)
+    upstream_records: UpstreamRecords | None = None
     #: the plural people read in lists filtered to this type ("Projects")
     list_title: str = ""
     #: a page of its own listing the acting owner's packages of this type

@@ -100,8 +100,7 @@ def _entry_ok(entry) -> bool:
     """One file of the manifest, of the shape export writes.  Its digest only proves the
     bundle is whole, not where it came from: the sha256 names a file under ``files/``
     (hex only, no path), and a patch may only carry what upstream patches may."""
-    from .proxy import clean_record
-    from .upstream import PATCHABLE
+    from .upstream import patch_ok
 
     if not isinstance(entry, dict):
         return False
@@ -114,7 +113,7 @@ def _entry_ok(entry) -> bool:
             and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None
             and isinstance(entry.get("size"), int) and not isinstance(entry["size"], bool) and entry["size"] >= 0
             and (yanked is None or isinstance(yanked, str))
-            and isinstance(patch, dict) and set(patch) <= set(PATCHABLE) and clean_record(patch) == patch)
+            and patch_ok(patch))
 
 
 def import_bundle(registry, directory: str, owner_name: str, label: str | None = None, progress=None) -> dict:

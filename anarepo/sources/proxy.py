@@ -40,26 +40,8 @@ MAX_FETCHES = 4
 _CONDA_DOC = re.compile(r"^/conda/([^/]+)(?:/label/([^/]+))?/(?:([^/]+)/(?:current_)?repodata(?:\.json(?:\.zst)?|_shards\.msgpack\.zst)|channeldata\.json)$")
 _PYPI_DOC = re.compile(r"^/pypi/([^/]+)(?:/label/([^/]+))?/simple/(?:([^/]+)/?)?$")
 
-#: conda record fields and the types a proxied record may carry for them.
-_FIELD_TYPES = {"arch": str, "build": str, "build_number": int, "constrains": list, "depends": list,
-                "features": str, "license": str, "license_family": str, "name": str, "noarch": str,
-                "platform": str, "python_site_packages_path": str, "subdir": str, "timestamp": int,
-                "track_features": str, "version": str}
-
 
 # -- placing proxied records -----------------------------------------------------------
-def clean_record(record: dict) -> dict:
-    """Only the known conda fields, each of its expected type (lists of strings)."""
-    out = {}
-    for key, kind in _FIELD_TYPES.items():
-        value = record.get(key)
-        if isinstance(value, kind) and not isinstance(value, bool):
-            if kind is list and not all(isinstance(v, str) for v in value):
-                continue
-            out[key] = value
-    return out
-
-
 def place(registry, owner, view, want):
     """A proxied Distribution for ``want`` (a Want with name, version and record).
 
@@ -98,23 +80,7 @@ def place(registry, owner, view, want):
     existing = None
     dist = Distribution(basename, ptype.name)
     dist.size, dist.sha256 = want.size or 0, want.sha256
-    if view.kind == "conda":
-        from ..package_types.conda.inspect import validate_index
-
-        attrs = clean_record(want.record)
-        attrs.update(clean_record(want.patch))
-        attrs["subdir"] = basename.split("/", 1)[0]
-        if attrs.get("name") != want.name or attrs.get("version") != want.version or "build" not in attrs:
-            raise Conflict(f"{basename}: the upstream record does not name this file")
-        # served to clients before its bytes are here: the rules of an upload's index.json
-        dist.attrs = validate_index(attrs, basename)
-        md5 = want.record.get("md5")
-        dist.md5 = md5.lower() if isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5) else ""
-    else:
-        from ..package_types.pypi.index import StoredMetadata
-
-        dist.pypi_metadata = StoredMetadata(None, None, want.record.get("requires_python"))
-        dist.yanked = want.yanked
+    ptype.upstream_records.place(dist, want)  # the type's fields, served before the bytes are here
     dist.upstream = (view.name, want.url)
     dist.uploader = f"proxy:{view.name}"
     dist.set_labels(labels)
@@ -204,15 +170,7 @@ def _store(registry, db, oid, type_name, spooled) -> None:
                     raise HTTPBadGateway("the upstream file is another package than its index says")
                 dist.blob.consumeFile(spooled.path)
                 dist.md5 = spooled.md5
-                if type_name == "conda":
-                    patched = {k: dist.attrs[k] for k in ("depends", "constrains", "track_features",
-                                                           "license", "license_family") if k in dist.attrs}
-                    dist.attrs = {**info.attrs, **patched}
-                else:
-                    from ..package_types.pypi.index import keep_metadata
-
-                    keep_metadata(dist, info.payload.get("core_metadata"))  # PEP 658 from the bytes
-                    dist._v_pypi_record = None
+                ptype.upstream_records.fetched(dist, info)
                 dist.upstream = None
                 package_changed(registry, dist.package)
             return

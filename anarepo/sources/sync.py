@@ -109,15 +109,16 @@ class _Creds:
         return self._credential
 
 
-def listing_for(view: SourceView, fetcher: Fetcher, force: bool = False, scope: str | None = None):
+def listing_for(view: SourceView, fetcher: Fetcher, records, force: bool = False, scope: str | None = None):
     """Read the upstream: everything (``scope`` None), one conda subdir or PyPI project,
-    or ``"*"``: what a proxy lists without crawling (every subdir; the exactly named projects)."""
+    or ``"*"``: what a proxy lists without crawling (every subdir; the exactly named projects).
+    ``records``: the source's type's ``upstream_records``."""
     validators = {} if force else view.validators
     if view.kind == "conda":
         subdirs = view.subdirs or DEFAULT_SUBDIRS
         if scope not in (None, "*"):
             subdirs = [scope] if scope in subdirs else []
-        return conda_listing(fetcher, subdirs, view.filters, validators)
+        return conda_listing(fetcher, subdirs, view.filters, validators, records)
     projects = None
     if scope == "*":
         from packaging.utils import canonicalize_name
@@ -406,14 +407,15 @@ def sync(registry, owner_name: str, source_name: str, *, workers: int = 4, batch
     started = time.monotonic()
     with get_db(registry).transaction() as conn:
         view = view_of(*find_source(conn.root()[ROOT_KEY], owner_name, source_name))
-    if view.kind not in registry.package_types:  # a site that turned the type's plugin off since
+    ptype = registry.package_types.get(view.kind)
+    if ptype is None or ptype.upstream_records is None:  # a site that turned the type's plugin off since
         raise SourceError(f"this server does not serve {view.kind} packages (anarepo.disabled_plugins)")
     run = Run(view.name, view.mode)
     settings = registry.settings
     fetcher = fetcher_for(_Creds(view), settings)
     validators = None
     try:
-        listing = listing_for(view, fetcher, force, scope)
+        listing = listing_for(view, fetcher, ptype.upstream_records, force, scope)
     except UpstreamError as exc:
         if _nothing_there(registry, view, scope, exc):
             return run.as_dict()  # anyone may ask a proxy for any name: no write for a name nobody has

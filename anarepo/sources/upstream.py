@@ -17,8 +17,18 @@ from urllib.parse import quote, unquote, urldefrag, urljoin
 from .fetch import UpstreamError, read_bounded
 from .filters import Filters, conda_version_key, pypi_version_key
 
-#: Record fields upstream repodata patches may change; they override the file's own.
-PATCHABLE = ("depends", "constrains", "track_features", "license", "license_family")
+#: Record fields upstream repodata patches may change (they override the file's own),
+#: with their types.
+PATCH_TYPES = {"depends": list, "constrains": list, "track_features": str, "license": str, "license_family": str}
+PATCHABLE = tuple(PATCH_TYPES)
+
+
+def patch_ok(patch) -> bool:
+    """Whether ``patch`` carries only patchable fields, each of its type (lists of strings)."""
+    return isinstance(patch, dict) and all(
+        key in PATCH_TYPES and isinstance(value, PATCH_TYPES[key])
+        and (PATCH_TYPES[key] is not list or all(isinstance(v, str) for v in value))
+        for key, value in patch.items())
 PYPI_JSON = "application/vnd.pypi.simple.v1+json"
 PYPI_ACCEPT = f"{PYPI_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 
@@ -71,19 +81,19 @@ MAX_DECOMPRESSED = 256 << 20
 SHARD_FETCHES = 8
 
 
-def conda_listing(fetcher, subdirs, filters: Filters, validators: dict) -> Listing:
+def conda_listing(fetcher, subdirs, filters: Filters, validators: dict, records) -> Listing:
     """Read each subdir: its CEP-16 shard index when the upstream offers one (then only
     the shards whose hash changed since the last good run), else ``repodata.json``;
     both conditionally."""
     listing = Listing({}, set(), {}, set())
     for subdir in subdirs:
         listing.read.add(f"{subdir}/")
-        if not _read_shards(fetcher, subdir, filters, validators, listing):
-            _read_repodata(fetcher, subdir, filters, validators, listing)
+        if not _read_shards(fetcher, subdir, filters, records, validators, listing):
+            _read_repodata(fetcher, subdir, filters, records, validators, listing)
     return listing
 
 
-def _read_repodata(fetcher, subdir, filters, validators, listing) -> None:
+def _read_repodata(fetcher, subdir, filters, records, validators, listing) -> None:
     url = fetcher.url(f"{subdir}/repodata.json")
     body, new, _ = fetcher.document(url, validators.get(f"{subdir}/repodata.json"))
     listing.validators[f"{subdir}/repodata.json"] = new
@@ -98,7 +108,8 @@ def _read_repodata(fetcher, subdir, filters, validators, listing) -> None:
     if not isinstance(repodata, dict):
         raise UpstreamError(f"{subdir}/repodata.json is not a repodata object")
     info = repodata.get("info") if isinstance(repodata.get("info"), dict) else {}
-    _add_records(listing, filters, subdir, f"{subdir}/repodata.json", repodata, _base(fetcher, url, subdir, info))
+    _add_records(listing, filters, records, subdir, f"{subdir}/repodata.json", repodata,
+                 _base(fetcher, url, subdir, info))
 
 
 def _base(fetcher, url, subdir, info) -> str:
@@ -125,7 +136,7 @@ def _unpack(body, what: str):
     return doc
 
 
-def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
+def _read_shards(fetcher, subdir, filters, records, validators, listing) -> bool:
     """The CEP-16 way; False when the upstream has no shard index (it answers 404)."""
     doc = f"{subdir}/{SHARD_INDEX}"
     url = fetcher.url(doc)
@@ -187,12 +198,13 @@ def _read_shards(fetcher, subdir, filters, validators, listing) -> bool:
     # a first run reads every shard: a few at once (content-addressed, small documents)
     with ThreadPoolExecutor(max_workers=SHARD_FETCHES) as pool:
         for name, shard in pool.map(read, wanted):
-            _add_records(listing, filters, subdir, f"{subdir} shard {name!r}", shard, prefix)
+            _add_records(listing, filters, records, subdir, f"{subdir} shard {name!r}", shard, prefix)
     return True
 
 
-def _add_records(listing, filters, subdir, what, repodata, prefix) -> None:
-    """The wanted files of one repodata document or shard."""
+def _add_records(listing, filters, rules, subdir, what, repodata, prefix) -> None:
+    """The wanted files of one repodata document or shard (``rules``: the conda type's
+    :class:`~anarepo.plugins.UpstreamRecords`, which says which records may be listed)."""
     records = {}
     for section in ("packages", "packages.conda"):
         part = repodata.get(section, {})
@@ -216,7 +228,7 @@ def _add_records(listing, filters, subdir, what, repodata, prefix) -> None:
         if not sha or not isinstance(size, int) or size < 0:
             continue  # nothing to verify the file against: never fetched
         rec = {**rec, "sha256": sha, **({"md5": _hex(rec["md5"], 32)} if "md5" in rec else {})}
-        if not _record_ok(rec, subdir, fn):
+        if not rules.record_ok(rec, subdir, fn):
             continue  # served as our record (patches, proxy listings): an upload's rules first
         candidates[fn] = (rec, sha, size)
     by_name: dict[str, set] = {}
@@ -230,18 +242,6 @@ def _add_records(listing, filters, subdir, what, repodata, prefix) -> None:
         patch = {k: rec[k] for k in PATCHABLE if k in rec}
         listing.wants[f"{subdir}/{fn}"] = Want(file_url, f"{subdir}/{fn}", sha, size, patch, None,
                                                rec["name"], rec["version"], rec)
-
-
-def _record_ok(rec: dict, subdir: str, fn: str) -> bool:
-    """Whether an upstream record passes the rules of an upload's ``info/index.json``."""
-    from ..package_types.conda.inspect import validate_index
-    from ..plugins import InvalidPackage
-
-    try:
-        validate_index({**rec, "subdir": subdir}, f"{subdir}/{fn}")
-    except InvalidPackage:
-        return False
-    return True
 
 
 # -- PyPI -----------------------------------------------------------------------------

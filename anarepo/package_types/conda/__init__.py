@@ -11,6 +11,7 @@ from __future__ import annotations
 from ...plugins.api import InvalidPackage, PackageType, package_key
 from .index import STATE, CondaChannel, drop_package, get_channel, snapshot, update_package
 from .inspect import inspect_package, looks_like_conda
+from .upstream import CondaUpstreamRecords
 
 
 def _index_once(packages) -> int:
@@ -57,6 +58,7 @@ class CondaType(PackageType):
         _index_once(batch.deferred(self.name))
 
     keeps_index = True
+    upstream_records = CondaUpstreamRecords()  # mirrors and proxies of conda channels
 
     def add_cli_commands(self, subparsers, command) -> None:
         from .cli import add_commands

@@ -141,6 +141,12 @@ class PypiType(PackageType):
 
     keeps_index = True
 
+    @property
+    def upstream_records(self):  # mirrors and proxies of PyPI indexes
+        from .upstream import PypiUpstreamRecords
+
+        return PypiUpstreamRecords()
+
     def index_problems(self, root) -> list[str]:
         """PyPI name collisions of a database from before names were checked."""
         from .index import name_collisions

@@ -61,7 +61,8 @@ def test_an_incremental_resync_reads_only_the_changed_packages(mirror_app, big_u
         assert len(buckets) >= 10
         conn.cacheMinimize()  # every bucket a ghost again: one that is read is loaded
         view = view_of(*find_source(conn.root()[ROOT_KEY], "alice", "up"))
-        listing = listing_for(view, fetcher_for(_Creds(view), mirror_app.registry.settings))
+        listing = listing_for(view, fetcher_for(_Creds(view), mirror_app.registry.settings),
+                              mirror_app.registry.package_types["conda"].upstream_records)
         source = find_source(conn.root()[ROOT_KEY], "alice", "up")[1]
         to_fetch, to_remove, _ = plan(view, listing, source.files)
         read = sum(bucket._p_status != "ghost" for bucket in buckets)
