@@ -40,6 +40,9 @@ class UpstreamRecords:
     from the bytes once they are (:meth:`fetched`).  A type without one
     (``PackageType.upstream_records = None``) is not an upstream kind."""
 
+    #: the scopes a source of the type may read (conda: its subdirs), None: none
+    scopes: frozenset | None = None
+
     def record_ok(self, record: dict, scope: str, filename: str) -> bool:
         """Whether an upstream record may be listed (a record an upload of the type
         would refuse is left out)."""

@@ -134,7 +134,8 @@ def import_bundle(registry, directory: str, owner_name: str, label: str | None =
             raise SourceError(f"no owner named {owner_name!r}")
         source = owner.sources.get(settings["name"])
         if source is None:
-            source = add_source(owner, settings["name"], settings["kind"], settings["url"], mode="mirror",
+            source = add_source(owner, settings["name"], settings["kind"], settings["url"], registry=registry,
+                                mode="mirror",
                                 label=label, subdirs=settings.get("subdirs") or (),
                                 filters=settings.get("filters") or {},
                                 merge_local=settings.get("merge_local") is True)

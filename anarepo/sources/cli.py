@@ -48,7 +48,7 @@ def cmd_mirror_add(args, registry):
 
     secret = read_secret_from_stdin("secret") if args.secret_stdin else ""
     with _owner(registry, args.owner, f"anarepo mirror add {args.owner}/{args.name}") as owner:
-        source = add_source(owner, args.name, args.kind, args.url, mode=args.mode, label=args.label,
+        source = add_source(owner, args.name, args.kind, args.url, registry=registry, mode=args.mode, label=args.label,
                             subdirs=args.subdir or (), filters=parse_filters(args.filter),
                             remove_missing=args.remove_missing, merge_local=args.merge_local, ttl=args.ttl, allow_hosts=args.allow_host or (),
                             auth=args.auth, secret=secret, user=args.user or "")

@@ -29,6 +29,9 @@ MODES = ("mirror", "proxy")
 AUTH_KINDS = ("none", "token", "bearer", "basic")  # token: conda's /t/<token>/ in the path
 SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 KEEP_RUNS = 50
+#: the shape of a conda subdir (``noarch``, ``linux-64``, ``osx-arm64``, ``emscripten-wasm32``)
+SUBDIR_RE = re.compile(r"[a-z0-9]{1,32}(?:-[a-z0-9_]{1,32})?")
+SUBDIRS_MESSAGE = "subdirs must be a list of conda subdirs (noarch, linux-64, ...)"
 DEFAULT_TTL = 600  # seconds a proxied index document is served before it is revalidated
 
 
@@ -112,7 +115,6 @@ class Source(Persistent):
         merge_local;
         nothing changes when one is refused.  New filters forget the upstream validators
         (the next run re-reads every document instead of trusting a 304)."""
-        from ..package_types.conda.inspect import KNOWN_SUBDIRS
         from .filters import Filters
 
         unknown = set(options) - {"mode", "label", "subdirs", "filters", "remove_missing", "ttl", "allow_hosts",
@@ -131,8 +133,9 @@ class Source(Persistent):
                 raise SourceError(str(exc)) from None
         if "subdirs" in options:
             subdirs = options["subdirs"] or ()
-            if isinstance(subdirs, str) or not all(isinstance(x, str) and x in KNOWN_SUBDIRS for x in subdirs):
-                raise SourceError("subdirs must be a list of conda subdirs (noarch, linux-64, ...)")
+            # the shape here; which ones the conda type knows: check_scopes (service.py)
+            if isinstance(subdirs, str) or not all(isinstance(x, str) and SUBDIR_RE.fullmatch(x) for x in subdirs):
+                raise SourceError(SUBDIRS_MESSAGE)
             if subdirs and self.kind != "conda":
                 raise SourceError("subdirs are for conda channels")
             new["subdirs"] = tuple(dict.fromkeys(subdirs))

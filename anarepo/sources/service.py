@@ -1,12 +1,24 @@
 """Managing an owner's sources: the one place the API, the CLI and the web page change them."""
 from __future__ import annotations
 
-from .model import Source, SourceError
+from .model import SUBDIRS_MESSAGE, Source, SourceError
+
+
+def check_scopes(registry, kind: str, options: dict) -> None:
+    """Refuse subdirs the source's type does not know (its ``upstream_records.scopes``);
+    without a registry (tests, scripts) only their shape is checked (:class:`Source`)."""
+    if registry is None or not options.get("subdirs"):
+        return
+    ptype = registry.package_types.get(kind)
+    scopes = ptype.upstream_records.scopes if ptype is not None and ptype.upstream_records is not None else None
+    if scopes is not None and not set(options["subdirs"]) <= scopes:
+        raise SourceError(SUBDIRS_MESSAGE)
 
 
 def add_source(owner, name: str, kind: str, url: str, *, auth: str = "none", secret: str = "",
-               user: str = "", **options) -> Source:
+               user: str = "", registry=None, **options) -> Source:
     """Create a source of ``owner`` (refused when the name is taken or anything is invalid)."""
+    check_scopes(registry, kind, options)
     source = Source(name, kind, url, **options)
     source.set_auth(auth, secret, user)
     if source.name in owner.sources:
@@ -17,8 +29,9 @@ def add_source(owner, name: str, kind: str, url: str, *, auth: str = "none", sec
     return source
 
 
-def change_source(source, **options) -> None:
+def change_source(source, registry=None, **options) -> None:
     """Change a source's settings (see :meth:`Source.configure`)."""
+    check_scopes(registry, source.kind, options)
     source.configure(**options)
 
 

@@ -87,7 +87,8 @@ def api_add(context, request):
     if not isinstance(auth, dict):
         raise SourceError("auth must be an object: {kind, secret, user}")
     source = add_source(context.owner, body["name"], body["kind"], body["url"], auth=auth.get("kind", "none"),
-                        secret=auth.get("secret") or "", user=auth.get("user") or "", **_options(body))
+                        secret=auth.get("secret") or "", user=auth.get("user") or "", registry=request.registry,
+                        **_options(body))
     request.response.status = 201
     return source.describe()
 
@@ -120,7 +121,7 @@ def api_change(context, request):
     from .service import change_source
 
     body = _body(request)
-    change_source(context.source, **_options(body))
+    change_source(context.source, request.registry, **_options(body))
     if isinstance(body.get("auth"), dict):
         auth = body["auth"]
         context.source.set_auth(auth.get("kind", "none"), auth.get("secret") or "", auth.get("user") or "")
@@ -172,14 +173,14 @@ def source_error(exc, request):
 
 
 # -- web: /<owner>/mirrors --------------------------------------------------------------
-def _add_from_form(owner, post) -> str:
+def _add_from_form(owner, post, registry) -> str:
     from .filters import parse_filters
     from .service import add_source
 
     subdirs = [s for s in post.get("subdirs", "").replace(",", " ").split() if s]
     filters = parse_filters(line for line in post.get("filters", "").splitlines() if line.strip())
     source = add_source(owner, post.get("name", ""), post.get("kind", ""), post.get("url", "").strip(),
-                        mode=post.get("mode", "mirror"), label=post.get("label", "main") or "main",
+                        registry=registry, mode=post.get("mode", "mirror"), label=post.get("label", "main") or "main",
                         subdirs=subdirs, filters=filters, remove_missing=bool(post.get("remove_missing")),
                         merge_local=bool(post.get("merge_local")),
                         auth=post.get("auth", "none"), secret=post.get("secret", ""), user=post.get("user", ""))
@@ -208,7 +209,7 @@ def mirrors_page(request):
                 remove_source(owner, name)
                 message = f"Removed source {name}; its packages stay."
             elif action == "add":
-                message = _add_from_form(owner, request.POST)
+                message = _add_from_form(owner, request.POST, request.registry)
             else:
                 raise SourceError(f"unknown action {action!r}")
         except (SourceError, InvalidName) as exc:

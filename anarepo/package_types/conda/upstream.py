@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ...plugins.api import Conflict, InvalidPackage, UpstreamRecords
-from .inspect import validate_index
+from .inspect import KNOWN_SUBDIRS, validate_index
 
 #: conda record fields and the types a proxied record may carry for them.
 FIELD_TYPES = {"arch": str, "build": str, "build_number": int, "constrains": list, "depends": list,
@@ -33,6 +33,7 @@ def clean_record(record: dict) -> dict:
 
 
 class CondaUpstreamRecords(UpstreamRecords):
+    scopes = frozenset(KNOWN_SUBDIRS)
     def record_ok(self, record: dict, scope: str, filename: str) -> bool:
         try:
             validate_index({**record, "subdir": scope}, f"{scope}/{filename}")

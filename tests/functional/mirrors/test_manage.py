@@ -75,6 +75,8 @@ def test_api_refuses_everyone_but_the_owners_admins(mirror_app, testapp, tokens,
     ({"name": "x\n", "kind": "conda", "url": "http://h/"}, "source name"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "filters": {"specs": ["a*"]}}, "match spec"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "subdirs": ["mars-64"]}, "subdirs"),
+    ({"name": "x", "kind": "conda", "url": "http://h/", "subdirs": ["../etc"]}, "subdirs"),
+    ({"name": "x", "kind": "pypi", "url": "http://h/", "subdirs": ["noarch"]}, "conda channels"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "ttl": "soon"}, "ttl"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "basic"}}, "secret"),
     ({"name": "x", "kind": "conda", "url": "http://h/", "auth": {"kind": "token", "secret": 123}}, "secret"),
@@ -159,3 +161,15 @@ def test_no_package_can_take_the_mirrors_page_name(mirror_app, testapp, tokens, 
     web_login(testapp, "alice")
     assert "Mirrors" in testapp.get("/alice/mirrors").text and "up" in testapp.get("/alice/mirrors").text
     assert sync(mirror_app)["failed"] == 0
+
+
+def test_a_change_to_unknown_subdirs_is_refused_and_changes_nothing(mirror_app, testapp, tokens):
+    """The conda type says which subdirs exist (its upstream_records.scopes); the API asks it."""
+    created = testapp.post("/api/sources/acme", json.dumps({"name": "x", "kind": "conda", "url": "http://h/"}),
+                           headers=auth(tokens["alice"]))
+    assert created.json["subdirs"] == []
+    refused = testapp.patch("/api/sources/acme/x", json.dumps({"subdirs": ["noarch", "mars-64"]}),
+                            headers=auth(tokens["alice"]), status=400)
+    assert "subdirs" in refused.json["error"]
+    changed = testapp.patch("/api/sources/acme/x", json.dumps({"subdirs": ["linux-64"]}), headers=auth(tokens["alice"]))
+    assert changed.json["subdirs"] == ["linux-64"]
