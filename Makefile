@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.anarepo-installed
 INI ?= development.ini
+# test processes: most tests wait on servers and clients they start, so two workers on
+# two cores halve the wall time; a file's tests stay on one worker (module fixtures)
+PYTEST_WORKERS ?= 2
 
 .PHONY: serve test system-deps bench clean
 
@@ -23,7 +26,7 @@ system-deps:
 	scripts/install-system-packages.sh scripts/system-packages.txt
 
 test: $(STAMP) system-deps
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -12,6 +12,7 @@ runs use the cache and a changed list fetches only the changed group.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -97,19 +98,26 @@ def fetch_group(name: str) -> list[Path]:
     directory = CACHE / "pypi" / name
     stamp = directory / ".complete"
     wanted = _stamp(options, requirements)
-    if not (stamp.exists() and stamp.read_text() == wanted):
-        directory.mkdir(parents=True, exist_ok=True)
-        for batch in _rounds(requirements):  # pip takes one version of a project per run
-            result = subprocess.run(
-                [BIN / "pip", "download", "--no-deps", "--disable-pip-version-check", "--progress-bar", "off",
-                 "-d", directory, *options, *batch],
-                capture_output=True, text=True, timeout=1800,
-            )
-            if result.returncode != 0:
-                raise CorpusUnavailable(
-                    f"pip download of {name} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
-        stamp.write_text(wanted)
+    directory.mkdir(parents=True, exist_ok=True)
+    # test workers (pytest -n) may ask for the same group at once: one downloads, the others wait
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == wanted):
+            _download(directory, options, requirements, name)
+            stamp.write_text(wanted)
     return sorted(p for p in directory.iterdir() if p.name.endswith((".whl", ".tar.gz", ".zip")))
+
+
+def _download(directory: Path, options: list[str], requirements: list[str], name: str) -> None:
+    for batch in _rounds(requirements):  # pip takes one version of a project per run
+        result = subprocess.run(
+            [BIN / "pip", "download", "--no-deps", "--disable-pip-version-check", "--progress-bar", "off",
+             "-d", directory, *options, *batch],
+            capture_output=True, text=True, timeout=1800,
+        )
+        if result.returncode != 0:
+            raise CorpusUnavailable(
+                f"pip download of {name} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
 
 
 def pypi_files() -> list[Path]:
