@@ -239,3 +239,12 @@ def hold_inspection_pool(pool):
         for thread in held:
             thread.join()
     return done
+
+
+def after_this_second() -> None:
+    """Wait until the current wall-clock second is over: index documents get their
+    Last-Modified (and may be published for nginx) only once the second of their
+    last change has passed (:func:`anarepo.http.caching.settled`)."""
+    import time
+
+    time.sleep(1.02 - time.time() % 1)

@@ -36,6 +36,10 @@ from .bodies import body_iter
 
 #: where a request's answer is marked for the replay front (see :func:`mark_replayable`)
 REPLAYABLE = "anarepo.replayable"
+#: when a replayable answer stops being the right one although nothing was written:
+#: an answer made in the second of its document's last change has no Last-Modified,
+#: and from the next second on the same document has one (epoch seconds)
+REPLAYABLE_UNTIL = "anarepo.replayable_until"
 
 
 def _cost(value) -> int:
@@ -217,6 +221,8 @@ def document_response(request, body_fn, *, etag: str, content_type: str, public:
     headers.append(("Content-Length", str(len(body))))
     if public:
         mark_replayable(request, body)
+        if mtime and not settled(mtime):
+            request.environ[REPLAYABLE_UNTIL] = int(mtime) + 1
     return Response(app_iter=body_iter(request.environ, body), headerlist=headers)
 
 

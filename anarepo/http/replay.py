@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import time
 
+from .. import clock
 from ..revision import keeps_up_with_other_processes, revision_reader
 from .bodies import body_iter
-from .caching import REPLAYABLE, DocumentCache, etag_matches, mark_replayable
+from .caching import REPLAYABLE, REPLAYABLE_UNTIL, DocumentCache, etag_matches, mark_replayable
 from .middleware import TOKEN_ENV
 
 __all__ = ["REPLAYABLE", "ReplayMiddleware", "mark_replayable"]
@@ -67,10 +68,11 @@ def _key(environ) -> tuple:
 
 
 class Entry:
-    __slots__ = ("status", "headers", "not_modified_headers", "body", "etag", "tid", "stored", "file")
+    __slots__ = ("status", "headers", "not_modified_headers", "body", "etag", "tid", "stored", "file", "until")
 
-    def __init__(self, status, headers, body, tid):
+    def __init__(self, status, headers, body, tid, until=None):
         self.status, self.headers, self.body, self.tid = status, headers, body, tid
+        self.until = until  # epoch second from which the application answers otherwise (REPLAYABLE_UNTIL)
         self.not_modified_headers = [(k, v) for k, v in headers if k.lower() not in CONTENT_HEADERS]
         self.etag = next((v for k, v in headers if k.lower() == "etag"), None)
         self.stored = time.monotonic()
@@ -141,9 +143,10 @@ class ReplayMiddleware:
         result = self.app(environ, capture)
         body = environ.get(REPLAYABLE)
         if body is not None and self._cacheable(seen):
-            if self.publisher is not None:
+            until = environ.get(REPLAYABLE_UNTIL)
+            if self.publisher is not None and until is None:  # nginx would send it after its second
                 self.publisher.publish(environ, seen["status"], seen["headers"], body, tid)
-            self._store(key, Entry(seen["status"], list(seen["headers"]), body, tid))
+            self._store(key, Entry(seen["status"], list(seen["headers"]), body, tid, until))
         return result
 
     @staticmethod
@@ -157,7 +160,8 @@ class ReplayMiddleware:
         entry = self.cache.get(key)
         if entry is None:
             return None
-        if entry.tid != tid or time.monotonic() - entry.stored > self.max_age:
+        if (entry.tid != tid or time.monotonic() - entry.stored > self.max_age
+                or (entry.until is not None and clock.epoch() >= entry.until)):
             self.cache.drop(key)
             return None
         self.hits += 1

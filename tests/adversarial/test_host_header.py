@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import webtest
 
-from anarepo.testing import make_settings
+from anarepo.testing import after_this_second, make_settings
 from tests.functional.api.conftest import Api
 
 PUBLIC = "https://repo.example.org"
@@ -73,7 +73,9 @@ def test_anonymous_conda_validators_ignore_private_uploads(app, testapp, doc):
 
     app.make_user("carol")
     publish_conda(app, "carol", *build_package("open", "1.0"))
+    after_this_second()  # the document's date is sent once the second of its change is over
     before = testapp.get(f"/conda/carol/{doc}")
+    assert "Last-Modified" in before.headers
     publish_conda(app, "carol", *build_package("hidden", "1.0"), access="private")
     after = testapp.get(f"/conda/carol/{doc}")
     assert after.headers["ETag"] == before.headers["ETag"]

@@ -12,7 +12,7 @@ import pytest
 from anarepo.deploy.published import PublishingConnection
 from anarepo.package_types.pypi import builders
 from anarepo.services.packages import set_access
-from anarepo.testing import make_settings
+from anarepo.testing import after_this_second, make_settings
 from tests.conda_builders import build_package, publish_conda, user_with_conda_package
 
 REPODATA = "/conda/alice/noarch/repodata.json"
@@ -40,7 +40,11 @@ def published(root, path, variant="none", ext="json") -> bytes | None:
 
 @pytest.fixture
 def alice(app):
-    return user_with_conda_package(app)
+    """alice's package, published long enough ago for its documents to carry a date:
+    documents made in the second of their last change are answered, never published."""
+    fn = user_with_conda_package(app)
+    after_this_second()
+    return fn
 
 
 def test_an_anonymous_public_document_is_published_with_the_apps_bytes(testapp, root, alice):
@@ -55,6 +59,7 @@ def test_every_commit_ends_what_was_published_and_the_next_answer_is_fresh(app, 
     fn, data = build_package("tool", "2.0")
     publish_conda(app, "alice", fn, data)  # a commit outside any request (the operator's way)
     assert published(root, REPODATA) is None
+    after_this_second()
     body = testapp.get(REPODATA).body
     assert fn.encode() in body and published(root, REPODATA) == body
     # a commit through a request (an upload by a token holder) ends it too
@@ -66,6 +71,7 @@ def test_every_commit_ends_what_was_published_and_the_next_answer_is_fresh(app, 
     testapp.post("/pypi/alice/", upload_fields(wheel, wheel_data, "demo", "1.0"),
                  upload_files=[("content", wheel, wheel_data)], headers=basic(token))
     assert published(root, REPODATA) is None
+    after_this_second()
     page = testapp.get("/pypi/alice/simple/demo/").body
     assert published(root, "/pypi/alice/simple/demo/", "none", "html") == page
     json_page = testapp.get("/pypi/alice/simple/demo/", headers={"Accept": PIP_ACCEPT}).body
@@ -138,6 +144,7 @@ def test_a_download_count_flush_or_a_login_does_not_end_the_documents_an_upload_
     fn, data = build_package("tool", "2.0")
     publish_conda(app, "alice", fn, data)
     assert published(root, REPODATA) is None
+    after_this_second()
     fresh = testapp.get(REPODATA).body
     assert fn.encode() in fresh and published(root, REPODATA) == fresh
 

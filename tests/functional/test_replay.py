@@ -130,3 +130,26 @@ def test_answers_are_trusted_for_max_age_at_most(testapp, replay, alice):
     testapp.get(REPODATA)
     testapp.get(REPODATA)
     assert replay.hits == 0
+
+
+def test_an_answer_made_in_the_second_of_a_change_is_replayed_only_within_that_second(
+        app, testapp, replay, monkeypatch):
+    """Last-Modified is sent once the second of the last change is over; an answer
+    made before that has none, and replaying it afterwards would keep that date
+    from clients until the next write."""
+    from anarepo import clock
+
+    now = [float(int(clock.epoch())) + 0.25]
+    monkeypatch.setattr(clock, "epoch", lambda: now[0])
+    user_with_conda_package(app)
+    early = testapp.get(REPODATA)
+    assert "Last-Modified" not in early.headers
+    hits = replay.hits
+    assert testapp.get(REPODATA).body == early.body and replay.hits == hits + 1  # same second: replayed
+    now[0] += 1
+    settled = testapp.get(REPODATA)
+    assert replay.hits == hits + 1  # made again, with the date
+    assert settled.body == early.body and settled.headers["ETag"] == early.headers["ETag"]
+    assert "Last-Modified" in settled.headers
+    again = testapp.get(REPODATA)
+    assert replay.hits == hits + 2 and again.headers["Last-Modified"] == settled.headers["Last-Modified"]
